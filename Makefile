@@ -1,0 +1,48 @@
+# The two commands: `make run` starts the whole product; `make test` runs the whole suite.
+# Everything the project needs is installed by these targets (into .venv and contracts/node_modules).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NPM_STAMP := contracts/node_modules/.installed
+
+.PHONY: setup setup-dev run test lint format contracts bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NPM_STAMP): contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(NPM_STAMP)
+
+setup-dev: setup $(VENV)/.installed-dev
+
+run: setup
+	$(PY) manage.py runstack
+
+test: setup-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Recompile contracts/src/*.sol into contracts/build/*.json (committed; a test checks freshness).
+contracts: $(NPM_STAMP)
+	cd contracts && node scripts/compile.mjs
+
+clean:
+	rm -rf var/celery var/test-*

@@ -1,0 +1,10 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+
+app = Celery("marketplace")
+# Every Celery setting lives in Django settings under the CELERY_ prefix (one place, env-driven).
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from marketplace import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.health, name="health"),
+    path("accounts/", include("accounts.urls")),
+    path("api/v1/", include("marketplace.api_urls")),
+    path("admin/", admin.site.urls),
+]

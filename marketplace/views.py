@@ -1,0 +1,14 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+def health(request):
+    """Liveness for load balancers: the database answers. Later issues add chain/indexer lag."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "listings",
     "payments",
     "compute",
+    "marketplace",  # project-wide commands (runstack)
 ]
 
 MIDDLEWARE = [
@@ -133,10 +134,8 @@ CHAIN_DEPLOYMENTS_DIR = Path(
 )
 # Private key of the account that deploys contracts and holds the admin/moderator roles.
 # The default is anvil's first dev account: never fund it on a real network.
-CHAIN_DEPLOYER_KEY = env(
-    "CHAIN_DEPLOYER_KEY",
-    default="0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-)
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+CHAIN_DEPLOYER_KEY = env("CHAIN_DEPLOYER_KEY", default="") or ANVIL_DEV_KEY
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)
@@ -151,16 +150,17 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024**3)
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    _celery_dirs = {name: VAR_DIR / "celery" / name for name in ("queue", "processed", "control")}
+    for _path in _celery_dirs.values():
+        _path.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "data_folder_in": str(_celery_dirs["queue"]),
+        "data_folder_out": str(_celery_dirs["queue"]),
+        "processed_folder": str(_celery_dirs["processed"]),
+        "control_folder": str(_celery_dirs["control"]),
         "store_processed": False,
     }
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SOFT_TIME_LIMIT = 300

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import User
+from accounts.models import SiweNonce, User
 
 
 @admin.register(User)
@@ -18,3 +18,19 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["address"]})]
     filter_horizontal = ["groups"]
+
+
+@admin.register(SiweNonce)
+class SiweNonceAdmin(admin.ModelAdmin):
+    """Read-only: nonces are facts of sign-in attempts, written only by the sign-in service."""
+
+    list_display = ["nonce", "address", "issued_at", "expires_at", "used_at"]
+    list_filter = [("used_at", admin.EmptyFieldListFilter)]
+    search_fields = ["nonce", "address"]
+    date_hierarchy = "issued_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,3 +1,14 @@
+"""Mounted at /api/v1/auth/."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from accounts import apis
+
+app_name = "auth-api"
+
+urlpatterns = [
+    path("nonce", apis.SiweNonceApi.as_view(), name="nonce"),
+    path("verify", apis.SiweVerifyApi.as_view(), name="verify"),
+    path("sign-out", apis.SignOutApi.as_view(), name="sign-out"),
+    path("me", apis.MeApi.as_view(), name="me"),
+]

@@ -55,3 +55,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.is_superuser:
             return True
         return self.groups.filter(name=MODERATORS_GROUP).exists()
+
+
+class SiweNonce(models.Model):
+    """A server-issued Sign-In with Ethereum nonce: single use, for one address, until expires_at.
+
+    Only this row makes a signed message worth anything: a message whose nonce is unknown, used
+    or expired is refused, so a leaked signature cannot be replayed."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    address = models.CharField(max_length=42, help_text="Checksummed address it was issued to.")
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = "SIWE nonce"
+
+    def __str__(self) -> str:
+        return f"{self.nonce} for {self.address}"

@@ -120,11 +120,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "marketplace.api_errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "marketplace.pagination.PageNumberNoCountPagination",
+    "PAGE_SIZE": 24,
 }
 
 # --- Chain ----------------------------------------------------------------------------------
 CHAIN_RPC_URL = env("CHAIN_RPC_URL", default="http://127.0.0.1:8545")
 CHAIN_ID = env.int("CHAIN_ID", default=31337)
+# The chain as wallets should show it, and an RPC URL the *browser's* wallet can reach (for
+# wallet_addEthereumChain); defaults: a name for well-known ids, and CHAIN_RPC_URL.
+CHAIN_NAME = env("CHAIN_NAME", default="")
+CHAIN_PUBLIC_RPC_URL = env("CHAIN_PUBLIC_RPC_URL", default="")
 # Blocks a log must be buried under before the indexer acts on it.
 CONFIRMATIONS = env.int("CONFIRMATIONS", default=2)
 CONTRACTS_DIR = BASE_DIR / "contracts"
@@ -136,16 +142,57 @@ CHAIN_DEPLOYMENTS_DIR = Path(
 # The default is anvil's first dev account: never fund it on a real network.
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 CHAIN_DEPLOYER_KEY = env("CHAIN_DEPLOYER_KEY", default="") or ANVIL_DEV_KEY
+# Platform fee the Marketplace is deployed with (basis points of each sale; the contract caps it
+# at 1000) and who receives it (empty: the deployer). The admin changes both on-chain later.
+CHAIN_PLATFORM_FEE_BPS = env.int("CHAIN_PLATFORM_FEE_BPS", default=250)
+CHAIN_PLATFORM_FEE_RECIPIENT = env("CHAIN_PLATFORM_FEE_RECIPIENT", default="")
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)
 SIWE_STATEMENT = env("SIWE_STATEMENT", default="Sign in to the AI model marketplace.")
+# Requests per client IP to the nonce and verify endpoints (DRF rate syntax; empty: no limit).
+SIWE_THROTTLE_RATE = env("SIWE_THROTTLE_RATE", default="30/minute") or None
+
+# --- Listings -------------------------------------------------------------------------------
+# When off, a submitted listing is published at once instead of waiting for a moderator.
+LISTINGS_REQUIRE_REVIEW = env.bool("LISTINGS_REQUIRE_REVIEW", default=True)
 
 # --- Artifact storage -----------------------------------------------------------------------
 ARTIFACT_STORAGE = env("ARTIFACT_STORAGE", default="local")  # local | ipfs
 ARTIFACT_ROOT = Path(env("ARTIFACT_ROOT", default=str(VAR_DIR / "artifacts")))
 IPFS_API_URL = env("IPFS_API_URL", default="http://127.0.0.1:5001")
+# Per request to the IPFS node; adding a multi-GB file takes a while.
+IPFS_TIMEOUT_SECONDS = env.int("IPFS_TIMEOUT_SECONDS", default=600)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024**3)
+# Part files of uploads in progress. Under ARTIFACT_ROOT by default: same file system, so a
+# finished upload moves into the store by a rename instead of a copy.
+UPLOAD_DIR = Path(env("UPLOAD_DIR", default="") or ARTIFACT_ROOT / ".uploads")
+# The chunk size offered to clients (a multiple of 256 KiB keeps each chunk's CID leaves whole).
+UPLOAD_CHUNK_BYTES = env.int("UPLOAD_CHUNK_BYTES", default=8 * 1024**2)
+# An open upload that receives nothing for this long expires and its part file is deleted.
+UPLOAD_EXPIRE_HOURS = env.int("UPLOAD_EXPIRE_HOURS", default=24)
+# What may be uploaded: file name extensions and content types (fnmatch patterns; "*" = any).
+# Empty: the built-in lists below.
+UPLOAD_ALLOWED_EXTENSIONS = env.list("UPLOAD_ALLOWED_EXTENSIONS", default=[]) or [
+    # models
+    *".safetensors .gguf .ggml .bin .pt .pth .ckpt .onnx .h5 .keras .pb .tflite .mlmodel".split(),
+    *".pkl .joblib .npz .npy .msgpack .model .tokenizer .vocab .spm".split(),
+    # datasets and documents
+    *".csv .tsv .json .jsonl .parquet .arrow .feather .avro .txt .md .yaml .yml .xml".split(),
+    *".png .jpg .jpeg .webp .wav .flac .mp3 .mp4 .pdf .ipynb .py .sql .db .sqlite".split(),
+    # archives
+    *".zip .tar .gz .tgz .zst .xz .bz2 .7z .lz4".split(),
+]
+UPLOAD_ALLOWED_CONTENT_TYPES = env.list("UPLOAD_ALLOWED_CONTENT_TYPES", default=[]) or [
+    # Browsers send "" for most model formats; that is allowed. HTML, SVG and scripts are not.
+    "",
+    *"application/octet-stream application/json application/x-ndjson application/zip".split(),
+    *"application/gzip application/x-gzip application/x-tar application/x-xz".split(),
+    *"application/x-bzip2 application/x-7z-compressed application/zstd application/pdf".split(),
+    *"application/vnd.* application/x-* application/yaml application/xml".split(),
+    *"text/plain text/csv text/tab-separated-values text/markdown text/x-python".split(),
+    *"text/yaml text/x-yaml text/xml image/png image/jpeg image/webp audio/* video/*".split(),
+]
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -168,8 +215,10 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The one beat schedule; apps add their periodic tasks here as they are built.
-CELERY_BEAT_SCHEDULE: dict = {}
+# The one beat schedule: every periodic task of every app, in one place.
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-expired-sign-in-nonces": {"task": "accounts.tasks.nonce_purge", "schedule": 600.0},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,10 @@
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 
+@ensure_csrf_cookie  # the wallet sign-in script posts with the CSRF cookie's token
 def home(request):
     return render(request, "home.html")
 

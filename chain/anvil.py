@@ -7,6 +7,8 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 ANVIL_BIN = Path(settings.CONTRACTS_DIR) / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 
@@ -79,3 +81,16 @@ class Anvil:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+
+
+# anvil's deterministic dev accounts come from this well-known mnemonic (funded, unlocked there).
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def dev_accounts(count: int = 10) -> list[LocalAccount]:
+    """anvil's first `count` dev accounts with their keys (for signing typed data locally)."""
+    Account.enable_unaudited_hdwallet_features()
+    return [
+        Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        for i in range(count)
+    ]

@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("auth/", include("accounts.api_urls")),
+    path("artifacts/", include("artifacts.api_urls")),
+    path("", include("listings.api_urls")),
 ]

@@ -16,7 +16,12 @@ const NODE_MODULES = join(ROOT, "node_modules");
 
 // EAS pins `pragma solidity 0.8.29` exactly, so it is built by its own pinned compiler.
 const UNITS = [
-  { compiler: "solc", sources: listSolidity(join(ROOT, "src")).map((p) => relative(ROOT, p)) },
+  {
+    compiler: "solc",
+    sources: listSolidity(join(ROOT, "src")).map((p) => relative(ROOT, p)),
+    // Tuned for cheap calls over small code: purchases run far more often than deploys.
+    runs: 10000,
+  },
   {
     compiler: "solc-0.8.29",
     sources: [
@@ -57,7 +62,7 @@ function compileUnit(unit) {
     language: "Solidity",
     sources: Object.fromEntries(unit.sources.map((p) => [p, { content: readSource(p).contents }])),
     settings: {
-      optimizer: { enabled: true, runs: 200 },
+      optimizer: { enabled: true, runs: unit.runs ?? 200 },
       viaIR: unit.compiler === "solc",
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
     },
@@ -73,7 +78,7 @@ function compileUnit(unit) {
   return { solc, input, output };
 }
 
-function writeArtifacts({ solc, output }, unit) {
+function writeArtifacts({ solc, input, output }, unit) {
   // Every source in the compile unit is hashed: a change in any import makes artifacts stale.
   const used = Object.keys(output.sources).sort();
   const sourceHashes = Object.fromEntries(
@@ -89,7 +94,12 @@ function writeArtifacts({ solc, output }, unit) {
       const artifact = {
         contractName: name,
         sourceName: file,
-        compiler: { name: unit.compiler, version: solc.version() },
+        compiler: {
+          name: unit.compiler,
+          version: solc.version(),
+          optimizer: input.settings.optimizer,
+          viaIR: input.settings.viaIR,
+        },
         sourceHash: sha256(JSON.stringify(sourceHashes)),
         sources: sourceHashes,
         abi: c.abi,

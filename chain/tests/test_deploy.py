@@ -1,0 +1,63 @@
+"""The deploy service and `manage.py deploy_contracts`: idempotent, and writing only where told."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from chain.client import deployment, get_contract
+from chain.deploy import DeployConfig, deploy_all
+
+CONFIG = DeployConfig(site_url="http://testserver", fee_bps=100)
+EVERYTHING = ["SchemaRegistry", "EAS", "Marketplace"]
+
+
+def test_second_run_deploys_nothing(w3, dev_accounts, tmp_path):
+    path = tmp_path / "31337.json"
+    first = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    assert first.deployed == EVERYTHING
+    assert set(first.record["contracts"]) == {*EVERYTHING, "LicenseToken", "ListingOwnership"}
+    again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    assert again.deployed == [] and again.registered == []
+    assert again.record == first.record
+    market = get_contract("Marketplace", w3=w3, path=path)
+    assert market.functions.feeBps().call() == 100
+    assert market.functions.feeRecipient().call() == dev_accounts[0].address
+
+
+def test_a_contract_without_code_is_deployed_again_with_its_dependents(w3, dev_accounts, tmp_path):
+    path = tmp_path / "31337.json"
+    deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    record = json.loads(path.read_text())
+    record["contracts"]["SchemaRegistry"]["address"] = "0x" + "11" * 20  # nothing there
+    path.write_text(json.dumps(record))
+    again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    assert again.deployed == ["SchemaRegistry", "EAS"]
+    assert again.registered == ["ModelRelease", "JobReceipt"]
+
+
+def test_a_file_for_another_chain_is_not_trusted(w3, dev_accounts, tmp_path):
+    path = tmp_path / "31337.json"
+    path.write_text(json.dumps({"chainId": 1, "contracts": {"EAS": {"address": "0x" + "22" * 20}}}))
+    result = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    assert result.deployed == EVERYTHING
+    assert json.loads(path.read_text())["chainId"] == 31337
+
+
+def test_management_command_writes_the_configured_deployment_file(w3, settings, tmp_path):
+    settings.CHAIN_DEPLOYMENTS_DIR = tmp_path
+    call_command("deploy_contracts")
+    record = deployment()
+    assert record["chainId"] == 31337 and "Marketplace" in record["contracts"]
+    market = get_contract("Marketplace", w3=w3)
+    assert market.functions.feeBps().call() == settings.CHAIN_PLATFORM_FEE_BPS
+    call_command("deploy_contracts")  # idempotent
+    assert deployment() == record
+
+
+def test_management_command_refuses_the_wrong_chain(w3, settings, tmp_path):
+    settings.CHAIN_DEPLOYMENTS_DIR = tmp_path
+    settings.CHAIN_ID = 5
+    with pytest.raises(CommandError, match="chain id"):
+        call_command("deploy_contracts")
+    assert not list(tmp_path.iterdir())

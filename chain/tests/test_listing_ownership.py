@@ -1,0 +1,59 @@
+"""The ERC-721 ownership token: its holder owns the listing, and transferring it hands the
+listing over (future revenue and control) while licences already sold stay valid."""
+
+from chain.tests.helpers import DAY, buy, chain_now, events, make_offer, register, reverts, send
+from chain.typed_data import OWNER, Domain, Split, SplitUpdate, sign, token_id
+
+PRICE = 10**16
+
+
+def test_transfer_hands_over_revenue_and_control(suite):
+    creator, heir, buyer = suite.accounts[1], suite.accounts[2], suite.accounts[3].address
+    offer, sig = make_offer(suite, creator, splits=(Split(OWNER, 10_000),))
+    register(suite, offer, sig)
+    lid = offer.listing_id
+    buy(suite, buyer, lid)
+    domain = Domain(suite.w3.eth.chain_id, suite.market.address)
+    stale = SplitUpdate(lid, (Split(creator.address, 10_000),), 0, chain_now(suite.w3) + DAY)
+    stale_sig = sign(stale, domain, creator.key)
+
+    send(
+        suite.ownership.functions.transferFrom(creator.address, heir.address, lid), creator.address
+    )
+
+    assert suite.market.functions.listing(lid).call()[0] == heir.address
+    receipt = buy(suite, suite.accounts[4].address, lid)
+    paid = {e["recipient"] for e in events(suite.market, receipt, "Paid")}
+    assert paid == {heir.address}
+    assert suite.license.functions.balanceOf(buyer, token_id(lid, 0)).call() == 1
+    with reverts("NotListingOwner"):
+        send(suite.market.functions.setTierPrice(lid, 0, 1, OWNER), creator.address)
+    send(suite.market.functions.setTierPrice(lid, 0, 1, OWNER), heir.address)
+    # An update the previous owner signed before the transfer no longer applies.
+    with reverts("BadNonce"):
+        send(suite.market.functions.setSplitsBySig(stale.as_struct(), stale_sig), creator.address)
+
+
+def test_only_the_marketplace_mints_and_is_told_of_transfers(suite):
+    with reverts("NotMarketplace"):
+        send(suite.ownership.functions.mint(suite.accounts[1].address, 1), suite.admin.address)
+    with reverts("NotOwnershipToken"):
+        send(
+            suite.market.functions.onOwnershipTransferred(1, suite.accounts[1].address),
+            suite.admin.address,
+        )
+
+
+def test_token_uri_and_base_uri(suite):
+    offer, sig = make_offer(suite, suite.accounts[1])
+    register(suite, offer, sig)
+    lid = offer.listing_id
+    assert (
+        suite.ownership.functions.tokenURI(lid).call()
+        == f"http://testserver/api/listings/ownership/{lid}"
+    )
+    with reverts("NotAdmin"):
+        send(suite.ownership.functions.setBaseURI("https://x/"), suite.accounts[1].address)
+    send(suite.ownership.functions.setBaseURI("https://x/"), suite.admin.address)
+    assert suite.ownership.functions.tokenURI(lid).call() == f"https://x/{lid}"
+    assert suite.ownership.functions.marketplace().call() == suite.market.address

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @notice What the licence and ownership tokens ask of the Marketplace, which holds every
+/// listing's terms. Keeping the terms in one place means the tokens never disagree with it.
+interface IListingRegistry {
+    /// @notice Whether licence tokens of `tokenId` may move between holders (false = soulbound).
+    function isTransferable(uint256 tokenId) external view returns (bool);
+
+    /// @notice ERC-2981 terms of a listing: the current owner and the royalty in basis points.
+    function royaltyOf(uint256 listingId) external view returns (address receiver, uint16 bps);
+
+    /// @notice Called by the ownership token when a listing changes hands (not on mint).
+    function onOwnershipTransferred(uint256 listingId, address to) external;
+}

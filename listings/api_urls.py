@@ -1,0 +1,13 @@
+from django.urls import path
+
+from listings import apis
+
+urlpatterns = [
+    path("listings/", apis.ListingsApi.as_view(), name="listings"),
+    path("listings/<slug:slug>", apis.ListingDetailApi.as_view(), name="listing-detail"),
+    path("listings/<slug:slug>/tiers", apis.ListingTiersApi.as_view(), name="listing-tiers"),
+    path("listings/<slug:slug>/splits", apis.ListingSplitsApi.as_view(), name="listing-splits"),
+    path("listings/<slug:slug>/versions", apis.VersionCreateApi.as_view(), name="version-create"),
+    path("listings/<slug:slug>/status", apis.ListingStatusApi.as_view(), name="listing-status"),
+    path("license-terms/", apis.LicenseTermsApi.as_view(), name="license-terms"),
+]

@@ -1,0 +1,206 @@
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+
+from chain import typed_data
+from marketplace.db import WeiField
+
+
+class LicenseTerms(models.Model):
+    """A reusable set of licence terms. Presets have no owner; creators may define their own."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    name = models.CharField(max_length=80)
+    commercial_use = models.BooleanField(default=False)
+    derivatives_allowed = models.BooleanField(default=False)
+    attribution_required = models.BooleanField(default=True)
+    ai_training_allowed = models.BooleanField(default=False)
+    redistribution_allowed = models.BooleanField(default=False)
+    custom_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["owner_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="license_terms_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Listing(models.Model):
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model"
+        DATASET = "dataset", "Dataset"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PENDING_REVIEW = "pending_review", "Pending review"
+        PUBLISHED = "published", "Published"
+        PAUSED = "paused", "Paused"
+        DELISTED = "delisted", "Delisted"
+
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="listings"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=140)
+    slug = models.SlugField(max_length=160, unique=True)
+    summary = models.CharField(max_length=300, blank=True)
+    card = models.TextField(blank=True, help_text="Markdown with optional YAML front matter.")
+    # Normalised front matter (license, tags, pipeline_tag, library_name, ...), for filters.
+    card_metadata = models.JSONField(default=dict, blank=True)
+    license_terms = models.ForeignKey(
+        LicenseTerms, null=True, blank=True, on_delete=models.PROTECT, related_name="listings"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # ERC-2981 royalty on resales of this listing's licence tokens (the contract caps it).
+    royalty_bps = models.PositiveSmallIntegerField(default=0)
+    # Denormalised from card_metadata so browse filters are plain indexed lookups.
+    task = models.CharField(max_length=64, blank=True, db_index=True)
+    license_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Cheapest active tier price in wei (None when there is no tier), for price filters/sorting.
+    min_price_wei = WeiField(null=True, blank=True)
+    is_free = models.BooleanField(default=False)
+    has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
+    sales_count = models.PositiveIntegerField(default=0)
+    # Weighted tsvector kept by listings.search on PostgreSQL (GIN-indexed there); unused on
+    # SQLite, where search falls back to substring matching.
+    search_document = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="listing_status_published"),
+            models.Index(fields=["status", "-sales_count"], name="listing_status_sales"),
+            models.Index(fields=["status", "min_price_wei"], name="listing_status_price"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def onchain_id(self) -> int:
+        """The id the Marketplace contract knows it by: the creator's address in the high bits
+        and our primary key in the low 88, so no one can register an id for someone else."""
+        return typed_data.listing_id(self.creator.address, self.pk)
+
+
+class ListingTag(models.Model):
+    """One row per (listing, tag): tag filters are an indexed lookup on every database."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="tag_rows")
+    tag = models.CharField(max_length=100, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "tag"], name="listing_tag_unique"),
+        ]
+
+
+class ListingStatusChange(models.Model):
+    """Every status change, who made it and why (the moderation history)."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=Listing.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Listing.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Tier(models.Model):
+    """A licence tier. Its position is the tier id on-chain (token id = listing × tier)."""
+
+    class Kind(models.TextChoices):
+        DOWNLOAD = "download", "Download"
+        COMPUTE = "compute", "Compute only"
+        BOTH = "both", "Download and compute"
+
+    ETH = "0x0000000000000000000000000000000000000000"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="tiers")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=80)
+    price_wei = WeiField()
+    # ERC-20 token address, or the zero address for ETH.
+    currency = models.CharField(max_length=42, default=ETH)
+    duration_seconds = models.PositiveBigIntegerField(default=0, help_text="0 = perpetual")
+    transferable = models.BooleanField(default=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DOWNLOAD)
+    supply_cap = models.PositiveBigIntegerField(null=True, blank=True, help_text="empty = no cap")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["listing_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "position"], name="tier_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing} / {self.name}"
+
+    @property
+    def is_eth(self) -> bool:
+        return self.currency == self.ETH
+
+
+class SplitRecipient(models.Model):
+    """Who is paid what share of each sale (after the platform fee), in basis points. The
+    creator's own row becomes the contract's "current owner" recipient in the signed offer, so
+    their share follows the ownership token."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="splits")
+    address = models.CharField(max_length=42)
+    bps = models.PositiveIntegerField()
+    label = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["listing_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "address"], name="split_unique_address"),
+            models.CheckConstraint(condition=Q(bps__gt=0, bps__lte=10_000), name="split_bps_range"),
+        ]
+
+
+class Version(models.Model):
+    """An immutable release: a tag, a changelog and a fixed set of files."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="versions")
+    tag = models.CharField(max_length=64)
+    changelog = models.TextField(blank=True)
+    # sha256 over the canonical manifest of (path, CID) pairs; what offers and provenance sign.
+    content_digest = models.CharField(max_length=66)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["listing_id", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "tag"], name="version_unique_tag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing} {self.tag}"
+
+
+class VersionFile(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="files")
+    artifact = models.ForeignKey("artifacts.Artifact", on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["version_id", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "path"], name="version_file_unique_path"),
+        ]

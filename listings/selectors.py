@@ -1,0 +1,107 @@
+"""Reads for listings: browse/search with filters, and detail pages."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from listings.models import LicenseTerms, Listing, ListingTag, Tier, Version, VersionFile
+from listings.search import apply_text_search
+
+PUBLIC_STATUSES = [Listing.Status.PUBLISHED, Listing.Status.PAUSED]
+SORTS = {
+    "newest": ["-published_at", "-id"],
+    "most_sold": ["-sales_count", "-id"],
+    "price_low": ["min_price_wei", "-id"],
+    "price_high": ["-min_price_wei", "-id"],
+}
+
+
+@dataclass(frozen=True)
+class ListingFilters:
+    text: str = ""
+    kind: str = ""
+    license: str = ""
+    task: str = ""
+    tags: tuple[str, ...] = ()
+    min_price_wei: int | None = None
+    max_price_wei: int | None = None
+    free: bool | None = None
+    compute: bool | None = None
+    sort: str = ""  # one of SORTS, or "relevance" (the default when there is search text)
+
+
+def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
+    """Published listings matching the filters, sorted; paginate the result."""
+    listings = Listing.objects.filter(status=Listing.Status.PUBLISHED).select_related("creator")
+    listings = apply_text_search(listings, filters.text)
+    exact = {
+        "kind": filters.kind,
+        "license_id": filters.license,
+        "task": filters.task,
+        "is_free": filters.free,
+        "has_compute": filters.compute,
+        "min_price_wei__gte": filters.min_price_wei,
+        "min_price_wei__lte": filters.max_price_wei,
+    }
+    listings = listings.filter(**{k: v for k, v in exact.items() if v not in ("", None)})
+    for tag in filters.tags[:5]:
+        listings = listings.filter(
+            pk__in=ListingTag.objects.filter(tag=tag.lower()).values("listing_id")
+        )
+    sort = filters.sort or ("relevance" if filters.text.strip() else "newest")
+    if sort == "relevance" and filters.text.strip():
+        return listings.order_by("-rank", "-id")
+    return listings.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def _detail_queryset() -> QuerySet[Listing]:
+    return Listing.objects.select_related("creator", "license_terms").prefetch_related(
+        Prefetch("tiers", queryset=Tier.objects.filter(active=True)),
+        "splits",
+        Prefetch(
+            "versions",
+            queryset=Version.objects.prefetch_related(
+                Prefetch("files", queryset=VersionFile.objects.select_related("artifact"))
+            ),
+        ),
+    )
+
+
+def listing_get_for_viewer(*, slug: str, viewer) -> Listing:
+    """A listing as `viewer` may see it: public ones for everyone, any state for its creator
+    and moderators. Raises Http404 otherwise (not 403: drafts stay secret)."""
+    listing = _detail_queryset().filter(slug=slug).first()
+    if listing is None:
+        raise Http404("No such listing.")
+    if listing.status in PUBLIC_STATUSES:
+        return listing
+    if viewer.is_authenticated and (viewer.pk == listing.creator_id or viewer.is_moderator):
+        return listing
+    raise Http404("No such listing.")
+
+
+def listing_get_owned(*, pk: int, owner) -> Listing:
+    """A listing its creator is about to change; 404 for anyone else's."""
+    listing = _detail_queryset().filter(pk=pk, creator=owner).first()
+    if listing is None:
+        raise Http404("No such listing of yours.")
+    return listing
+
+
+def listing_list_for_creator(*, creator) -> QuerySet[Listing]:
+    return Listing.objects.filter(creator=creator).order_by("-updated_at")
+
+
+def version_get(*, listing: Listing, tag: str | None = None) -> Version | None:
+    """The version with `tag`, or the latest one."""
+    versions = list(listing.versions.all())  # prefetched, newest first
+    if tag is None:
+        return versions[0] if versions else None
+    return next((v for v in versions if v.tag == tag), None)
+
+
+def license_terms_for_user(*, user) -> QuerySet[LicenseTerms]:
+    """The site's presets plus the user's own terms."""
+    own = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
+    return LicenseTerms.objects.filter(Q(owner__isnull=True) | own)

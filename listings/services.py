@@ -1,0 +1,345 @@
+"""Writes for listings. Every change of status goes through `listing_set_status`."""
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from eth_utils import is_address, to_checksum_address
+
+from artifacts.models import Artifact
+from listings.cards import CardError, parse_card
+from listings.models import (
+    LicenseTerms,
+    Listing,
+    ListingStatusChange,
+    ListingTag,
+    SplitRecipient,
+    Tier,
+    Version,
+    VersionFile,
+)
+from listings.search import search_document_refresh
+from marketplace.api_errors import ApiError
+
+S = Listing.Status
+CREATOR, MODERATOR = "creator", "moderator"
+
+# The one table of allowed status changes and who may make each.
+TRANSITIONS: dict[tuple[str, str], set[str]] = {
+    (S.DRAFT, S.PENDING_REVIEW): {CREATOR},
+    (S.PENDING_REVIEW, S.DRAFT): {CREATOR, MODERATOR},  # withdraw, or reject / request changes
+    (S.PENDING_REVIEW, S.PUBLISHED): {MODERATOR},
+    (S.PUBLISHED, S.PAUSED): {MODERATOR},
+    (S.PAUSED, S.PUBLISHED): {MODERATOR},
+    (S.DRAFT, S.DELISTED): {CREATOR},
+    (S.PUBLISHED, S.DELISTED): {CREATOR, MODERATOR},
+    (S.PAUSED, S.DELISTED): {MODERATOR},
+}
+# A moderator acting on someone else's listing must say why when taking it down or back.
+NEEDS_REASON = {S.DRAFT, S.PAUSED, S.DELISTED}
+EDITABLE_STATUSES = {S.DRAFT, S.PENDING_REVIEW, S.PUBLISHED, S.PAUSED}
+# Limits of the Marketplace contract (contracts/src/Marketplace.sol).
+MAX_TIERS = 16
+MAX_SPLITS = 10
+MAX_ROYALTY_BPS = 2_500
+UINT32_MAX = 2**32 - 1
+UINT128_MAX = 2**128 - 1
+
+
+def _roles(listing: Listing, actor) -> set[str]:
+    """An actor of None is the system acting on a moderator's authority (auto-approval)."""
+    if actor is None:
+        return {MODERATOR}
+    roles = {CREATOR} if actor.pk == listing.creator_id else set()
+    if actor.is_moderator:
+        roles.add(MODERATOR)
+    return roles
+
+
+def listing_set_status(*, listing: Listing, to_status: str, actor, reason: str = "") -> Listing:
+    """Move a listing along the transition table and record who did it and why.
+    Call inside a transaction; locks the listing row."""
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        allowed = TRANSITIONS.get((listing.status, to_status))
+        if allowed is None:
+            raise ApiError(
+                f"A listing cannot go from {listing.get_status_display().lower()} "
+                f"to {S(to_status).label.lower()}.",
+                code="invalid_transition",
+                status=409,
+            )
+        roles = _roles(listing, actor)
+        if not allowed & roles:
+            raise ApiError("You may not make this change.", code="permission_denied", status=403)
+        if to_status in NEEDS_REASON and CREATOR not in roles and not reason.strip():
+            raise ApiError("Give a reason: the creator will see it.", code="reason_required")
+        ListingStatusChange.objects.create(
+            listing=listing,
+            from_status=listing.status,
+            to_status=to_status,
+            actor=actor,
+            reason=reason.strip(),
+        )
+        listing.status = to_status
+        if to_status == S.PUBLISHED and listing.published_at is None:
+            listing.published_at = timezone.now()
+        listing.save(update_fields=["status", "published_at", "updated_at"])
+    return listing
+
+
+def listing_submit(*, listing: Listing, actor) -> Listing:
+    """Send a draft to review, or publish it at once when the site does not require review."""
+    listing_check_complete(listing=listing)
+    listing = listing_set_status(listing=listing, to_status=S.PENDING_REVIEW, actor=actor)
+    if not settings.LISTINGS_REQUIRE_REVIEW:
+        listing = listing_set_status(
+            listing=listing,
+            to_status=S.PUBLISHED,
+            actor=None,
+            reason="Published without review (LISTINGS_REQUIRE_REVIEW is off).",
+        )
+    return listing
+
+
+def listing_check_complete(*, listing: Listing) -> None:
+    missing = []
+    if not listing.versions.exists():
+        missing.append("a version with files")
+    if not listing.tiers.filter(active=True).exists():
+        missing.append("a licence tier")
+    if sum(listing.splits.values_list("bps", flat=True)) != 10_000:
+        missing.append("split recipients adding up to 100%")
+    if listing.license_terms_id is None:
+        missing.append("licence terms")
+    if missing:
+        raise ApiError(
+            "Before publishing, the listing needs " + ", ".join(missing) + ".", code="incomplete"
+        )
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:140] or "listing"
+    slug, n = base, 1
+    while Listing.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _apply_card(listing: Listing, card_text: str) -> None:
+    try:
+        card = parse_card(card_text)
+    except CardError as exc:
+        raise ApiError(str(exc), code="invalid_card") from exc
+    listing.card = card_text
+    listing.card_metadata = {**card.metadata, "extra": card.extra}
+    listing.task = card.task[:64]
+    listing.license_id = str(card.metadata.get("license", ""))[:64]
+
+
+def _sync_derived(listing: Listing) -> None:
+    """Refresh what is derived from the card and tiers: tag rows and the search document."""
+    tags = sorted({t.lower() for t in listing.card_metadata.get("tags", [])})
+    ListingTag.objects.filter(listing=listing).exclude(tag__in=tags).delete()
+    ListingTag.objects.bulk_create(
+        [ListingTag(listing=listing, tag=tag) for tag in tags], ignore_conflicts=True
+    )
+    search_document_refresh(listing_ids=[listing.pk])
+
+
+@transaction.atomic
+def listing_create(
+    *, creator, kind: str, title: str, summary: str = "", card: str = "", license_terms=None
+) -> Listing:
+    """A new draft listing. Its creator receives the whole split until they change it."""
+    listing = Listing(
+        creator=creator,
+        kind=kind,
+        title=title.strip(),
+        summary=summary.strip(),
+        slug=_unique_slug(title),
+        license_terms=license_terms,
+    )
+    _apply_card(listing, card)
+    listing.save()
+    SplitRecipient.objects.create(listing=listing, address=creator.address, bps=10_000)
+    _sync_derived(listing)
+    return listing
+
+
+@transaction.atomic
+def listing_update(*, listing: Listing, actor, **fields) -> Listing:
+    """Change the descriptive fields (title, summary, card, licence terms)."""
+    listing = _lock(listing)
+    if actor.pk != listing.creator_id:
+        raise ApiError("Only the listing's creator can edit it.", code="not_creator", status=403)
+    if listing.status not in EDITABLE_STATUSES:
+        raise ApiError("A delisted listing cannot be edited.", code="not_editable", status=409)
+    for name in ("title", "summary"):
+        if name in fields:
+            setattr(listing, name, fields[name].strip())
+    if "card" in fields:
+        _apply_card(listing, fields["card"])
+    if "license_terms" in fields:
+        listing.license_terms = fields["license_terms"]
+    listing.save()
+    _sync_derived(listing)
+    return listing
+
+
+def _lock(listing: Listing) -> Listing:
+    """The listing's current row, locked until the transaction ends (status checks must see
+    what is committed, not what the caller loaded earlier)."""
+    return Listing.objects.select_for_update().get(pk=listing.pk)
+
+
+def _require_draft_by_creator(listing: Listing, actor, what: str) -> Listing:
+    listing = _lock(listing)
+    if actor.pk != listing.creator_id:
+        raise ApiError("Only the listing's creator can change it.", code="not_creator", status=403)
+    if listing.status != S.DRAFT:
+        raise ApiError(
+            f"{what} can change only while the listing is a draft; "
+            "a published listing changes them with a new signed offer.",
+            code="not_draft",
+            status=409,
+        )
+    return listing
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    name: str
+    price_wei: int
+    currency: str = Tier.ETH
+    duration_seconds: int = 0
+    transferable: bool = True
+    kind: str = Tier.Kind.DOWNLOAD
+    supply_cap: int | None = None
+
+
+@transaction.atomic
+def listing_set_tiers(*, listing: Listing, actor, tiers: list[TierSpec]) -> list[Tier]:
+    """Replace a draft's tiers; their order is their tier id on-chain."""
+    listing = _require_draft_by_creator(listing, actor, "Tiers")
+    if not 1 <= len(tiers) <= MAX_TIERS:
+        raise ApiError(f"A listing has between 1 and {MAX_TIERS} tiers.", code="invalid_tiers")
+    for spec in tiers:
+        _check_tier(spec)
+    listing.tiers.all().delete()
+    created = Tier.objects.bulk_create(
+        Tier(
+            listing=listing,
+            position=i,
+            **{**spec.__dict__, "currency": to_checksum_address(spec.currency)},
+        )
+        for i, spec in enumerate(tiers)
+    )
+    prices = [spec.price_wei for spec in tiers]
+    listing.min_price_wei = Decimal(min(prices))
+    listing.is_free = min(prices) == 0
+    listing.has_compute = any(spec.kind != Tier.Kind.DOWNLOAD for spec in tiers)
+    listing.save(update_fields=["min_price_wei", "is_free", "has_compute", "updated_at"])
+    return created
+
+
+def _check_tier(spec: TierSpec) -> None:
+    if not 0 <= spec.price_wei <= UINT128_MAX:
+        raise ApiError("A tier price must be between 0 and 2^128 - 1 wei.", code="invalid_price")
+    if not is_address(spec.currency):
+        raise ApiError("A tier currency must be ETH or a token address.", code="invalid_currency")
+    if not 0 <= spec.duration_seconds <= UINT32_MAX:
+        raise ApiError("A tier lasts at most 2^32 - 1 seconds (0 = forever).", code="invalid_tier")
+    if spec.supply_cap is not None and not 1 <= spec.supply_cap <= UINT32_MAX:
+        raise ApiError("A supply cap is between 1 and 2^32 - 1 tokens.", code="invalid_tier")
+    if spec.kind not in Tier.Kind.values:
+        raise ApiError("A tier kind is download, compute or both.", code="invalid_tier")
+
+
+@transaction.atomic
+def listing_set_splits(*, listing: Listing, actor, splits: list[tuple[str, int, str]]) -> None:
+    """Replace a draft's split: (address, basis points, label) summing to exactly 10000."""
+    listing = _require_draft_by_creator(listing, actor, "Splits")
+    if not 1 <= len(splits) <= MAX_SPLITS:
+        raise ApiError(f"A split has between 1 and {MAX_SPLITS} recipients.", code="invalid_split")
+    if any(not is_address(address) for address, _, _ in splits):
+        raise ApiError("Every recipient needs a valid address.", code="invalid_split")
+    addresses = [to_checksum_address(address) for address, _, _ in splits]
+    if len(set(addresses)) != len(addresses):
+        raise ApiError("Each recipient may appear only once.", code="invalid_split")
+    if any(bps <= 0 for _, bps, _ in splits) or sum(bps for _, bps, _ in splits) != 10_000:
+        raise ApiError("Split shares must be positive and add up to 100%.", code="invalid_split")
+    listing.splits.all().delete()
+    SplitRecipient.objects.bulk_create(
+        SplitRecipient(listing=listing, address=address, bps=bps, label=label[:80])
+        for address, (_, bps, label) in zip(addresses, splits, strict=True)
+    )
+
+
+def content_digest(files: list[tuple[str, str]]) -> str:
+    """sha256 over the version's manifest: one 'path<TAB>cid' line per file, sorted by path.
+    Anyone holding the file list can recompute it; it is the bytes32 the creator signs."""
+    manifest = "".join(f"{path}\t{cid}\n" for path, cid in sorted(files))
+    return "0x" + hashlib.sha256(manifest.encode()).hexdigest()
+
+
+@transaction.atomic
+def version_create(
+    *, listing: Listing, actor, tag: str, changelog: str = "", files: list[tuple[str, Artifact]]
+) -> Version:
+    """An immutable release made of already-stored artifacts, as (path, artifact) pairs."""
+    listing = _lock(listing)  # serialises releases of one listing: tags stay unique
+    if actor.pk != listing.creator_id:
+        raise ApiError(
+            "Only the listing's creator can release versions.", code="not_creator", status=403
+        )
+    tag = tag.strip()
+    if not tag or len(tag) > 64:
+        raise ApiError("A version needs a tag of at most 64 characters.", code="invalid_tag")
+    if listing.versions.filter(tag=tag).exists():
+        raise ApiError(
+            f"Version {tag} exists already; versions cannot change.", code="tag_taken", status=409
+        )
+    paths = [path for path, _ in files]
+    if not files or len(set(paths)) != len(paths):
+        raise ApiError(
+            "A version needs one or more files with distinct names.", code="invalid_files"
+        )
+    for path in paths:
+        _check_file_path(path)
+    version = Version.objects.create(
+        listing=listing,
+        tag=tag,
+        changelog=changelog,
+        content_digest=content_digest([(path, a.cid) for path, a in files]),
+    )
+    VersionFile.objects.bulk_create(
+        VersionFile(version=version, artifact=artifact, path=path) for path, artifact in files
+    )
+    return version
+
+
+def _check_file_path(path: str) -> None:
+    """Relative paths without '..', so a version unpacks safely into any directory."""
+    parts = path.split("/")
+    if (
+        not path
+        or len(path) > 255
+        or path.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+        or any(ord(c) < 32 for c in path)
+    ):
+        raise ApiError(f"'{path[:80]}' is not a valid file path.", code="invalid_path")
+
+
+def license_terms_create(*, owner, name: str, **terms) -> LicenseTerms:
+    if LicenseTerms.objects.filter(owner=owner, name=name).exists():
+        raise ApiError(
+            "You already have licence terms with this name.", code="name_taken", status=409
+        )
+    return LicenseTerms.objects.create(owner=owner, name=name, **terms)

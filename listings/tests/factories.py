@@ -1,0 +1,56 @@
+"""Small factories for listings tests (plain functions: explicit and easy to follow)."""
+
+import hashlib
+import itertools
+
+from eth_account import Account
+
+from accounts.models import User
+from artifacts.models import Artifact
+from listings import services
+from listings.models import LicenseTerms
+
+_counter = itertools.count(1)
+
+
+def user(*, moderator: bool = False) -> User:
+    account = Account.create()
+    created = User.objects.create_user(account.address)
+    if moderator:
+        from django.contrib.auth.models import Group
+
+        created.groups.add(Group.objects.get_or_create(name="moderators")[0])
+    return created
+
+
+def artifact(content: bytes | None = None) -> Artifact:
+    content = content if content is not None else f"file {next(_counter)}".encode()
+    digest = hashlib.sha256(content).hexdigest()
+    return Artifact.objects.create(
+        cid=f"bafkrei{digest[:52]}", sha256=digest, size=len(content), storage="local"
+    )
+
+
+def listing(*, creator=None, title: str = "Tiny model", card: str = "", **kwargs):
+    return services.listing_create(
+        creator=creator or user(),
+        kind=kwargs.pop("kind", "model"),
+        title=title,
+        summary=kwargs.pop("summary", "A small model"),
+        card=card,
+        license_terms=kwargs.pop("license_terms", LicenseTerms.objects.first()),
+    )
+
+
+def complete_listing(*, creator=None, price_wei: int = 10**16, **kwargs):
+    """A draft with a version, a tier, a split and terms: ready to submit."""
+    created = listing(creator=creator, **kwargs)
+    services.version_create(
+        listing=created, actor=created.creator, tag="v1", files=[("model.bin", artifact())]
+    )
+    services.listing_set_tiers(
+        listing=created,
+        actor=created.creator,
+        tiers=[services.TierSpec(name="Download", price_wei=price_wei)],
+    )
+    return created

@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 NPM_STAMP := contracts/node_modules/.installed
+# A real IPFS node (js-ipfs) for the artifacts tests; tests only, so setup-dev installs it.
+IPFS_STAMP := tools/ipfs/node_modules/.installed
 
 .PHONY: setup setup-dev run test lint format contracts bench clean
 
@@ -24,7 +26,11 @@ $(NPM_STAMP): contracts/package.json contracts/package-lock.json
 
 setup: $(VENV)/.installed $(NPM_STAMP)
 
-setup-dev: setup $(VENV)/.installed-dev
+$(IPFS_STAMP): tools/ipfs/package.json tools/ipfs/package-lock.json
+	cd tools/ipfs && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup-dev: setup $(VENV)/.installed-dev $(IPFS_STAMP)
 
 run: setup
 	$(PY) manage.py runstack

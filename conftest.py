@@ -1,8 +1,16 @@
-"""Fixtures shared by every app's tests: a real anvil chain on a free loopback port."""
+"""Fixtures shared by every app's tests: a real anvil chain with our contracts deployed, a real
+IPFS node, each on free loopback ports, and Celery either inline or on a real worker."""
+
+import os
 
 import pytest
 from django.conf import settings
+from eth_account import Account
 
+from chain.deploy import DeployConfig, deploy_all
+from marketplace.celery import app as celery_app
+
+from artifacts.tests.ipfs_node import IpfsNode
 from chain import client
 from chain.anvil import Anvil
 
@@ -25,3 +33,59 @@ def w3(anvil):
     snapshot = web3.provider.make_request("evm_snapshot", [])["result"]
     yield web3
     web3.provider.make_request("evm_revert", [snapshot])
+
+
+@pytest.fixture(scope="session")
+def ipfs_daemon(tmp_path_factory):
+    """One js-ipfs node (Kubo's RPC API) for the run, offline, in a temp repo. Point a test at it
+    with `settings.IPFS_API_URL = ipfs_daemon.url`."""
+    if not IpfsNode.installed():
+        reason = "tools/ipfs/node_modules is missing: run `make setup-dev` (npm ci there)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    node = IpfsNode(tmp_path_factory.mktemp("ipfs") / "repo").start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def contracts(anvil, tmp_path_factory) -> dict:
+    """Our contracts deployed once per run on the test chain, as `make run` deploys them, with
+    settings pointing at that deployment file. Returns the deployment record."""
+    directory = tmp_path_factory.mktemp("deployments")
+    result = deploy_all(
+        w3=client.get_web3(),
+        account=Account.from_key(settings.CHAIN_DEPLOYER_KEY),
+        output_path=directory / f"{settings.CHAIN_ID}.json",
+        config=DeployConfig(site_url=settings.SITE_URL, fee_bps=settings.CHAIN_PLATFORM_FEE_BPS),
+    )
+    previous = settings.CHAIN_DEPLOYMENTS_DIR
+    settings.CHAIN_DEPLOYMENTS_DIR = directory
+    yield result.record
+    settings.CHAIN_DEPLOYMENTS_DIR = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_inline():
+    """Tests run tasks inline unless they ask for `celery_worker`, so a test never leaves
+    messages in a developer's broker for `make run`'s worker to find."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in a thread) on the configured broker: the filesystem transport by
+    default, Redis in CI. Tasks go through the broker instead of running inline."""
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_always_eager = False
+    try:
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+        ) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_always_eager = True

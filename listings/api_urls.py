@@ -4,6 +4,8 @@ from listings import apis
 
 urlpatterns = [
     path("listings/", apis.ListingsApi.as_view(), name="listings"),
+    # Before <slug>: "preview-card" is a reserved slug (services.RESERVED_SLUGS).
+    path("listings/preview-card", apis.CardPreviewApi.as_view(), name="card-preview"),
     path("listings/<slug:slug>", apis.ListingDetailApi.as_view(), name="listing-detail"),
     path("listings/<slug:slug>/tiers", apis.ListingTiersApi.as_view(), name="listing-tiers"),
     path("listings/<slug:slug>/splits", apis.ListingSplitsApi.as_view(), name="listing-splits"),

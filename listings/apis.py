@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from artifacts.models import Artifact
 from listings import selectors, services
-from listings.cards import parse_card, render_markdown
+from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
 from listings.models import LicenseTerms, Listing, Tier
 from marketplace.api_errors import ApiError
 from marketplace.fields import AddressField, WeiField
@@ -266,6 +266,27 @@ class ListingStatusApi(APIView):
             listing=listing, to_status=data["status"], actor=request.user, reason=data["reason"]
         )
         return Response(_detail_by_slug(slug, request.user))
+
+
+class CardPreviewApi(APIView):
+    """POST {card} → {html, metadata}: the edit page's Preview tab. Nothing is stored; a card
+    the site would refuse (bad YAML, too large) answers 400 with the reason."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        card = serializers.CharField(
+            allow_blank=True, max_length=MAX_CARD_BYTES, trim_whitespace=False
+        )
+
+    def post(self, request):
+        data = _valid(self.InputSerializer, request)
+        try:
+            card = parse_card(data["card"])
+        except CardError as exc:
+            raise ApiError(str(exc), code="invalid_card") from exc
+        metadata = {**card.metadata, "extra": card.extra}
+        return Response({"html": render_markdown(card.body), "metadata": metadata})
 
 
 class LicenseTermsApi(APIView):

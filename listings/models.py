@@ -180,8 +180,15 @@ class Version(models.Model):
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="versions")
     tag = models.CharField(max_length=64)
     changelog = models.TextField(blank=True)
-    # sha256 over the canonical manifest of (path, CID) pairs; what offers and provenance sign.
+    # The manifest: one "path<TAB>cid" line per file, sorted by path, stored as an artifact so
+    # anyone can fetch it by CID. Its sha256 is the content digest offers and provenance sign.
+    manifest = models.ForeignKey(
+        "artifacts.Artifact", on_delete=models.PROTECT, related_name="+", null=True
+    )
     content_digest = models.CharField(max_length=66)
+    # The ModelRelease attestation (EAS) of this version, once made.
+    release_uid = models.CharField(max_length=66, blank=True)
+    release_attested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -81,9 +81,12 @@ def listing_get_for_viewer(*, slug: str, viewer) -> Listing:
     raise Http404("No such listing.")
 
 
-def listing_get_owned(*, pk: int, owner) -> Listing:
-    """A listing its creator is about to change; 404 for anyone else's."""
-    listing = _detail_queryset().filter(pk=pk, creator=owner).first()
+def listing_get_owned(*, owner, pk: int | None = None, slug: str | None = None) -> Listing:
+    """A listing its creator is about to change, by pk or slug; 404 for anyone else's."""
+    if not owner.is_authenticated or (pk is None) == (slug is None):
+        raise Http404("No such listing of yours.")
+    lookup = {"pk": pk} if pk is not None else {"slug": slug}
+    listing = _detail_queryset().filter(creator=owner, **lookup).first()
     if listing is None:
         raise Http404("No such listing of yours.")
     return listing
@@ -105,3 +108,18 @@ def license_terms_for_user(*, user) -> QuerySet[LicenseTerms]:
     """The site's presets plus the user's own terms."""
     own = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
     return LicenseTerms.objects.filter(Q(owner__isnull=True) | own)
+
+
+def listing_filter_options() -> dict[str, list[str]]:
+    """The tasks and licences that published listings use, for the browse page's filters."""
+    published = Listing.objects.filter(status=Listing.Status.PUBLISHED)
+    return {
+        # order_by(field): the model's default ordering would make DISTINCT see created_at too.
+        field: list(
+            published.exclude(**{field: ""})
+            .order_by(field)
+            .values_list(field, flat=True)
+            .distinct()[:200]
+        )
+        for field in ("task", "license_id")
+    }

@@ -1,6 +1,7 @@
 """Writes for listings. Every change of status goes through `listing_set_status`."""
 
 import hashlib
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.utils.text import slugify
 from eth_utils import is_address, to_checksum_address
 
 from artifacts.models import Artifact
+from artifacts.services import artifact_create_from_stream
 from listings.cards import CardError, parse_card
 from listings.models import (
     LicenseTerms,
@@ -122,10 +124,14 @@ def listing_check_complete(*, listing: Listing) -> None:
         )
 
 
+# Paths of the listing pages and API that a slug would shadow (listings/urls.py, api_urls.py).
+RESERVED_SLUGS = {"mine", "new", "preview-card"}
+
+
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:140] or "listing"
     slug, n = base, 1
-    while Listing.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Listing.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -281,11 +287,15 @@ def listing_set_splits(*, listing: Listing, actor, splits: list[tuple[str, int, 
     )
 
 
+def version_manifest(files: list[tuple[str, str]]) -> bytes:
+    """A version's manifest: one 'path<TAB>cid' line per file, sorted by path."""
+    return "".join(f"{path}\t{cid}\n" for path, cid in sorted(files)).encode()
+
+
 def content_digest(files: list[tuple[str, str]]) -> str:
-    """sha256 over the version's manifest: one 'path<TAB>cid' line per file, sorted by path.
-    Anyone holding the file list can recompute it; it is the bytes32 the creator signs."""
-    manifest = "".join(f"{path}\t{cid}\n" for path, cid in sorted(files))
-    return "0x" + hashlib.sha256(manifest.encode()).hexdigest()
+    """sha256 of the manifest, as 0x-hex: the bytes32 the creator signs and provenance attests.
+    Anyone holding the file list (or the manifest, fetched by its CID) can recompute it."""
+    return "0x" + hashlib.sha256(version_manifest(files)).hexdigest()
 
 
 @transaction.atomic
@@ -312,11 +322,14 @@ def version_create(
         )
     for path in paths:
         _check_file_path(path)
+    pairs = [(path, a.cid) for path, a in files]
+    manifest = artifact_create_from_stream(stream=io.BytesIO(version_manifest(pairs)))
     version = Version.objects.create(
         listing=listing,
         tag=tag,
         changelog=changelog,
-        content_digest=content_digest([(path, a.cid) for path, a in files]),
+        manifest=manifest,
+        content_digest=content_digest(pairs),
     )
     VersionFile.objects.bulk_create(
         VersionFile(version=version, artifact=artifact, path=path) for path, artifact in files

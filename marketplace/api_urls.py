@@ -6,4 +6,5 @@ urlpatterns = [
     path("auth/", include("accounts.api_urls")),
     path("artifacts/", include("artifacts.api_urls")),
     path("", include("listings.api_urls")),
+    path("", include("payments.api_urls")),
 ]

@@ -1,0 +1,54 @@
+"""ModelRelease attestations: the platform attests, through EAS, that a listing's version has
+this content digest and manifest CID, linked to the release it follows."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from eth_account import Account
+from hexbytes import HexBytes
+
+from chain import client, provenance
+from listings.models import Version
+
+
+def _parent_uid(version: Version) -> bytes:
+    previous = (
+        Version.objects.filter(listing_id=version.listing_id, created_at__lt=version.created_at)
+        .exclude(release_uid="")
+        .order_by("-created_at")
+        .first()
+    )
+    return bytes(HexBytes(previous.release_uid)) if previous else provenance.ZERO_UID
+
+
+def version_attest_release(*, version_id: int) -> str:
+    """Attest the version once; returns the attestation uid (0x-hex). The version row stays
+    locked while the transaction is mined so two workers cannot attest it twice."""
+    with transaction.atomic():
+        version = (
+            Version.objects.select_for_update()
+            .select_related("listing__creator", "manifest")
+            .get(pk=version_id)
+        )
+        if version.release_uid:
+            return version.release_uid
+        listing = version.listing
+        base_models = listing.card_metadata.get("base_model") or [""]
+        parent = _parent_uid(version)
+        uid = provenance.attest(
+            client.get_contract("EAS"),
+            provenance.MODEL_RELEASE,
+            account=Account.from_key(settings.CHAIN_DEPLOYER_KEY),
+            recipient=listing.creator.address,
+            ref_uid=parent,
+            listingId=listing.onchain_id,
+            version=version.tag,
+            contentDigest=bytes(HexBytes(version.content_digest)),
+            cid=version.manifest.cid if version.manifest else "",
+            parentUID=parent,
+            baseModel=str(base_models[0])[:200],
+        )
+        version.release_uid = "0x" + uid.hex()
+        version.release_attested_at = timezone.now()
+        version.save(update_fields=["release_uid", "release_attested_at"])
+        return version.release_uid

@@ -1,0 +1,79 @@
+"""Payments API. Offers: prepare the EIP-712 document for the creator's wallet, accept the
+signed offer, and publish the live offer (buyers' wallets submit it with the first purchase)."""
+
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from listings import selectors as listing_selectors
+from listings.models import Listing
+from marketplace.api_errors import ApiError
+from payments import selectors, services
+
+
+class OfferSerializer(serializers.Serializer):
+    listing = serializers.CharField(source="listing.slug")
+    version = serializers.CharField(source="version.tag")
+    chain_id = serializers.IntegerField()
+    marketplace = serializers.CharField()
+    creator = serializers.CharField()
+    message = serializers.SerializerMethodField()
+    signature = serializers.CharField()
+    digest = serializers.CharField()
+    status = serializers.CharField()
+    valid_until = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_message(self, offer) -> dict:
+        return services.json_safe(offer.message)
+
+
+def _owned(slug: str, user) -> Listing:
+    listing = Listing.objects.select_related("creator").filter(slug=slug, creator=user).first()
+    if listing is None:
+        raise ApiError("No such listing of yours.", code="not_found", status=404)
+    return listing
+
+
+class OfferPrepareApi(APIView):
+    """POST: the typed data (eth_signTypedData_v4) for the listing as it stands now."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, slug):
+        return Response(
+            services.offer_prepare(listing=_owned(slug, request.user), actor=request.user)
+        )
+
+
+class OfferApi(APIView):
+    """GET: the listing's live signed offer. POST: submit the creator's signature."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    class InputSerializer(serializers.Serializer):
+        message = serializers.DictField()
+        signature = serializers.CharField(max_length=1100)
+
+    def get(self, request, slug):
+        listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+        offer = selectors.offer_active(listing=listing)
+        if offer is None:
+            raise ApiError("This listing has no signed offer.", code="no_offer", status=404)
+        return Response(OfferSerializer(offer).data)
+
+    def post(self, request, slug):
+        listing = _owned(slug, request.user)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        offer = services.offer_submit(
+            listing=listing,
+            actor=request.user,
+            message=serializer.validated_data["message"],
+            signature=serializer.validated_data["signature"],
+        )
+        listing.refresh_from_db(fields=["status"])
+        return Response(
+            {"offer": OfferSerializer(offer).data, "listing_status": listing.status}, status=201
+        )

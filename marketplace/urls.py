@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("artifacts/", include("artifacts.urls")),
     path("api/v1/", include("marketplace.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,12 +7,14 @@ import pytest
 from django.conf import settings
 from eth_account import Account
 
-from chain.deploy import DeployConfig, deploy_all
-from marketplace.celery import app as celery_app
-
 from artifacts.tests.ipfs_node import IpfsNode
 from chain import client
 from chain.anvil import Anvil
+from chain.deploy import DeployConfig, deploy_all
+from marketplace.celery import app as celery_app
+
+# Browser fixtures (one shared Chromium, the injected test wallet) for every app's e2e tests.
+pytest_plugins = ["tests.e2e.fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -1,48 +1,16 @@
 """Browser fixtures for the upload page: headless Debian Chromium against the live server, with a
-user signed in by session cookie (the wallet harness lives in tests/e2e)."""
-
-import os
-from pathlib import Path
+user signed in by session cookie. The browser itself is the shared one (tests/e2e/fixtures.py)."""
 
 import pytest
 from django.test import Client
-from playwright.sync_api import sync_playwright
 
 from artifacts.tests.conftest import user_create
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-E2E_DIR = Path(__file__).parent
 
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if E2E_DIR in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    # Playwright's sync API runs an event loop in this thread and Django refuses ORM calls from
-    # a thread with a running loop; tests use the ORM only between browser steps.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-            )
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+@pytest.fixture
+def chromium(browser):
+    """The run's one shared browser (tests/e2e/fixtures.py)."""
+    return browser
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
 """Browser end-to-end fixtures: headless Debian Chromium, the live server, an injected wallet.
+A pytest plugin (loaded by the root conftest) so every app's e2e tests share one browser: two
+sync Playwright instances cannot run in one process.
 
 Fixtures: `browser` (session), `context` (per test; screenshots into test-artifacts/ and fails
 on uncaught page errors), `wallet` (InjectedWallet with anvil dev key #1 on our chain, chain
@@ -27,14 +29,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-E2E_DIR = Path(__file__).parent
 
 expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(config, items):
+    """Everything under a directory named e2e is a browser test (`-m "not e2e"` skips them)."""
     for item in items:
-        if E2E_DIR in Path(item.fspath).parents:
+        if "e2e" in Path(item.fspath).parent.parts:
             item.add_marker(pytest.mark.e2e)
 
 
@@ -65,7 +67,9 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles():
+def _fresh_throttles(request):
+    if "e2e" not in Path(request.node.fspath).parent.parts:
+        return
     cache.clear()  # sign-in is rate limited per IP, and every test comes from 127.0.0.1
 
 

@@ -20,8 +20,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# `npm install`, not `npm ci`: anvil's other-platform binaries are optional packages the lock
+# cannot list when the registry lacks them, and `npm ci` then calls the lock out of sync.
 $(NPM_STAMP): contracts/package.json contracts/package-lock.json
-	cd contracts && npm ci --no-audit --no-fund --loglevel=error
+	cd contracts && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed $(NPM_STAMP)

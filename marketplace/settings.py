@@ -106,6 +106,9 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 
+# Seed demo creators and listings on `make run`'s first start.
+DEMO_DATA = env.bool("DEMO_DATA", default=True)
+
 # --- Sessions and cookies -------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -220,6 +223,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule: every periodic task of every app, in one place.
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-sign-in-nonces": {"task": "accounts.tasks.nonce_purge", "schedule": 600.0},
+    "purge-expired-uploads": {"task": "artifacts.tasks.upload_purge_expired", "schedule": 3600.0},
 }
 
 LOGGING = {

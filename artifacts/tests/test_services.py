@@ -127,3 +127,20 @@ def test_uploads_finish_into_ipfs_when_configured(user, settings, ipfs_daemon):
     assert artifact.storage == "ipfs" and artifact.cid == vectors()[4]["cidv1"]
     with get_storage("ipfs").open(artifact.cid) as stored:
         assert stored.read() == data
+
+
+class RecordingStream(io.BytesIO):
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, size=-1):
+        self.asked.append(size)
+        return super().read(size)
+
+
+def test_chunks_are_read_in_small_pieces_never_whole(user):
+    """What keeps the server's memory flat whatever the chunk size (see bench/upload_memory.py)."""
+    stream = RecordingStream(DATA)
+    services.upload_append_chunk(upload=new_upload(user), offset=0, stream=stream, length=len(DATA))
+    assert stream.asked and max(stream.asked) <= 1024 * 1024 and -1 not in stream.asked

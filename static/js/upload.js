@@ -45,7 +45,8 @@ export function formatBytes(bytes) {
     value /= 1000;
     unit += 1;
   }
-  return unit ? `${value.toFixed(1)} ${units[unit]}` : `${bytes} bytes`;
+  if (unit) return `${value.toFixed(1)} ${units[unit]}`;
+  return bytes === 1 ? "1 byte" : `${bytes} bytes`;
 }
 
 function cookie(name) {

@@ -7,7 +7,6 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from artifacts.models import Artifact
 from listings import selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
 from listings.models import LicenseTerms, Listing, Tier
@@ -230,11 +229,13 @@ class VersionCreateApi(APIView):
         listing = _owned(slug, request.user)
         data = _valid(VersionSerializer, request)
         cids = [f["artifact"]["cid"] for f in data["files"]]
-        # Only artifacts this user uploaded can go into their release.
-        artifacts = {a.cid: a for a in Artifact.objects.filter(cid__in=cids)}
+        artifacts = selectors.artifacts_publishable_by(user=request.user, cids=cids)
         missing = [cid for cid in cids if cid not in artifacts]
         if missing:
-            raise ApiError(f"No stored file has CID {missing[0]}.", code="unknown_cid")
+            raise ApiError(
+                f"No file you uploaded has CID {missing[0]}: upload it first.",
+                code="unknown_cid",
+            )
         services.version_create(
             listing=listing,
             actor=request.user,

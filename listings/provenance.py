@@ -26,7 +26,7 @@ def version_attest_release(*, version_id: int) -> str:
     locked while the transaction is mined so two workers cannot attest it twice."""
     with transaction.atomic():
         version = (
-            Version.objects.select_for_update()
+            Version.objects.select_for_update(of=("self",))
             .select_related("listing__creator", "manifest")
             .get(pk=version_id)
         )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from artifacts.models import Artifact, Upload
 from listings.models import LicenseTerms, Listing, ListingTag, Tier, Version, VersionFile
 from listings.search import apply_text_search
 
@@ -102,6 +103,20 @@ def version_get(*, listing: Listing, tag: str | None = None) -> Version | None:
     if tag is None:
         return versions[0] if versions else None
     return next((v for v in versions if v.tag == tag), None)
+
+
+def artifacts_publishable_by(*, user, cids: list[str]) -> dict[str, Artifact]:
+    """Of `cids`, the artifacts `user` may put in a release: bytes they uploaded, or files of
+    their own earlier releases. CIDs are public (every detail page shows them), so knowing one
+    must not let a stranger re-list someone else's file and download it through that listing."""
+    uploaded = Upload.objects.filter(
+        owner=user, status=Upload.Status.COMPLETE, artifact__cid__in=cids
+    ).values("artifact_id")
+    released = VersionFile.objects.filter(
+        version__listing__creator=user, artifact__cid__in=cids
+    ).values("artifact_id")
+    artifacts = Artifact.objects.filter(Q(pk__in=uploaded) | Q(pk__in=released))
+    return {artifact.cid: artifact for artifact in artifacts}
 
 
 def license_terms_for_user(*, user) -> QuerySet[LicenseTerms]:

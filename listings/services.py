@@ -96,6 +96,7 @@ def listing_set_status(*, listing: Listing, to_status: str, actor, reason: str =
 
 def listing_submit(*, listing: Listing, actor) -> Listing:
     """Send a draft to review, or publish it at once when the site does not require review."""
+    listing = Listing.objects.get(pk=listing.pk)  # check what is stored, not a stale copy
     listing_check_complete(listing=listing)
     listing = listing_set_status(listing=listing, to_status=S.PENDING_REVIEW, actor=actor)
     if not settings.LISTINGS_REQUIRE_REVIEW:

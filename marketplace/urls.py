@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("artifacts/", include("artifacts.urls")),
+    path("listings/", include("listings.urls")),
     path("api/v1/", include("marketplace.api_urls")),
     path("admin/", admin.site.urls),
 ]

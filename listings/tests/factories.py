@@ -2,11 +2,13 @@
 
 import hashlib
 import itertools
+from datetime import timedelta
 
+from django.utils import timezone
 from eth_account import Account
 
 from accounts.models import User
-from artifacts.models import Artifact
+from artifacts.models import Artifact, Upload
 from listings import services
 from listings.models import LicenseTerms
 
@@ -29,6 +31,21 @@ def artifact(content: bytes | None = None) -> Artifact:
     return Artifact.objects.create(
         cid=f"bafkrei{digest[:52]}", sha256=digest, size=len(content), storage="local"
     )
+
+
+def uploaded_artifact(owner, content: bytes | None = None) -> Artifact:
+    """An artifact `owner` uploaded (a completed Upload points at it)."""
+    stored = artifact(content)
+    Upload.objects.create(
+        owner=owner,
+        filename="file.bin",
+        size=stored.size,
+        received=stored.size,
+        status=Upload.Status.COMPLETE,
+        artifact=stored,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    return stored
 
 
 def listing(*, creator=None, title: str = "Tiny model", card: str = "", **kwargs):

@@ -49,7 +49,7 @@ def test_tiers_splits_and_versions_through_the_api():
         {"address": "0x" + "ab" * 20, "bps": 1000, "label": "partner"},
     ]
     assert api(creator).put(f"{url}/splits", splits, format="json").status_code == 200
-    artifact = factories.artifact(b"weights")
+    artifact = factories.uploaded_artifact(creator, b"weights")
     reply = api(creator).post(
         f"{url}/versions",
         {"tag": "1.0.0", "files": [{"path": "model.safetensors", "cid": artifact.cid}]},
@@ -94,6 +94,26 @@ def test_bad_input_gets_a_clear_4xx(method, suffix, payload, status, code):
         error = reply.json()["error"]
         assert error["message"]
         assert error["code"] == code or code in str(error["fields"])
+
+
+def test_a_release_takes_only_files_the_creator_uploaded_or_released():
+    victim = factories.complete_listing()  # its CIDs are public on its page
+    stolen = victim.versions.get().files.get().artifact
+    thief = factories.listing()
+    url = f"/api/v1/listings/{thief.slug}/versions"
+    reply = api(thief.creator).post(
+        url, {"tag": "v1", "files": [{"path": "x.bin", "cid": stolen.cid}]}, format="json"
+    )
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "unknown_cid"
+    # The victim may reuse their own released file in another listing of theirs.
+    sequel = factories.listing(creator=victim.creator)
+    reply = api(victim.creator).post(
+        f"/api/v1/listings/{sequel.slug}/versions",
+        {"tag": "v1", "files": [{"path": "x.bin", "cid": stolen.cid}]},
+        format="json",
+    )
+    assert reply.status_code == 201, reply.json()
 
 
 def test_someone_elses_or_unknown_listing_is_404():

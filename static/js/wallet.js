@@ -101,3 +101,18 @@ export async function personalSign(provider, address, message) {
     });
   }
 }
+
+// EIP-712 typed data (eth_signTypedData_v4): wallets show the structured fields. The document
+// carries integers as decimal strings, which wallets accept and JSON cannot round.
+export async function signTypedData(provider, address, document, declinedMessage) {
+  try {
+    return await provider.request({
+      method: "eth_signTypedData_v4",
+      params: [address, JSON.stringify(document)],
+    });
+  } catch (error) {
+    rethrow(error, {
+      [USER_REJECTED]: declinedMessage || "You declined to sign in your wallet. Nothing was sent.",
+    });
+  }
+}

@@ -1,0 +1,101 @@
+"""Template helpers for listing pages: prices in ETH (exact), durations, shares, page links."""
+
+from decimal import Decimal
+
+from django import template
+
+from listings import selectors
+from listings.models import Tier
+from listings.money import wei_to_eth
+
+register = template.Library()
+
+
+@register.filter
+def eth(wei) -> str:
+    """10**16 → '0.01 ETH'."""
+    return "" if wei is None else f"{wei_to_eth(wei)} ETH"
+
+
+@register.filter
+def listing_price(listing) -> str:
+    """What a card says about price: 'Free', 'from 0.01 ETH', or nothing to buy yet."""
+    if listing.min_price_wei is None:
+        return "No tiers yet"
+    if listing.is_free:
+        return "Free"
+    return f"from {eth(listing.min_price_wei)}"
+
+
+@register.filter
+def tier_price(tier: Tier) -> str:
+    if tier.price_wei == 0:
+        return "Free"
+    if tier.is_eth:
+        return eth(tier.price_wei)
+    # The token's decimals are not known here: show base units rather than guess.
+    return f"{int(tier.price_wei)} units of token {tier.currency[:6]}…{tier.currency[-4:]}"
+
+
+@register.filter
+def duration(seconds) -> str:
+    seconds = int(seconds or 0)
+    if seconds == 0:
+        return "perpetual"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+def _percent(value: Decimal) -> str:
+    text = format(value.quantize(Decimal("0.01")), "f").rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+@register.filter
+def percent(bps) -> str:
+    """Basis points as a percentage: 250 → '2.5%'."""
+    return _percent(Decimal(int(bps)) / 100)
+
+
+@register.filter
+def share_of_sale(bps, fee_bps) -> str:
+    """A recipient's share of the whole price, after the platform fee: 5000, 250 → '48.75%'."""
+    return _percent(Decimal(int(bps)) * (10_000 - int(fee_bps)) / 1_000_000)
+
+
+@register.filter
+def parameters(count) -> str:
+    """110000000 → '110M' (how model sizes are usually written)."""
+    count = int(count)
+    for suffix, size in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if count >= size:
+            return f"{Decimal(count) / size:.1f}".removesuffix(".0") + suffix
+    return str(count)
+
+
+@register.filter
+def as_list(value) -> list:
+    """Card metadata values may be a string or a list; templates want a list."""
+    if value in (None, ""):
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number: int) -> str:
+    """This page's query string with another page number (filters kept)."""
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    if number > 1:
+        query["page"] = number
+    return f"?{query.urlencode()}" if query else "?"
+
+
+@register.inclusion_tag("listings/_latest.html")
+def latest_listings(limit: int = 6) -> dict:
+    """The newest published listings, for the home page."""
+    filters = selectors.ListingFilters(sort="newest")
+    return {"listings": list(selectors.listing_search(filters=filters)[:limit])}

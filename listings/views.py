@@ -1,0 +1,232 @@
+"""Listing pages: browse, detail, and the creator's pages (mine, new, edit). Each view parses
+its input, calls one service or selector and renders; service errors (ApiError) come back as
+form errors with their 4xx status, never as a 500."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import InvalidPage
+from django.forms import BaseFormSet
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_POST
+
+from listings import forms, selectors, services
+from listings.cards import CardError, parse_card, render_markdown
+from listings.models import Listing
+from marketplace.api_errors import ApiError
+from marketplace.pagination import paginate
+
+PAGE_SIZE = 24
+S = Listing.Status
+# What a creator may do from the status panel, besides submitting (the tokenize step).
+CREATOR_ACTIONS = {S.DRAFT: "Withdraw from review", S.DELISTED: "Delist"}
+ACTION_DONE = {S.DRAFT: "Withdrawn from review: it is a draft again.", S.DELISTED: "Delisted."}
+
+
+def browse(request):
+    form = forms.BrowseForm(request.GET, options=selectors.listing_filter_options())
+    if not form.is_valid():
+        context = {"form": form, "page": None}
+        return render(request, "listings/browse.html", context, status=400)
+    try:
+        page = paginate(
+            selectors.listing_search(filters=form.filters()), request.GET.get("page"), PAGE_SIZE
+        )
+    except InvalidPage as exc:
+        raise Http404(str(exc)) from None
+    return render(request, "listings/browse.html", {"form": form, "page": page})
+
+
+def detail(request, slug: str):
+    listing = selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+    tag = request.GET.get("version") or None
+    version = selectors.version_get(listing=listing, tag=tag)
+    if tag and version is None:
+        raise Http404("No such version.")
+    context = {
+        "listing": listing,
+        "version": version,
+        "card_html": _card_html(listing),
+        "splits": _creator_first(listing),
+        "platform_fee_bps": settings.CHAIN_PLATFORM_FEE_BPS,
+        "is_creator": request.user.is_authenticated and request.user.pk == listing.creator_id,
+    }
+    return render(request, "listings/detail.html", context)
+
+
+def _card_html(listing: Listing) -> str:
+    try:
+        body = parse_card(listing.card).body
+    except CardError:  # stored before a stricter parser: show the text rather than fail
+        body = listing.card
+    return render_markdown(body)
+
+
+def _creator_first(listing: Listing) -> list:
+    return sorted(listing.splits.all(), key=lambda s: s.address != listing.creator.address)
+
+
+@login_required
+def mine(request):
+    listings = selectors.listing_list_for_creator(creator=request.user)
+    return render(request, "listings/mine.html", {"listings": listings})
+
+
+@login_required
+def create(request):
+    form = forms.ListingCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing = services.listing_create(creator=request.user, **form.cleaned_data)
+        except ApiError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            messages.success(request, "Draft created. Add files, a card, tiers and the split.")
+            return redirect("listings:edit", slug=listing.slug)
+    status = 400 if form.errors else 200
+    return render(request, "listings/create.html", {"form": form}, status=status)
+
+
+@login_required
+@ensure_csrf_cookie  # the edit page's scripts post JSON with the CSRF cookie's token
+def edit(request, slug: str):
+    listing = selectors.listing_get_owned(owner=request.user, slug=slug)
+    return _render_edit(request, listing)
+
+
+@login_required
+@require_POST
+def edit_details(request, slug: str):
+    listing = selectors.listing_get_owned(owner=request.user, slug=slug)
+    form = forms.ListingDetailsForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.listing_update(listing=listing, actor=request.user, **form.cleaned_data)
+        except ApiError as exc:
+            return _edit_error(request, listing, exc, details_form=form, field="card")
+        return _saved(request, listing, "Details saved.", "details")
+    return _render_edit(request, listing, status=400, details_form=form)
+
+
+@login_required
+@require_POST
+def edit_tiers(request, slug: str):
+    listing = selectors.listing_get_owned(owner=request.user, slug=slug)
+    formset = forms.TierFormSet(request.POST, prefix="tiers")
+    if formset.is_valid():
+        try:
+            services.listing_set_tiers(listing=listing, actor=request.user, tiers=formset.specs())
+        except ApiError as exc:
+            return _edit_error(request, listing, exc, tier_formset=formset)
+        return _saved(request, listing, "Tiers saved.", "tiers")
+    return _render_edit(request, listing, status=400, tier_formset=formset)
+
+
+@login_required
+@require_POST
+def edit_splits(request, slug: str):
+    listing = selectors.listing_get_owned(owner=request.user, slug=slug)
+    formset = forms.SplitFormSet(request.POST, prefix="splits")
+    if formset.is_valid():
+        try:
+            services.listing_set_splits(
+                listing=listing, actor=request.user, splits=formset.shares()
+            )
+        except ApiError as exc:
+            return _edit_error(request, listing, exc, split_formset=formset)
+        return _saved(request, listing, "Split saved.", "splits")
+    return _render_edit(request, listing, status=400, split_formset=formset)
+
+
+@login_required
+@require_POST
+def edit_status(request, slug: str):
+    listing = selectors.listing_get_owned(owner=request.user, slug=slug)
+    form = forms.StatusForm(request.POST)
+    if form.is_valid() and form.cleaned_data["to_status"] in CREATOR_ACTIONS:
+        try:
+            services.listing_set_status(listing=listing, actor=request.user, **form.cleaned_data)
+        except ApiError as exc:
+            messages.error(request, str(exc.detail))
+            return _render_edit(request, listing, status=exc.status_code)
+        return _saved(request, listing, ACTION_DONE[form.cleaned_data["to_status"]], "status")
+    messages.error(request, "Choose what to do with the listing.")
+    return _render_edit(request, listing, status=400)
+
+
+def _saved(request, listing: Listing, message: str, section: str):
+    messages.success(request, message)
+    return redirect(reverse("listings:edit", kwargs={"slug": listing.slug}) + f"#{section}")
+
+
+def _edit_error(request, listing: Listing, exc: ApiError, *, field=None, **bound):
+    """A service refused: show why on the section's form, with the error's own status."""
+    form = next(iter(bound.values()))
+    message = str(exc.detail)
+    if isinstance(form, BaseFormSet):
+        form.non_form_errors().append(message)
+    else:
+        form.add_error(field if exc.get_codes() == "invalid_card" else None, message)
+    return _render_edit(request, listing, status=exc.status_code, **bound)
+
+
+def _render_edit(request, listing: Listing, *, status: int = 200, **bound):
+    """The edit page; `bound` holds the one section's form that was posted back with errors."""
+    user = request.user
+    context = {
+        "listing": listing,
+        "details_form": bound.get("details_form") or _details_form(listing, user),
+        "tier_formset": bound.get("tier_formset")
+        or forms.TierFormSet(prefix="tiers", initial=forms.tiers_initial(listing.tiers.all())),
+        "split_formset": bound.get("split_formset")
+        or forms.SplitFormSet(
+            prefix="splits",
+            initial=forms.split_initial(listing.splits.all(), listing.creator.address),
+        ),
+        "is_draft": listing.status == S.DRAFT,
+        "incomplete": _incomplete_reason(listing),
+        "status_actions": _status_actions(listing),
+        "history": listing.status_changes.select_related("actor"),
+        "platform_fee_bps": settings.CHAIN_PLATFORM_FEE_BPS,
+        "upload": _upload_settings(),
+    }
+    return render(request, "listings/edit.html", context, status=status)
+
+
+def _details_form(listing: Listing, user) -> forms.ListingDetailsForm:
+    initial = {
+        "title": listing.title,
+        "summary": listing.summary,
+        "license_terms": listing.license_terms_id,
+        "card": listing.card,
+    }
+    return forms.ListingDetailsForm(initial=initial, user=user)
+
+
+def _incomplete_reason(listing: Listing) -> str:
+    """Why the listing cannot be submitted yet ('' when it can)."""
+    try:
+        services.listing_check_complete(listing=listing)
+    except ApiError as exc:
+        return str(exc.detail)
+    return ""
+
+
+def _status_actions(listing: Listing) -> list[tuple[str, str]]:
+    return [
+        (to_status, label)
+        for to_status, label in CREATOR_ACTIONS.items()
+        if services.CREATOR in services.TRANSITIONS.get((listing.status, to_status), ())
+    ]
+
+
+def _upload_settings() -> dict:
+    return {
+        "create_url": reverse("artifacts-api:upload-create"),
+        "max_bytes": settings.UPLOAD_MAX_BYTES,
+        "chunk_bytes": settings.UPLOAD_CHUNK_BYTES,
+        "extensions": ",".join(settings.UPLOAD_ALLOWED_EXTENSIONS),
+    }

@@ -15,8 +15,7 @@ def chain_params() -> dict:
     chain_id = settings.CHAIN_ID
     return {
         "chainId": hex(chain_id),
-        "chainName": settings.CHAIN_NAME
-        or _KNOWN_CHAIN_NAMES.get(chain_id, f"Chain {chain_id}"),
+        "chainName": settings.CHAIN_NAME or _KNOWN_CHAIN_NAMES.get(chain_id, f"Chain {chain_id}"),
         # The URL the browser's wallet can reach; the server's own RPC URL is the fallback.
         "rpcUrls": [settings.CHAIN_PUBLIC_RPC_URL or settings.CHAIN_RPC_URL],
         "nativeCurrency": {"name": "Ether", "symbol": "ETH", "decimals": 18},

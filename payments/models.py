@@ -42,3 +42,31 @@ class ListingOffer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer for {self.listing} ({self.status})"
+
+
+class Entitlement(models.Model):
+    """Who may use which licence tier, until when. Derived only from chain events by the
+    indexer's handlers (purchases grant and renew, transfers move, expiry ends), never written
+    by a request: one row per (holder, licence token)."""
+
+    holder = models.CharField(max_length=42, help_text="Checksummed wallet address.")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="entitlements")
+    tier = models.ForeignKey("listings.Tier", on_delete=models.CASCADE, related_name="+")
+    token_id = WeiField()
+    kind = models.CharField(max_length=16, help_text="download, compute or both (the tier's).")
+    balance = models.PositiveBigIntegerField(default=0, help_text="Licence tokens held.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="None = perpetual.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["holder", "token_id"], name="entitlement_unique"),
+        ]
+        indexes = [models.Index(fields=["holder", "listing"], name="entitlement_holder_listing")]
+
+    def __str__(self) -> str:
+        return f"{self.holder} × {self.tier}"
+
+    def is_active(self, now) -> bool:
+        return self.balance > 0 and (self.expires_at is None or self.expires_at > now)

@@ -76,10 +76,12 @@ class Listing(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # One index per browse sort, ending in id (the tie-breaker), so a page of any sort is
+        # an index range scan (forward or backward) instead of a sort of every match.
         indexes = [
-            models.Index(fields=["status", "-published_at"], name="listing_status_published"),
-            models.Index(fields=["status", "-sales_count"], name="listing_status_sales"),
-            models.Index(fields=["status", "min_price_wei"], name="listing_status_price"),
+            models.Index(fields=["status", "published_at", "id"], name="listing_status_newest"),
+            models.Index(fields=["status", "sales_count", "id"], name="listing_status_sold"),
+            models.Index(fields=["status", "min_price_wei", "id"], name="listing_status_price_id"),
         ]
 
     def __str__(self) -> str:

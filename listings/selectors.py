@@ -13,7 +13,7 @@ PUBLIC_STATUSES = [Listing.Status.PUBLISHED, Listing.Status.PAUSED]
 SORTS = {
     "newest": ["-published_at", "-id"],
     "most_sold": ["-sales_count", "-id"],
-    "price_low": ["min_price_wei", "-id"],
+    "price_low": ["min_price_wei", "id"],
     "price_high": ["-min_price_wei", "-id"],
 }
 

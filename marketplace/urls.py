@@ -6,6 +6,7 @@ from marketplace import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("livez", views.live, name="live"),
     path("accounts/", include("accounts.urls")),
     path("artifacts/", include("artifacts.urls")),
     path("listings/", include("listings.urls")),

@@ -1,5 +1,5 @@
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -7,6 +7,12 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 @ensure_csrf_cookie  # the wallet sign-in script posts with the CSRF cookie's token
 def home(request):
     return render(request, "home.html")
+
+
+def live(request):
+    """Liveness: the process answers. No database or chain, so it is cheap enough for a load
+    balancer to poll often (and the baseline benchmarks compare against)."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def health(request):

@@ -2,6 +2,7 @@
 IPFS node, each on free loopback ports, and Celery either inline or on a real worker."""
 
 import os
+import time
 
 import pytest
 from django.conf import settings
@@ -35,6 +36,10 @@ def w3(anvil):
     snapshot = web3.provider.make_request("evm_snapshot", [])["result"]
     yield web3
     web3.provider.make_request("evm_revert", [snapshot])
+    # anvil's clock goes back with the snapshot, so it would fall behind the wall clock by each
+    # test's duration, and offers signed "valid from now" would soon be not yet valid: resync.
+    latest = web3.eth.get_block("latest")["timestamp"]
+    web3.provider.make_request("evm_setTime", [max(int(time.time()), latest)])
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,7 @@ class TierSerializer(serializers.Serializer):
     supply_cap = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, allow_null=True, default=None
     )
+    requires_approval = serializers.BooleanField(default=False)
 
 
 class SplitSerializer(serializers.Serializer):

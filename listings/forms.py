@@ -153,6 +153,11 @@ class TierForm(forms.Form):
     supply_cap = forms.IntegerField(
         required=False, min_value=1, max_value=services.UINT32_MAX, help_text="Empty = no cap."
     )
+    requires_approval = forms.BooleanField(
+        required=False,
+        label="Requires my approval",
+        help_text="Free tiers only: people request access and you approve each request.",
+    )
     # Not editable here (the editor prices in ETH); kept so saving never turns a token tier
     # into an ETH one.
     currency = forms.CharField(widget=forms.HiddenInput, initial=Tier.ETH, max_length=42)
@@ -168,6 +173,7 @@ class TierForm(forms.Form):
             transferable=data["transferable"],
             kind=data["kind"],
             supply_cap=data["supply_cap"],
+            requires_approval=data["requires_approval"],
         )
 
 
@@ -180,6 +186,7 @@ def tier_initial(tier: Tier) -> dict:
         "kind": tier.kind,
         "transferable": tier.transferable,
         "supply_cap": tier.supply_cap,
+        "requires_approval": tier.requires_approval,
         "currency": tier.currency,
     }
 

@@ -67,6 +67,8 @@ class Listing(models.Model):
     is_free = models.BooleanField(default=False)
     has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
     sales_count = models.PositiveIntegerField(default=0)
+    # A moderator paused sales on-chain (Marketplace.pauseListing); kept by the chain indexer.
+    onchain_paused = models.BooleanField(default=False)
     # Weighted tsvector kept by listings.search on PostgreSQL (GIN-indexed there); unused on
     # SQLite, where search falls back to substring matching.
     search_document = SearchVectorField(null=True, editable=False)
@@ -142,6 +144,9 @@ class Tier(models.Model):
     transferable = models.BooleanField(default=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.DOWNLOAD)
     supply_cap = models.PositiveBigIntegerField(null=True, blank=True, help_text="empty = no cap")
+    # A free tier gated by the creator: access comes only from an approved access request
+    # (payments.AccessGrant), never from the free licence token alone (anyone can mint that).
+    requires_approval = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
 
     class Meta:

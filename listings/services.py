@@ -228,6 +228,7 @@ class TierSpec:
     transferable: bool = True
     kind: str = Tier.Kind.DOWNLOAD
     supply_cap: int | None = None
+    requires_approval: bool = False
 
 
 @transaction.atomic
@@ -266,6 +267,11 @@ def _check_tier(spec: TierSpec) -> None:
         raise ApiError("A supply cap is between 1 and 2^32 - 1 tokens.", code="invalid_tier")
     if spec.kind not in Tier.Kind.values:
         raise ApiError("A tier kind is download, compute or both.", code="invalid_tier")
+    if spec.requires_approval and spec.price_wei != 0:
+        raise ApiError(
+            "Only a free tier can require your approval (set its price to 0).",
+            code="invalid_tier",
+        )
 
 
 @transaction.atomic

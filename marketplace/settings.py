@@ -136,6 +136,16 @@ CHAIN_NAME = env("CHAIN_NAME", default="")
 CHAIN_PUBLIC_RPC_URL = env("CHAIN_PUBLIC_RPC_URL", default="")
 # Blocks a log must be buried under before the indexer acts on it.
 CONFIRMATIONS = env.int("CONFIRMATIONS", default=2)
+# The event indexer (chain.indexer): beat starts a run every INDEXER_INTERVAL_SECONDS, which
+# follows the chain for that long, polling for new blocks every INDEXER_POLL_SECONDS. At most
+# INDEXER_MAX_BLOCK_RANGE blocks per eth_getLogs call (it adapts below that to what the provider
+# accepts); INDEXER_BLOCK_HASHES recent block hashes are kept to detect reorgs that deep.
+INDEXER_INTERVAL_SECONDS = env.float("INDEXER_INTERVAL_SECONDS", default=2.0)
+INDEXER_POLL_SECONDS = env.float("INDEXER_POLL_SECONDS", default=0.25)
+INDEXER_MAX_BLOCK_RANGE = env.int("INDEXER_MAX_BLOCK_RANGE", default=2000)
+INDEXER_BLOCK_HASHES = env.int("INDEXER_BLOCK_HASHES", default=64)
+# A block explorer's transaction page with "{hash}" for the hash; empty: hashes are shown plain.
+CHAIN_EXPLORER_TX_URL = env("CHAIN_EXPLORER_TX_URL", default="")
 CONTRACTS_DIR = BASE_DIR / "contracts"
 CONTRACTS_BUILD_DIR = CONTRACTS_DIR / "build"
 CHAIN_DEPLOYMENTS_DIR = Path(
@@ -199,6 +209,13 @@ UPLOAD_ALLOWED_CONTENT_TYPES = env.list("UPLOAD_ALLOWED_CONTENT_TYPES", default=
     *"text/yaml text/x-yaml text/xml image/png image/jpeg image/webp audio/* video/*".split(),
 ]
 
+# --- Downloads ------------------------------------------------------------------------------
+# Seconds a signed download URL works (access is checked again when it is used).
+DOWNLOAD_URL_TTL_SECONDS = env.int("DOWNLOAD_URL_TTL_SECONDS", default=300)
+# Let nginx send the bytes: downloads answer with X-Accel-Redirect to the storage's internal
+# location (/_artifacts/ or /_ipfs/; see docs/downloads.md) instead of streaming from Django.
+DOWNLOADS_ACCEL_REDIRECT = env.bool("DOWNLOADS_ACCEL_REDIRECT", default=False)
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -224,6 +241,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-sign-in-nonces": {"task": "accounts.tasks.nonce_purge", "schedule": 600.0},
     "purge-expired-uploads": {"task": "artifacts.tasks.upload_purge_expired", "schedule": 3600.0},
+    "purge-download-nonces": {"task": "payments.tasks.download_nonce_purge", "schedule": 3600.0},
+    "index-chain": {
+        "task": "chain.tasks.index_chain",
+        "schedule": INDEXER_INTERVAL_SECONDS,
+        "options": {"expires": INDEXER_INTERVAL_SECONDS * 2},  # a late run is superseded
+    },
 }
 
 LOGGING = {

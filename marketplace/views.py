@@ -3,6 +3,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from chain.indexer import indexer_status
+
 
 @ensure_csrf_cookie  # the wallet sign-in script posts with the CSRF cookie's token
 def home(request):
@@ -16,7 +18,9 @@ def live(request):
 
 
 def health(request):
-    """Liveness for load balancers: the database answers. Later issues add chain/indexer lag."""
+    """Health for load balancers: the database answers. Also the event indexer's lag behind the
+    chain head (head and lag read "unavailable" when the node does not answer within a second;
+    that is reported, not a failure of this process)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    return JsonResponse({"status": "ok", "indexer": indexer_status()})

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from listings.models import Listing, Version
@@ -70,3 +71,243 @@ class Entitlement(models.Model):
 
     def is_active(self, now) -> bool:
         return self.balance > 0 and (self.expires_at is None or self.expires_at > now)
+
+
+# --- Gated access and downloads (payments.access, payments.downloads) -------------------------
+
+
+class AccessRequest(models.Model):
+    """Someone asks a listing's creator for a tier that requires approval (a gated listing, as
+    on a model hub). Its status moves only through `access.access_request_set_status`, which
+    records every change; approving makes an AccessGrant."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        REVOKED = "revoked", "Revoked"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="access_requests")
+    tier = models.ForeignKey("listings.Tier", on_delete=models.CASCADE, related_name="+")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests"
+    )
+    intended_use = models.TextField()
+    organisation = models.CharField(max_length=200, blank=True)
+    accepted_terms = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="The creator's reason, shown to the requester.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "tier"],
+                condition=models.Q(status="pending"),
+                name="access_request_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["listing", "status"], name="access_request_listing")]
+
+    def __str__(self) -> str:
+        return f"{self.requester} → {self.tier} ({self.status})"
+
+
+class AccessRequestStatusChange(models.Model):
+    """Every status change of an access request: who decided, and why."""
+
+    access_request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=16, choices=AccessRequest.Status.choices)
+    to_status = models.CharField(max_length=16, choices=AccessRequest.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class AccessGrant(models.Model):
+    """Access a creator gave by approving a request. Honoured like a licence token of the tier
+    (`selectors.access_for`), but off-chain only: minting a token on approval would need a
+    minter role in LicenseToken. Revoking sets revoked_at; the row stays."""
+
+    holder = models.CharField(max_length=42, help_text="Checksummed wallet address.")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="access_grants")
+    tier = models.ForeignKey("listings.Tier", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, help_text="download, compute or both (the tier's).")
+    request = models.OneToOneField(AccessRequest, on_delete=models.CASCADE, related_name="grant")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="None = perpetual.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["holder", "listing"], name="access_grant_holder_listing")]
+
+    def __str__(self) -> str:
+        return f"{self.holder} × {self.tier} (granted)"
+
+    def is_active(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class DownloadNonce(models.Model):
+    """A redeemed nonce of an EIP-712 DownloadRequest, so each signed request works once. Kept
+    until the request's own expiry (after which it is refused anyway); the beat purges it."""
+
+    holder = models.CharField(max_length=42)
+    nonce = models.CharField(max_length=66, help_text="bytes32, 0x-hex, lowercase.")
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["holder", "nonce"], name="download_nonce_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nonce} of {self.holder}"
+
+
+# --- Derived from chain events (payments.handlers): the ledger and licence facts -------------
+# Each row points at the ChainLog it came from with on_delete=CASCADE: when a reorg orphans the
+# log, the indexer deletes it and the row goes with it; balances, expiries and counters are then
+# recomputed from the rows that remain (payments.entitlements).
+
+
+class Purchase(models.Model):
+    """A licence sale (a `Purchased` event): money in, in the ledger. Recorded even for a
+    listing we do not know (listing None): the money moved either way."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    buyer = models.CharField(max_length=42)
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
+    tier = models.ForeignKey(
+        "listings.Tier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    onchain_listing_id = WeiField()
+    token_id = WeiField()
+    tier_index = models.PositiveSmallIntegerField(help_text="The tier id on-chain.")
+    quantity = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=42, help_text="ERC-20 address; zero address = ETH.")
+    amount = WeiField()
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="None = perpetual.")
+    tx_hash = models.CharField(max_length=66)
+    block_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-block_time", "-id"]
+        indexes = [
+            models.Index(fields=["buyer", "token_id"], name="purchase_buyer_token"),
+            models.Index(fields=["listing", "block_time"], name="purchase_listing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer} bought {self.quantity} × {self.token_id}"
+
+
+class Payout(models.Model):
+    """Money out of a sale or a withdrawal: `paid` (sent at once), `credited` (kept for the
+    recipient to withdraw: the platform fee, or a payment the recipient refused), `withdrawn`
+    (a credit taken out). Paid + credited of a sale always add up to its amount."""
+
+    class Kind(models.TextChoices):
+        PAID = "paid", "Paid"
+        CREDITED = "credited", "Credited"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
+    currency = models.CharField(max_length=42)
+    amount = WeiField()
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
+    )
+    onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
+    to_address = models.CharField(max_length=42, blank=True, help_text="Where a withdrawal went.")
+    tx_hash = models.CharField(max_length=66)
+    block_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-block_time", "-id"]
+        indexes = [
+            models.Index(fields=["account", "currency", "kind"], name="payout_account"),
+            models.Index(fields=["listing", "kind"], name="payout_listing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} to {self.account}"
+
+
+class LicenseTransfer(models.Model):
+    """One token id moved by an ERC-1155 TransferSingle/TransferBatch (a mint comes from the
+    zero address): the one source of licence balances."""
+
+    log = models.ForeignKey("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0, help_text="Index within a batch.")
+    token_id = WeiField()
+    from_address = models.CharField(max_length=42)
+    to_address = models.CharField(max_length=42)
+    value = WeiField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["log", "position"], name="license_transfer_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["token_id", "to_address"], name="license_transfer_to"),
+            models.Index(fields=["token_id", "from_address"], name="license_transfer_from"),
+        ]
+
+
+class LicenseExpiry(models.Model):
+    """A holder's expiry carried over by a transfer (LicenseToken `ExpiryUpdated`). Purchases
+    set expiries too (Purchase.expires_at); the latest of the two, in chain order, holds."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    holder = models.CharField(max_length=42)
+    token_id = WeiField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["holder", "token_id"], name="license_expiry_holder")]
+
+
+class ListingChainEvent(models.Model):
+    """Registration and moderator pauses of a listing on-chain, for the listing's derived
+    state (the registered offer, `Listing.onchain_paused`)."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        PAUSED = "paused", "Paused"
+        UNPAUSED = "unpaused", "Unpaused"
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    onchain_listing_id = WeiField()
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.CASCADE, related_name="chain_events"
+    )
+    offer = models.ForeignKey(
+        ListingOffer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["listing", "kind"], name="listing_chain_event")]

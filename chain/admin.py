@@ -1,0 +1,43 @@
+"""Read-only admin for the indexer: its cursor with the lag (is it keeping up?) and the logs it
+stored. Everything here changes only through the indexer."""
+
+from django.conf import settings
+from django.contrib import admin
+
+from chain.indexer.status import chain_head
+from chain.models import ChainLog, IndexerCursor
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(IndexerCursor)
+class IndexerCursorAdmin(ReadOnlyAdmin):
+    list_display = ["chain_id", "block_number", "head_now", "lag", "updated_at"]
+    readonly_fields = ["chain_id", "block_number", "block_hash", "head", "deployment", "updated_at"]
+
+    @admin.display(description="head")
+    def head_now(self, cursor: IndexerCursor):
+        # The node's head when it answers quickly; else the head the indexer saw last.
+        live = chain_head() if cursor.chain_id == settings.CHAIN_ID else None
+        return live if live is not None else cursor.head
+
+    @admin.display(description="lag (blocks)")
+    def lag(self, cursor: IndexerCursor):
+        head = self.head_now(cursor)
+        return None if head is None else max(0, head - cursor.block_number)
+
+
+@admin.register(ChainLog)
+class ChainLogAdmin(ReadOnlyAdmin):
+    list_display = ["block_number", "log_index", "contract", "event", "tx_hash", "block_time"]
+    list_filter = ["contract", "event"]
+    search_fields = ["tx_hash", "block_hash"]

@@ -1,0 +1,106 @@
+"""The indexer's database side: the cursor lock, storing a batch of logs, handing them to the
+subscribed apps, keeping block hashes, and rolling back. Every function here runs inside the
+transaction that holds the cursor's lock (see core.Indexer)."""
+
+from datetime import UTC, datetime
+
+from django.db import OperationalError
+from django.utils import timezone
+
+from chain import registry
+from chain.indexer.bulk import insert_rows
+from chain.indexer.decode import RawLog
+from chain.indexer.source import Header
+from chain.models import BlockHash, ChainLog, IndexerCursor
+
+# ChainLog columns in model order after the id, so a saved row is rebuilt positionally (the
+# fast path of Model.__init__: a batch builds thousands).
+LOG_FIELDS = (
+    "chain_id", "block_number", "block_hash", "block_time", "tx_hash", "log_index", "address",
+    "contract", "event", "args", "created_at",
+)  # fmt: skip
+assert [f.name for f in ChainLog._meta.concrete_fields] == ["id", *LOG_FIELDS]
+
+
+class IndexerBusy(Exception):
+    """Another indexer holds this chain's cursor right now."""
+
+
+def lock_cursor(chain_id: int) -> IndexerCursor:
+    """The cursor row, locked until the transaction ends. NOWAIT: a second indexer gives up at
+    once instead of queueing behind the first. (SQLite has no row locks; there the IMMEDIATE
+    transaction serialises writers, and the caller's check of the cursor does the rest.)"""
+    try:
+        return IndexerCursor.objects.select_for_update(nowait=True).get(chain_id=chain_id)
+    except OperationalError as exc:
+        raise IndexerBusy(str(exc)) from exc
+
+
+def store_logs(
+    cursor: IndexerCursor, end: int, logs: list[RawLog], headers: dict[int, Header]
+) -> list[ChainLog]:
+    """Save the batch's logs (after the cursor, up to `end`) and return them as saved rows.
+    The unique key (chain id, tx hash, log index) keeps a second copy out whatever happens."""
+    if not logs:
+        return []
+    times = {n: datetime.fromtimestamp(h.timestamp, tz=UTC) for n, h in headers.items()}
+    now = timezone.now()
+    chain_id = cursor.chain_id
+    rows = [
+        (chain_id, log.block_number, log.block_hash, times[log.block_number], log.tx_hash,
+         log.log_index, log.address, log.contract, log.event, log.args, now)
+        for log in logs
+    ]  # fmt: skip
+    insert_rows(ChainLog, LOG_FIELDS, rows, ignore_conflicts=True)
+    saved = ChainLog.objects.filter(
+        chain_id=chain_id, block_number__gt=cursor.block_number, block_number__lte=end
+    ).values_list("tx_hash", "log_index", "id")
+    ids = {(tx_hash, index): pk for tx_hash, index, pk in saved}
+    # A log already stored at another block (impossible on one chain) is not handled again.
+    return [ChainLog(ids[row[4], row[5]], *row) for row in rows if (row[4], row[5]) in ids]
+
+
+def dispatch(logs: list[ChainLog]) -> None:
+    """Each app's handlers get their kinds of log, then the app recomputes what they touch."""
+    by_kind: dict[tuple[str, str], list[ChainLog]] = {}
+    for log in logs:
+        by_kind.setdefault((log.contract, log.event), []).append(log)
+    for subscriber in registry.subscribers():
+        own = subscriber.own(logs)
+        if not own:
+            continue
+        for kind, handler in subscriber.handlers.items():
+            if kind in by_kind:
+                handler(by_kind[kind])
+        if subscriber.recompute:
+            subscriber.recompute(own)
+
+
+def keep_hashes(cursor: IndexerCursor, headers: dict[int, Header], keep: int) -> None:
+    """Remember the hashes of the blocks just indexed; forget all but the newest `keep`."""
+    fresh = [h for n, h in headers.items() if n > cursor.block_number]
+    kept = BlockHash.objects.filter(chain_id=cursor.chain_id)
+    kept.filter(number__in=[h.number for h in fresh]).delete()
+    BlockHash.objects.bulk_create(
+        BlockHash(chain_id=cursor.chain_id, number=h.number, hash=h.hash) for h in fresh
+    )
+    oldest = kept.order_by("-number").values_list("number", flat=True)[keep - 1 : keep]
+    if oldest:
+        kept.filter(number__lt=oldest[0]).delete()
+
+
+def rollback_to(cursor: IndexerCursor, number: int, block_hash: str) -> int:
+    """Undo every log after block `number` and put the cursor there. Deleting a log deletes its
+    effect rows (CASCADE); each app then recomputes its derived state from what remains.
+    Returns how many logs were undone."""
+    orphaned = ChainLog.objects.filter(chain_id=cursor.chain_id, block_number__gt=number)
+    orphans = list(orphaned.order_by("block_number", "log_index"))
+    orphaned.delete()
+    for subscriber in registry.subscribers():
+        own = subscriber.own(orphans)
+        if own and subscriber.recompute:
+            subscriber.recompute(own)
+    BlockHash.objects.filter(chain_id=cursor.chain_id, number__gt=number).delete()
+    cursor.block_number, cursor.block_hash = number, block_hash
+    cursor.save(update_fields=["block_number", "block_hash", "updated_at"])
+    return len(orphans)

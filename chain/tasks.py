@@ -1,0 +1,59 @@
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from chain.indexer import ChainMismatch, Indexer, ReorgTooDeep, RpcUnavailable, deployment_target
+
+logger = logging.getLogger(__name__)
+
+# One indexer per worker process and RPC URL: it keeps what it learnt of the provider's range
+# limits between runs.
+_indexers: dict[str, Indexer] = {}
+_warned_undeployed = False
+# Chain ids of local development chains (anvil, hardhat, ganache), which restart from nothing.
+DEV_CHAIN_IDS = {31337, 1337}
+
+
+def _indexer() -> Indexer:
+    url = settings.CHAIN_RPC_URL
+    if url not in _indexers:
+        _indexers[url] = Indexer()
+    return _indexers[url]
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,  # idempotent: a run redelivered after a crash re-checks the cursor
+    soft_time_limit=settings.INDEXER_INTERVAL_SECONDS + 60,
+    time_limit=settings.INDEXER_INTERVAL_SECONDS + 90,
+    autoretry_for=(RpcUnavailable,),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=3,
+)
+def index_chain() -> int:
+    """Follow the chain for one beat interval (polling every INDEXER_POLL_SECONDS), so a
+    purchase becomes an entitlement within a poll, not a beat period. Runs that overlap are
+    harmless: the cursor lock lets one batch through at a time. Returns events handled."""
+    global _warned_undeployed
+    if deployment_target() is None:
+        if not _warned_undeployed:
+            logger.warning("indexer: no deployment for chain %s yet; idle", settings.CHAIN_ID)
+            _warned_undeployed = True
+        return 0
+    _warned_undeployed = False
+    indexer = _indexer()
+    try:
+        return indexer.follow(seconds=settings.INDEXER_INTERVAL_SECONDS)
+    except ReorgTooDeep as exc:
+        if settings.CHAIN_ID in DEV_CHAIN_IDS:
+            # A local chain started afresh under the same deployment: index it from scratch.
+            logger.warning("%s; local chain, so starting over from the deployment", exc)
+            indexer.start_at(deployment_target().start_block)
+            return 0
+        logger.error("indexer stopped: %s", exc)  # the lag on /healthz and in the admin shows it
+        return 0
+    except ChainMismatch as exc:
+        logger.error("indexer stopped: %s", exc)
+        return 0

@@ -1,0 +1,129 @@
+"""Gated access: a creator makes a free tier "requires approval"; people ask for it with a short
+form and the creator approves or denies each request. Approval records an AccessGrant, which
+`selectors.access_for` honours like a licence token of the tier (until the tier's duration
+runs out, if it has one, or the creator revokes it). Nothing is minted: that would need a
+minter role in LicenseToken, which only the Marketplace may call today.
+
+Statuses move only through `access_request_set_status`, along TRANSITIONS, and every change
+is recorded (AccessRequestStatusChange)."""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from listings.models import Listing, Tier
+from marketplace.api_errors import ApiError
+from payments import selectors
+from payments.models import AccessGrant, AccessRequest, AccessRequestStatusChange
+
+S = AccessRequest.Status
+# (from, to): what the listing's creator may do. Denied requests stay denied; asking again
+# makes a new request.
+TRANSITIONS = {(S.PENDING, S.APPROVED), (S.PENDING, S.DENIED), (S.APPROVED, S.REVOKED)}
+NEEDS_REASON = {S.DENIED, S.REVOKED}
+MAX_INTENDED_USE = 2000
+
+
+@transaction.atomic
+def access_request_create(
+    *,
+    listing: Listing,
+    tier: Tier,
+    requester,
+    intended_use: str,
+    organisation: str = "",
+    accepted_terms: bool,
+) -> AccessRequest:
+    """Ask for `tier` of a published listing. One pending request per tier and person."""
+    if tier.listing_id != listing.pk or not tier.active or not tier.requires_approval:
+        raise ApiError("This tier does not take access requests.", code="not_gated")
+    if listing.status != Listing.Status.PUBLISHED:
+        raise ApiError(
+            "Access requests open when the listing is published.", code="not_published", status=409
+        )
+    if requester.pk == listing.creator_id:
+        raise ApiError("You created this listing: you have access.", code="is_creator", status=409)
+    if not accepted_terms:
+        raise ApiError("Accept the licence terms to ask for access.", code="terms_not_accepted")
+    intended_use = intended_use.strip()
+    if not intended_use or len(intended_use) > MAX_INTENDED_USE:
+        raise ApiError(
+            f"Say how you intend to use it (at most {MAX_INTENDED_USE} characters).",
+            code="intended_use_required",
+        )
+    if selectors.grant_active(address=requester.address, listing=listing, kinds=(tier.kind,)):
+        raise ApiError("You already have access.", code="already_granted", status=409)
+    try:
+        with transaction.atomic():
+            return AccessRequest.objects.create(
+                listing=listing,
+                tier=tier,
+                requester=requester,
+                intended_use=intended_use,
+                organisation=organisation.strip()[:200],
+                accepted_terms=True,
+            )
+    except IntegrityError:
+        raise ApiError(
+            "Your request for this tier is already waiting for the creator.",
+            code="already_pending",
+            status=409,
+        ) from None
+
+
+@transaction.atomic
+def access_request_set_status(
+    *, access_request: AccessRequest, to_status: str, actor, reason: str = ""
+) -> AccessRequest:
+    """Approve, deny or revoke, as the listing's creator. Approving grants access (for the
+    tier's duration, from now); revoking ends the grant. Locks the request row."""
+    access_request = (
+        AccessRequest.objects.select_for_update()
+        .select_related("listing", "tier", "requester")
+        .get(pk=access_request.pk)
+    )
+    if actor is None or actor.pk != access_request.listing.creator_id:
+        raise ApiError("Only the listing's creator decides.", code="not_creator", status=403)
+    if (access_request.status, to_status) not in TRANSITIONS:
+        raise ApiError(
+            f"A request that is {access_request.get_status_display().lower()} cannot become "
+            f"{to_status}.",
+            code="invalid_transition",
+            status=409,
+        )
+    reason = reason.strip()
+    if to_status in NEEDS_REASON and not reason:
+        raise ApiError("Give a reason: the requester will see it.", code="reason_required")
+    now = timezone.now()
+    AccessRequestStatusChange.objects.create(
+        access_request=access_request,
+        from_status=access_request.status,
+        to_status=to_status,
+        actor=actor,
+        reason=reason,
+    )
+    if to_status == S.APPROVED:
+        _grant(access_request, actor, now)
+    elif to_status == S.REVOKED:
+        AccessGrant.objects.filter(request=access_request).update(revoked_at=now)
+    access_request.status = to_status
+    access_request.decided_by, access_request.decided_at, access_request.reason = actor, now, reason
+    access_request.save(
+        update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"]
+    )
+    return access_request
+
+
+def _grant(access_request: AccessRequest, actor, now) -> AccessGrant:
+    tier = access_request.tier
+    duration = tier.duration_seconds
+    return AccessGrant.objects.create(
+        holder=access_request.requester.address,
+        listing=access_request.listing,
+        tier=tier,
+        kind=tier.kind,
+        request=access_request,
+        granted_by=actor,
+        expires_at=now + timedelta(seconds=duration) if duration else None,
+    )

@@ -1,0 +1,107 @@
+"""Buying API: the server builds the purchase transactions (payments.purchase), and tells a
+buyer when the indexer has turned their purchase into access."""
+
+from django.utils import timezone
+from eth_utils import is_address, to_checksum_address
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from listings import selectors as listing_selectors
+from marketplace.api_errors import ApiError
+from payments import purchase, selectors
+
+
+class PurchaseQuoteApi(APIView):
+    """GET ?tier=&quantity=: the exact total and its split, as the contract would charge and
+    pay it now. What the listing page shows before the buyer connects a wallet."""
+
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        tier = serializers.IntegerField(min_value=0, max_value=255)
+        quantity = serializers.IntegerField(default=1)
+
+    def get(self, request, slug):
+        listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+        serializer = self.InputSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return Response(purchase.purchase_quote(listing=listing, **serializer.validated_data))
+
+
+class PurchasePrepareApi(APIView):
+    """POST {tier, quantity, buyer[, permit_signature, deadline]}: the steps for the buyer's
+    wallet and the purchase transaction (to, data, value), its total and split. Open to
+    anyone: it reads the chain and builds calldata, and changes nothing."""
+
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        tier = serializers.IntegerField(min_value=0, max_value=255)
+        quantity = serializers.IntegerField(default=1)
+        buyer = serializers.CharField(max_length=64)
+        permit_signature = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        deadline = serializers.IntegerField(required=False, min_value=0, max_value=2**64 - 1)
+
+    def post(self, request, slug):
+        listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return Response(
+            purchase.purchase_prepare(
+                listing=listing,
+                tier=data["tier"],
+                quantity=data["quantity"],
+                buyer=data["buyer"],
+                permit_signature=data.get("permit_signature") or None,
+                deadline=data.get("deadline"),
+            )
+        )
+
+
+def _entitlement_json(entitlement, now) -> dict:
+    return {
+        "tier": entitlement.tier.position,
+        "tier_name": entitlement.tier.name,
+        "token_id": str(int(entitlement.token_id)),
+        "kind": entitlement.kind,
+        "balance": entitlement.balance,
+        "expires_at": entitlement.expires_at,
+        "active": entitlement.is_active(now),
+    }
+
+
+class ListingAccessApi(APIView):
+    """GET [?address=]: what the address (default: the signed-in one) may do with the listing,
+    from the entitlements the indexer derived from chain events. Balances are public on chain,
+    so any address may be asked about."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request, slug):
+        listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+        address = request.query_params.get("address")
+        if address is None and request.user.is_authenticated:
+            address = request.user.address
+        if not address or not is_address(address):
+            raise ApiError("Sign in, or give ?address= (a 0x address).", code="bad_address")
+        address = to_checksum_address(address)
+        now = timezone.now()
+        entitlements = selectors.entitlement_list_for_holder(address=address).filter(
+            listing=listing
+        )
+        # access_for honours approved access requests too, as downloads do.
+        download = selectors.access_for(address=address, listing=listing)
+        compute = selectors.access_for(
+            address=address, listing=listing, kinds=selectors.COMPUTE_KINDS
+        )
+        return Response(
+            {
+                "address": address,
+                "has_download": download is not None,
+                "has_compute": compute is not None,
+                "entitlements": [_entitlement_json(e, now) for e in entitlements],
+            }
+        )

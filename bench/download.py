@@ -3,7 +3,7 @@ file from disk.
 
     .venv/bin/python bench/download.py [--size BYTES] [--rounds N] [--no-doc]
 
-Starts `manage.py runserver --noreload` (DEBUG off, SQLite, local store, no X-Accel-Redirect)
+Starts gunicorn as in production (DEBUG off, SQLite, local store, no X-Accel-Redirect)
 against a temporary VAR_DIR, stores a file of --size bytes (default 1 GiB) as a published
 listing's version, gives a buyer an entitlement and an API token, asks the downloads API for
 the signed URL, then GETs it with http.client (1 MiB reads into one buffer, bytes counted,
@@ -99,7 +99,9 @@ class Server:
 
     def start(self) -> None:
         self.manage("migrate", "--noinput")
-        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        command = [gunicorn, "marketplace.wsgi", "--workers", "2"]
+        command += ["--bind", f"127.0.0.1:{self.port}"]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -184,8 +186,9 @@ def report(*, size: int, rounds: int, cid: str, **mbps: float) -> str:
     return f"""## Download throughput (`bench/download.py`)
 
 A {size / MB:,.0f} MB file (incompressible) stored locally as a published listing's
-version, downloaded by a licence holder through `manage.py runserver` (DEBUG off, SQLite,
-`DOWNLOADS_ACCEL_REDIRECT=false`: Django streams a FileResponse in 1 MiB reads) over
+version, downloaded by a licence holder through gunicorn (2 sync workers, DEBUG off, SQLite,
+`DOWNLOADS_ACCEL_REDIRECT=false`: Django returns a FileResponse, which gunicorn sends with
+`os.sendfile()`) over
 loopback, read by a lean http.client loop, against reading the stored file with 1 MiB
 `read()`s. Cold: the file's pages dropped from the page cache first (`posix_fadvise
 DONTNEED`); warm: served from it. Best of {rounds}; {os.cpu_count()} CPU cores ({cpu})
@@ -200,9 +203,8 @@ shared by client and server. The signed URL comes from the downloads API first (
 **From the disk, a download runs at {cold:.2f} × the speed of reading the file.** Warm, the
 baseline is memory copies at tens of GB/s, so that ratio prices a loopback socket and an HTTP
 client against a `read()`; the download still runs at GB/s, above any network link.
-runserver (wsgiref) has no sendfile(): every byte passes through Python. Under gunicorn the
-same FileResponse goes out through `wsgi.file_wrapper` with `os.sendfile()` (the Range slice
-keeps its `fileno()` for that), and in production nginx sends the bytes itself
+gunicorn sends the FileResponse through `wsgi.file_wrapper` with `os.sendfile()` (the Range
+slice keeps its `fileno()` for that); in production nginx sends the bytes itself
 (`DOWNLOADS_ACCEL_REDIRECT=true`, docs/downloads.md): Django then only checks the licence.
 Stored as `{cid}`.
 """

@@ -4,7 +4,7 @@
 
 Seeds a dedicated database (`bench_search` on the local PostgreSQL; kept between runs, so only
 the first run pays for seeding) with 100k published listings, then starts the real web server
-(`manage.py runserver --noreload`, threaded) on it and measures, through HTTP:
+(gunicorn, 2 workers × 4 threads, as in production) on it and measures, through HTTP:
 - p50/p95 latency of a mix of searches (full text, filters, sorts), one request at a time;
 - requests/s of that mix under `--clients` concurrent clients, as a ratio to a trivial endpoint
   (/livez, no database) in the same server, measured the same way right before.
@@ -152,8 +152,12 @@ def seed(count: int) -> None:
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "LOG_LEVEL": "WARNING",
            "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60"}  # fmt: skip
+    # gunicorn, as in production: runserver's wsgiref sends headers and body in separate
+    # writes, and the client's delayed ACK then adds ~40 ms to every response.
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [str(Path(sys.executable).parent / "gunicorn"), "marketplace.wsgi",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+         "--worker-class", "gthread"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     for _ in range(100):
@@ -239,7 +243,7 @@ def main() -> None:
         "search",
         f"""## Search at {args.listings:,} listings (PostgreSQL)
 
-`bench/search.py`: the real server (`runserver`, threaded) on PostgreSQL with
+`bench/search.py`: the real server (gunicorn, 2 workers × 4 threads) on PostgreSQL with
 {args.listings:,} published listings; a mix of {len(QUERIES)} searches (full text, filters, sorts,
 page 2) over HTTP.
 

@@ -74,6 +74,15 @@ def contracts(anvil, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _artifact_store(tmp_path_factory):
+    """Files stored by any test land in a temporary store, never in the developer's var/
+    (artifacts' own tests narrow this to one directory per test)."""
+    store = tmp_path_factory.mktemp("artifact-store")
+    settings.ARTIFACT_ROOT, settings.UPLOAD_DIR = store, store / ".uploads"
+    yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _celery_inline():
     """Tests run tasks inline unless they ask for `celery_worker`, so a test never leaves
     messages in a developer's broker for `make run`'s worker to find."""

@@ -26,16 +26,20 @@ def tokenized_listing(
     splits: list[tuple[str, int, str]] | None = None,
     title: str = "Tiny model",
     publish: bool = True,
+    files: list | None = None,
 ) -> Listing:
     """A listing with a version, tiers, splits and an offer its creator signed, published
     (moderator-approved) unless `publish` is False. Not registered on chain: the first
-    purchase registers it."""
+    purchase registers it. `files` are (path, Artifact) pairs; the default has no stored bytes."""
     creator_key = creator_key or Account.create()
     creator = User.objects.filter(address=creator_key.address).first()
     creator = creator or User.objects.create_user(creator_key.address)
     listing = factories.listing(creator=creator, title=title)
     listing_services.version_create(
-        listing=listing, actor=creator, tag="v1", files=[("model.bin", factories.artifact())]
+        listing=listing,
+        actor=creator,
+        tag="v1",
+        files=files or [("model.bin", factories.artifact())],
     )
     listing_services.listing_set_tiers(
         listing=listing, actor=creator, tiers=tiers or [TierSpec(name="Download", price_wei=10**16)]

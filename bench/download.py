@@ -18,8 +18,6 @@ import argparse
 import http.client
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from perfdoc import write_section  # noqa: E402
+from server import BenchServer, local_env  # noqa: E402
 
 MB = 1000**2
 MiB = 1024**2
@@ -62,61 +61,6 @@ Entitlement.objects.create(holder=buyer.address, listing=listing, tier=tier, kin
     token_id=typed_data.token_id(listing.onchain_id, 0), balance=1)
 print(listing.slug, Token.objects.create(user=buyer).key, artifact.cid)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, var_dir: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "VAR_DIR": str(var_dir),
-            "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
-            "ARTIFACT_STORAGE": "local",
-            "ARTIFACT_ROOT": str(var_dir / "artifacts"),
-            "DOWNLOADS_ACCEL_REDIRECT": "false",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-        }
-        self.process: subprocess.Popen | None = None
-
-    def manage(self, *args: str, **env: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env={**self.env, **env},
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return done.stdout
-
-    def start(self) -> None:
-        self.manage("migrate", "--noinput")
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        command = [gunicorn, "marketplace.wsgi", "--workers", "2"]
-        command += ["--bind", f"127.0.0.1:{self.port}"]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(300):
-            try:
-                requests.get(self.url + "/healthz", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 def make_file(path: Path, size: int) -> None:
@@ -166,7 +110,7 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, float, int]:
     return total, time.perf_counter() - started, response.status
 
 
-def signed_url(server: Server, slug: str, token: str) -> str:
+def signed_url(server: BenchServer, slug: str, token: str) -> str:
     reply = requests.get(
         f"{server.url}/api/v1/listings/{slug}/downloads",
         headers={"Authorization": f"Token {token}"},
@@ -217,7 +161,7 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-download-") as tmp:
-        server = Server(Path(tmp))
+        server = BenchServer(local_env(Path(tmp), DOWNLOADS_ACCEL_REDIRECT="false"))
         source = Path(tmp) / "model.safetensors"
         make_file(source, args.size)
         server.start()

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from perfdoc import write_section  # noqa: E402
+from server import BenchServer  # noqa: E402
 
 DB_NAME = "bench_search"
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -149,27 +150,6 @@ def seed(count: int) -> None:
     print(f"  seeded in {time.perf_counter() - started:.0f} s")
 
 
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": DATABASE_URL, "DEBUG": "false", "LOG_LEVEL": "WARNING",
-           "ALLOWED_HOSTS": "127.0.0.1", "CONN_MAX_AGE": "60"}  # fmt: skip
-    # gunicorn, as in production: runserver's wsgiref sends headers and body in separate
-    # writes, and the client's delayed ACK then adds ~40 ms to every response.
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "marketplace.wsgi",
-         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--worker-class", "gthread"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    for _ in range(100):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/livez", timeout=1).ok:
-                return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not start")
-
-
 def latencies(base: str, paths: list[str], rounds: int) -> list[float]:
     session, timings = requests.Session(), []
     for _ in range(rounds):
@@ -215,11 +195,10 @@ def main() -> None:
     ensure_database(args.reseed)
     setup_django()
     seed(args.listings)
-    from chain.anvil import free_port
-
-    port = free_port()
-    server = start_server(port)
-    base = f"http://127.0.0.1:{port}"
+    env = {"DATABASE_URL": DATABASE_URL, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1",
+           "CONN_MAX_AGE": "60"}  # fmt: skip
+    server = BenchServer(env, workers=2, threads=4).start(migrate=False)
+    base = server.url
     search_paths = [f"/api/v1/listings/?{q}" for q in QUERIES]
     try:
         latencies(base, search_paths, rounds=2)  # warm caches and connections
@@ -227,8 +206,7 @@ def main() -> None:
         trivial = throughput(base, ["/livez"], args.clients, args.seconds)
         searches = throughput(base, search_paths, args.clients, args.seconds)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
     p50, p95 = percentile(timings, 50) * 1000, percentile(timings, 95) * 1000
     ratio = searches / trivial
     print(f"listings: {args.listings}")

@@ -15,8 +15,6 @@ import argparse
 import base64
 import hashlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from perfdoc import write_section  # noqa: E402
+from server import BenchServer, local_env  # noqa: E402
 
 MB = 1000**2
 MiB = 1024**2
@@ -40,57 +39,11 @@ print(Token.objects.create(user=user).key)
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def proc_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
-
-
-class Server:
-    def __init__(self, var_dir: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "VAR_DIR": str(var_dir),
-            "DATABASE_URL": f"sqlite:///{var_dir / 'db.sqlite3'}",
-            "ARTIFACT_STORAGE": "local",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-        }
-        self.process: subprocess.Popen | None = None
-
-    def manage(self, *args: str) -> str:
-        command = [sys.executable, "manage.py", *args]
-        done = subprocess.run(
-            command, cwd=ROOT, env=self.env, check=True, capture_output=True, text=True
-        )
-        return done.stdout
-
-    def start(self) -> None:
-        self.manage("migrate", "--noinput")
-        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(200):
-            try:
-                requests.get(self.url + "/healthz", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 class RssSampler(threading.Thread):
@@ -169,8 +122,7 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
-        server = Server(Path(tmp))
-        server.start()
+        server = BenchServer(local_env(Path(tmp)), kind="runserver").start()
         try:
             token = server.manage("shell", "-c", CREATE_TOKEN).strip().splitlines()[-1]
             requests.get(server.url + "/api/v1/artifacts/uploads/", timeout=5)

@@ -20,7 +20,7 @@ pytest_plugins = ["tests.e2e.fixtures"]
 
 @pytest.fixture(scope="session")
 def anvil():
-    """One anvil for the whole run; tests isolate themselves with the `chain` fixture."""
+    """One anvil for the whole run; tests roll it back with the `w3` fixture."""
     node = Anvil(chain_id=settings.CHAIN_ID).start()
     previous = settings.CHAIN_RPC_URL
     settings.CHAIN_RPC_URL = node.url

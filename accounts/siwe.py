@@ -8,11 +8,9 @@ import secrets
 import string
 from datetime import datetime
 
-import requests
 from eth_account.messages import encode_defunct
 from siwe import siwe as siwe_lib
 from siwe.defs import REGEX_MESSAGE
-from web3.exceptions import Web3Exception
 
 from chain import client
 from marketplace.api_errors import ApiError
@@ -123,16 +121,12 @@ def message_verify(message: siwe_lib.SiweMessage, *, signature: str, now: dateti
 def _contract_wallet_accepts(message: siwe_lib.SiweMessage, signature: str) -> bool:
     """ERC-1271: ask the contract at message.address whether it accepts the signature."""
     w3 = client.get_web3()
-    try:
+    with client.chain_errors(
+        "Could not reach the chain to check a contract-wallet signature. Try again shortly."
+    ):
         if not w3.eth.get_code(message.address):
             return False  # an EOA: recovery already said no
         signable = encode_defunct(text=message.prepare_message())
         return siwe_lib.check_contract_wallet_signature(
             address=message.address, message=signable, signature=signature, w3=w3
         )
-    except (requests.RequestException, Web3Exception, OSError) as exc:
-        raise ApiError(
-            "Could not reach the chain to check a contract-wallet signature. Try again shortly.",
-            code="chain_unavailable",
-            status=503,
-        ) from exc

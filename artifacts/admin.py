@@ -4,17 +4,7 @@ bytes, and status changes must be recorded)."""
 from django.contrib import admin
 
 from artifacts.models import Artifact, Upload, UploadStatusChange
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from marketplace.admin import ReadOnlyAdmin
 
 
 @admin.register(Artifact)

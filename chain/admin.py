@@ -6,17 +6,7 @@ from django.contrib import admin
 
 from chain.indexer.status import chain_head
 from chain.models import ChainLog, IndexerCursor
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from marketplace.admin import ReadOnlyAdmin
 
 
 @admin.register(IndexerCursor)

@@ -5,15 +5,23 @@ Every other module gets its Web3 object, ABIs and addresses from here (STYLE.md 
 
 import json
 import os
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
 
+import requests
 from django.conf import settings
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
+from web3.exceptions import Web3Exception
 from web3.types import TxReceipt
+
+from marketplace.api_errors import ApiError
+
+# What a node that is down, slow or misbehaving raises through web3.
+RPC_ERRORS = (requests.RequestException, Web3Exception, OSError)
 
 
 class DeploymentMissing(LookupError):
@@ -22,6 +30,15 @@ class DeploymentMissing(LookupError):
 
 class TransactionFailed(RuntimeError):
     """A transaction was mined but reverted."""
+
+
+@contextmanager
+def chain_errors(message: str = "The chain is not reachable right now; try again in a moment."):
+    """Inside a request: node errors become a 503 the person can retry, never a 500."""
+    try:
+        yield
+    except RPC_ERRORS as exc:
+        raise ApiError(message, code="chain_unavailable", status=503) from exc
 
 
 @cache

@@ -187,7 +187,7 @@ class ListingDetailApi(APIView):
         return Response(_detail_by_slug(slug, request.user))
 
     def patch(self, request, slug):
-        listing = _owned(slug, request.user)
+        listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(self.UpdateSerializer, request)
         if "license_terms" in data:
             data["license_terms"] = _license_terms(data["license_terms"], request.user)
@@ -199,7 +199,7 @@ class ListingTiersApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def put(self, request, slug):
-        listing = _owned(slug, request.user)
+        listing = selectors.listing_owned(owner=request.user, slug=slug)
         tiers = _valid(TierSerializer, request, many=True)
         services.listing_set_tiers(
             listing=listing,
@@ -213,7 +213,7 @@ class ListingSplitsApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def put(self, request, slug):
-        listing = _owned(slug, request.user)
+        listing = selectors.listing_owned(owner=request.user, slug=slug)
         splits = _valid(SplitSerializer, request, many=True)
         services.listing_set_splits(
             listing=listing,
@@ -227,7 +227,7 @@ class VersionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def post(self, request, slug):
-        listing = _owned(slug, request.user)
+        listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(VersionSerializer, request)
         cids = [f["artifact"]["cid"] for f in data["files"]]
         artifacts = selectors.artifacts_publishable_by(user=request.user, cids=cids)
@@ -308,13 +308,6 @@ def _valid(serializer_class, request, **kwargs):
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _owned(slug: str, user) -> Listing:
-    listing = Listing.objects.filter(slug=slug, creator=user).first()
-    if listing is None:
-        raise ApiError("No such listing of yours.", code="not_found", status=404)
-    return listing
 
 
 def _license_terms(pk: int | None, user) -> LicenseTerms | None:

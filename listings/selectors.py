@@ -8,6 +8,7 @@ from django.http import Http404
 from artifacts.models import Artifact, Upload
 from listings.models import LicenseTerms, Listing, ListingTag, Tier, Version, VersionFile
 from listings.search import apply_text_search
+from marketplace.api_errors import ApiError
 
 PUBLIC_STATUSES = [Listing.Status.PUBLISHED, Listing.Status.PAUSED]
 SORTS = {
@@ -90,6 +91,15 @@ def listing_get_owned(*, owner, pk: int | None = None, slug: str | None = None) 
     listing = _detail_queryset().filter(creator=owner, **lookup).first()
     if listing is None:
         raise Http404("No such listing of yours.")
+    return listing
+
+
+def listing_owned(*, owner, slug: str) -> Listing:
+    """The caller's own listing for an API write, without the detail page's prefetches. Anyone
+    else's answers exactly like an unknown one (404), so slugs of drafts reveal nothing."""
+    listing = Listing.objects.select_related("creator").filter(slug=slug, creator=owner).first()
+    if listing is None:
+        raise ApiError("No such listing of yours.", code="not_found", status=404)
     return listing
 
 

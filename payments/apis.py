@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from listings import selectors as listing_selectors
-from listings.models import Listing
 from marketplace.api_errors import ApiError
 from payments import selectors, services
 
@@ -29,13 +28,6 @@ class OfferSerializer(serializers.Serializer):
         return services.json_safe(offer.message)
 
 
-def _owned(slug: str, user) -> Listing:
-    listing = Listing.objects.select_related("creator").filter(slug=slug, creator=user).first()
-    if listing is None:
-        raise ApiError("No such listing of yours.", code="not_found", status=404)
-    return listing
-
-
 class OfferPrepareApi(APIView):
     """POST: the typed data (eth_signTypedData_v4) for the listing as it stands now."""
 
@@ -43,7 +35,10 @@ class OfferPrepareApi(APIView):
 
     def post(self, request, slug):
         return Response(
-            services.offer_prepare(listing=_owned(slug, request.user), actor=request.user)
+            services.offer_prepare(
+                listing=listing_selectors.listing_owned(owner=request.user, slug=slug),
+                actor=request.user,
+            )
         )
 
 
@@ -64,7 +59,7 @@ class OfferApi(APIView):
         return Response(OfferSerializer(offer).data)
 
     def post(self, request, slug):
-        listing = _owned(slug, request.user)
+        listing = listing_selectors.listing_owned(owner=request.user, slug=slug)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         offer = services.offer_submit(

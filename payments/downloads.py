@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -33,10 +32,10 @@ from django.utils import timezone
 from eth_account.messages import encode_typed_data
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import Web3Exception
 
 from artifacts import serving
 from artifacts.models import Artifact
+from chain import client
 from chain.signatures import signer_accepts
 from listings.models import Listing, Tier, VersionFile
 from listings.templatetags.listing_tags import tier_price
@@ -270,14 +269,10 @@ def _check_signature(request: DownloadRequest, signature: str) -> None:
         raw = b""
     if not 65 <= len(raw) <= 2048:
         raise ApiError("The signature must be 0x-prefixed hex.", code="signature_malformed")
-    try:
+    with client.chain_errors(
+        "The chain is not reachable to check a contract wallet's signature; try again."
+    ):
         accepted = signer_accepts(request.holder, download_request_digest(request), raw)
-    except (requests.RequestException, Web3Exception, OSError) as exc:
-        raise ApiError(
-            "The chain is not reachable to check a contract wallet's signature; try again.",
-            code="chain_unavailable",
-            status=503,
-        ) from exc
     if not accepted:
         raise ApiError(
             f"The request was not signed by {request.holder} for chain id {settings.CHAIN_ID}.",

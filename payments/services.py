@@ -3,11 +3,9 @@ gas); we check it as the contract will, keep it, and send the listing to review.
 
 import time
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from hexbytes import HexBytes
-from web3.exceptions import Web3Exception
 
 from chain import client, typed_data
 from chain.signatures import signer_accepts
@@ -25,14 +23,6 @@ TIER_KINDS = {
 }
 # A submitted offer may have been prepared a little while ago; its window must still be sane.
 MIN_REMAINING_VALIDITY_SECONDS = 24 * 3600
-
-
-def _chain_unavailable(exc: Exception) -> ApiError:
-    return ApiError(
-        "The chain is not reachable right now; try again in a moment.",
-        code="chain_unavailable",
-        status=503,
-    )
 
 
 def offer_domain() -> typed_data.Domain:
@@ -96,10 +86,8 @@ def json_safe(value):
 
 
 def _creator_counter(creator: str) -> int:
-    try:
+    with client.chain_errors():
         return client.get_contract("Marketplace").functions.counters(creator).call()
-    except (requests.RequestException, Web3Exception, OSError) as exc:
-        raise _chain_unavailable(exc) from exc
 
 
 def offer_prepare(*, listing: Listing, actor) -> dict:
@@ -168,10 +156,8 @@ def offer_submit(*, listing: Listing, actor, message: dict, signature: str) -> L
             "This offer was cancelled on-chain; sign a new one.", code="offer_cancelled", status=409
         )
     digest = typed_data.digest(offer, domain)
-    try:
+    with client.chain_errors():
         accepted = signer_accepts(offer.creator, digest, raw_signature)
-    except (requests.RequestException, Web3Exception, OSError) as exc:
-        raise _chain_unavailable(exc) from exc
     if not accepted:
         raise ApiError(
             f"The offer was not signed by {offer.creator}: sign with that account.",

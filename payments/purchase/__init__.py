@@ -9,13 +9,12 @@ entitlement once it is confirmed."""
 from django.conf import settings
 from web3.contract import Contract
 
-from chain import typed_data
+from chain import client, typed_data
 from listings.models import Listing
 from payments.purchase.erc20 import currency_facts, token_steps
 from payments.purchase.sale import (
     MAX_QUANTITY,
     Sale,
-    chain_errors,
     check_terms,
     checked_buyer,
     insufficient,
@@ -80,7 +79,7 @@ def purchase_quote(*, listing: Listing, tier: int, quantity: int) -> dict:
     total_wei, registered, split)."""
     check_terms(listing, tier, quantity)
     market = marketplace()
-    with chain_errors():
+    with client.chain_errors():
         sale = read_sale(listing, tier, quantity, market)
         currency = currency_facts(sale)
     return _quote(listing, sale, currency)
@@ -102,7 +101,7 @@ def purchase_prepare(
     check_terms(listing, tier, quantity)
     buyer = checked_buyer(buyer)
     market = marketplace()
-    with chain_errors():
+    with client.chain_errors():
         sale = read_sale(listing, tier, quantity, market)
         if sale.is_eth:
             method, steps = _eth_steps(sale, market, buyer)

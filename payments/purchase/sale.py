@@ -3,14 +3,11 @@ currency, supply and split come from the stored tier once the listing is registe
 the signed offer the purchase registers. Plus the calldata of the purchase itself."""
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import requests
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 from web3.contract import Contract
-from web3.exceptions import Web3Exception
 
 from chain import client, typed_data
 from listings.models import Listing
@@ -20,23 +17,6 @@ from payments.models import ListingOffer
 
 MAX_QUANTITY = 100  # licences per purchase; the contract takes a uint32
 BPS = 10_000
-
-
-def chain_unavailable() -> ApiError:
-    return ApiError(
-        "The chain is not reachable right now; try again in a moment.",
-        code="chain_unavailable",
-        status=503,
-    )
-
-
-@contextmanager
-def chain_errors():
-    """Network and node errors become a 503 (never a 500): the buyer can simply retry."""
-    try:
-        yield
-    except (requests.RequestException, OSError, Web3Exception) as exc:
-        raise chain_unavailable() from exc
 
 
 @dataclass(frozen=True)

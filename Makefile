@@ -7,7 +7,7 @@ NPM_STAMP := contracts/node_modules/.installed
 # A real IPFS node (js-ipfs) for the artifacts tests; tests only, so setup-dev installs it.
 IPFS_STAMP := tools/ipfs/node_modules/.installed
 
-.PHONY: setup setup-dev run test lint format contracts bench clean
+.PHONY: setup setup-dev run test lint format contracts vendor-js bench prod-check prod-packages clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +48,31 @@ format: setup-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Re-copy pinned third-party browser modules (uPlot) from npm into static/vendor/ (committed).
+vendor-js:
+	cd tools/vendor-js && npm ci --no-audit --no-fund --loglevel=error
+	node tools/vendor-js/vendor.mjs
+
 # Recompile contracts/src/*.sol into contracts/build/*.json (committed; a test checks freshness).
 contracts: $(NPM_STAMP)
 	cd contracts && node scripts/compile.mjs
+
+# nginx and wrk from the Debian packages (prod-check and the load test run them).
+prod-packages:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && command -v wrk >/dev/null 2>&1 \
+	  || { export DEBIAN_FRONTEND=noninteractive; \
+	       apt-get install -y --no-install-recommends nginx wrk \
+	       || { apt-get update -qq && apt-get install -y --no-install-recommends nginx wrk; }; }
+
+# The production layout of docs/deploy.md on loopback (PostgreSQL, Redis, anvil, gunicorn behind
+# nginx, Celery workers incl. two GPU-host queues), the whole purchase → download → compute flow
+# through nginx, then everything stopped (tools/prod/check.py).
+prod-check: setup prod-packages
+	$(PY) tools/prod/check.py
+
+# Every benchmark in bench/, one run, into docs/performance.md (machine + summary first).
+bench: setup-dev prod-packages
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/celery var/test-*

@@ -6,7 +6,6 @@ from django.contrib.auth import login, logout
 from django.middleware.csrf import get_token
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -35,7 +34,7 @@ class SiweVerifyThrottle(SiweThrottle):
 class UserOutputSerializer(serializers.Serializer):
     address = serializers.CharField()
     display_name = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="An email address, or empty.")
     roles = serializers.SerializerMethodField()
 
     def get_roles(self, user) -> list[str]:
@@ -95,7 +94,7 @@ class SiweVerifyApi(APIView):
         )
         body = UserOutputSerializer(user).data
         if wants_token:
-            body["token"] = services.api_token_issue(user=user).key
+            body["token"] = services.api_token_issue(user=user).secret
         else:
             login(request._request, user, backend=SESSION_BACKEND)
             messages.success(request._request, f"Signed in as {user}.")
@@ -108,8 +107,8 @@ class SignOutApi(APIView):
     permission_classes = [AllowAny]
 
     def post(self, request):
-        if isinstance(request.auth, Token):
-            services.api_token_revoke(user=request.user)
+        if request.auth is not None:
+            services.api_token_revoke(user=request.user, auth=request.auth)
         else:
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -75,3 +75,94 @@ class SiweNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nonce} for {self.address}"
+
+
+class DeniedAddress(models.Model):
+    """A wallet the platform refuses: it cannot sign in, list or buy, and its listings are hidden.
+
+    Rows are never deleted: lifting a denial sets lifted_at/lifted_by, so the history of who was
+    denied, why and for how long stays. Only one active (unlifted) entry per address."""
+
+    address = models.CharField(max_length=42, help_text="Checksummed wallet address.")
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address"],
+                condition=models.Q(lifted_at__isnull=True),
+                name="denied_address_one_active",
+            )
+        ]
+        indexes = [models.Index(fields=["address", "lifted_at"], name="denied_address_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({'lifted' if self.lifted_at else 'denied'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+
+class AuditEntry(models.Model):
+    """One moderation or admin action: who did what to which object, when and why.
+
+    Append-only (no service updates or deletes rows). The target is stored as type + id + label
+    rather than a foreign key so the entry outlives the object and any app can write one."""
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=64, db_index=True, help_text="e.g. listing.approve")
+    target_type = models.CharField(max_length=64, blank=True, help_text="e.g. listings.listing")
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+
+
+class ApiToken(models.Model):
+    """A personal API token (`Authorization: Bearer mkt_…`). Only the SHA-256 of the secret is
+    stored: the secret is shown once, when created, and a database leak hands out no tokens.
+    Revoking sets revoked_at (the row stays, so the settings page shows what was revoked)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, help_text="First characters of the secret.")
+    secret_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user_live")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_live(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,6 +1,8 @@
 """Reads for accounts."""
 
-from accounts.models import SiweNonce, User
+from django.db.models import QuerySet
+
+from accounts.models import AuditEntry, DeniedAddress, SiweNonce, User
 
 
 def siwe_nonce_get(*, nonce: str) -> SiweNonce | None:
@@ -21,3 +23,29 @@ def user_roles(*, user: User) -> list[str]:
     if user.is_superuser:
         roles.append("admin")
     return roles
+
+
+def address_is_denied(*, address: str) -> bool:
+    """Whether a (checksummed) address is on the active deny-list. One indexed lookup."""
+    return DeniedAddress.objects.filter(address=address, lifted_at=None).exists()
+
+
+def denied_addresses_active() -> QuerySet[DeniedAddress]:
+    """Active denials, newest first; `.values("address")` makes a subquery for hiding."""
+    return DeniedAddress.objects.filter(lifted_at=None).select_related("created_by")
+
+
+def denied_address_history() -> QuerySet[DeniedAddress]:
+    return DeniedAddress.objects.select_related("created_by", "lifted_by")
+
+
+def audit_entries(*, action: str = "", actor: str = "", target: str = "") -> QuerySet[AuditEntry]:
+    """The audit log, newest first, filtered by action prefix, actor address or target id."""
+    entries = AuditEntry.objects.select_related("actor")
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if actor:
+        entries = entries.filter(actor__address__iexact=actor)
+    if target:
+        entries = entries.filter(target_id=target)
+    return entries

@@ -21,8 +21,8 @@ from eth_utils import (
 )
 from rest_framework.authtoken.models import Token
 
-from accounts import selectors, siwe
-from accounts.models import SiweNonce, User
+from accounts import selectors, siwe, tokens
+from accounts.models import ApiToken, AuditEntry, DeniedAddress, SiweNonce, User
 from marketplace.api_errors import ApiError
 
 # A client clock may run a little ahead of ours; beyond this an Issued At is a forgery or a bug.
@@ -86,6 +86,7 @@ def siwe_sign_in(*, message: str, signature: str, scheme: str, host: str) -> Use
     nonce = _nonce_usable(parsed.nonce, now=now)
     _message_check_site(parsed, scheme=scheme, host=host, nonce=nonce, now=now)
     siwe.message_verify(parsed, signature=signature, now=now)
+    address_check_allowed(address=parsed.address)
     with transaction.atomic():
         _nonce_consume(nonce, now=now)
         user = user_get_or_create_for_address(address=parsed.address)
@@ -187,12 +188,107 @@ def user_update_profile(*, user: User, display_name: str, email: str) -> User:
     return user
 
 
-def api_token_issue(*, user: User) -> Token:
-    """The user's DRF token for API clients (one per user; created on first request)."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+def api_token_issue(*, user: User) -> tokens.IssuedToken:
+    """A token for an API client that signed in with SIWE (`"token": true`): an ApiToken like
+    those made on the settings page, expiring after API_SIGN_IN_TOKEN_DAYS."""
+    expires_at = timezone.now() + timedelta(days=settings.API_SIGN_IN_TOKEN_DAYS)
+    return tokens.api_token_create(user=user, name="Signed in (SIWE)", expires_at=expires_at)
 
 
-def api_token_revoke(*, user: User) -> None:
-    """Sign every API client of this user out: their token stops working."""
-    Token.objects.filter(user=user).delete()
+def api_token_revoke(*, user: User, auth) -> None:
+    """Sign an API client out: the token it used stops working. Older DRF `Token` keys (one per
+    user) are deleted."""
+    if isinstance(auth, ApiToken):
+        tokens.api_token_revoke(user=user, token_id=auth.pk)
+    elif isinstance(auth, Token):
+        Token.objects.filter(user=user).delete()
+
+
+# --- Deny-list and audit log ----------------------------------------------------------------
+
+
+def address_check_allowed(*, address: str) -> None:
+    """Refuse a denied wallet (403) before it signs in, lists or buys."""
+    if selectors.address_is_denied(address=address):
+        raise ApiError(
+            "This wallet address is blocked on this marketplace. "
+            "Contact the operators if you believe this is a mistake.",
+            code="address_denied",
+            status=403,
+        )
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target=None,
+    target_type: str = "",
+    target_id="",
+    label: str = "",
+    reason: str = "",
+    data: dict | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log. `target` (any model instance) fills type, id and
+    label; or give them explicitly for things that are not rows (an address)."""
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or target.pk
+        label = label or str(target)
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:64],
+        target_label=label[:200],
+        reason=reason.strip(),
+        data=data or {},
+    )
+
+
+@transaction.atomic
+def address_deny(*, address: str, reason: str, actor) -> DeniedAddress:
+    """Put a wallet on the deny-list. Its user (if any) is deactivated at once: Django's session
+    backend and DRF's token authentication refuse inactive users on every request, so no
+    per-request deny-list lookup is needed to end its sessions."""
+    address = address_normalize(address)
+    if not reason.strip():
+        raise ApiError("Give a reason for denying this address.", code="reason_required")
+    if DeniedAddress.objects.select_for_update().filter(address=address, lifted_at=None).exists():
+        raise ApiError("This address is denied already.", code="already_denied", status=409)
+    entry = DeniedAddress.objects.create(address=address, reason=reason.strip(), created_by=actor)
+    User.objects.filter(address=address).update(is_active=False)
+    audit_record(
+        actor=actor,
+        action="address.deny",
+        target_type="address",
+        target_id=address,
+        label=address,
+        reason=reason,
+    )
+    return entry
+
+
+@transaction.atomic
+def address_lift(*, address: str, reason: str, actor) -> DeniedAddress:
+    """Take a wallet off the deny-list (the entry stays, marked lifted) and reactivate it."""
+    address = address_normalize(address)
+    entry = (
+        DeniedAddress.objects.select_for_update().filter(address=address, lifted_at=None).first()
+    )
+    if entry is None:
+        raise ApiError("This address is not denied.", code="not_denied", status=404)
+    entry.lifted_at = timezone.now()
+    entry.lifted_by = actor
+    entry.lift_reason = reason.strip()
+    entry.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    User.objects.filter(address=address).update(is_active=True)
+    audit_record(
+        actor=actor,
+        action="address.lift",
+        target_type="address",
+        target_id=address,
+        label=address,
+        reason=reason,
+    )
+    return entry

@@ -97,6 +97,8 @@ class UploadApi(APIView):
 
 
 class UploadCreateApi(UploadApi):
+    throttle_scope = "uploads"  # settings.API_THROTTLE_RATES: starting uploads is rate-limited
+
     class InputSerializer(serializers.Serializer):
         filename = serializers.CharField(max_length=1024)
         size = serializers.IntegerField(min_value=0)

@@ -71,3 +71,40 @@ class UploadStatusChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class ArtifactScan(models.Model):
+    """What an automatic check found in an artifact's bytes (see artifacts/scanning.py).
+
+    A scan is about content only, so it holds for every file name the bytes are released
+    under; listings compares `detected_type` with each name's extension. One row per artifact
+    and scanner version: a scanner upgrade scans again, and the latest row counts."""
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLEAN = "clean", "Clean"
+        FLAGGED = "flagged", "Flagged"
+        ERROR = "error", "Error"
+
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="scans")
+    scanner = models.CharField(max_length=64, help_text="e.g. picklescan 1.0.5 + puremagic 1.30")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
+    # [{"check": "pickle", "severity": "dangerous", "message": "...", "global": "os.system"}]
+    findings = models.JSONField(default=list, blank=True)
+    # What the bytes are, whatever their name says: "pickle", "zip", "safetensors", "elf", ...
+    detected_type = models.CharField(max_length=32, blank=True)
+    detected_mime = models.CharField(max_length=100, blank=True)
+    # Parsed as a pickle: its content looked like one, or a name it goes by loads as one.
+    pickle_scanned = models.BooleanField(default=False)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["artifact", "scanner"], name="artifact_scan_unique"),
+        ]
+        indexes = [models.Index(fields=["verdict", "created_at"], name="artifact_scan_verdict")]
+
+    def __str__(self) -> str:
+        return f"{self.artifact_id} {self.verdict}"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from artifacts.models import Artifact, Upload
+from artifacts.models import Artifact, ArtifactScan, Upload
 from marketplace.api_errors import ApiError
 
 
@@ -25,3 +25,13 @@ def artifact_get(*, cid: str) -> Artifact:
     if artifact is None:
         raise ApiError("No artifact with this CID.", code="not_found", status=404)
     return artifact
+
+
+def artifact_scans_latest(*, artifact_ids) -> dict[int, ArtifactScan]:
+    """The most recent scan of each artifact (any scanner version), by artifact id."""
+    latest: dict[int, ArtifactScan] = {}
+    for scan in ArtifactScan.objects.filter(artifact_id__in=list(artifact_ids)).order_by(
+        "artifact_id", "-created_at", "-id"
+    ):
+        latest.setdefault(scan.artifact_id, scan)
+    return latest

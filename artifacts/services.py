@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from artifacts import scanning
 from artifacts.cid import Digests, hash_file
-from artifacts.models import Artifact, Upload, UploadStatusChange
+from artifacts.models import Artifact, ArtifactScan, Upload, UploadStatusChange
 from artifacts.parts import Checksum, PartFile
 from artifacts.storage import get_storage, storage_for
 from marketplace.api_errors import ApiError
@@ -260,7 +261,9 @@ def upload_finish(*, upload: Upload, sha256: str = "") -> Upload:
             )
         artifact = artifact_create_from_file(path=part.path, move=True, digests=digests)
         part.remove()
-        return upload_set_status(upload=upload, to_status=S.COMPLETE, artifact=artifact)
+        upload = upload_set_status(upload=upload, to_status=S.COMPLETE, artifact=artifact)
+    artifact_scan_schedule(files=[(artifact.pk, upload.filename)])
+    return upload
 
 
 def upload_cancel(*, upload: Upload) -> Upload:
@@ -289,3 +292,49 @@ def upload_purge_expired(*, now: datetime | None = None) -> int:
         except ApiError:
             continue  # busy, or closed by another request meanwhile
     return expired
+
+
+# --- Automatic checks -------------------------------------------------------------------------
+
+
+def artifact_scan_schedule(*, files: list[tuple[int, str]]) -> None:
+    """Scan these (artifact id, file name) pairs after the current transaction commits, unless
+    the current scanner has scanned the bytes already, as a pickle too when the name loads as
+    one (the same bytes uploaded twice are scanned once)."""
+    from artifacts import tasks  # tasks import services: import here to avoid a cycle
+
+    wanted: dict[int, bool] = {}
+    for artifact_id, name in files:
+        wanted[artifact_id] = wanted.get(artifact_id, False) or scanning.loads_as_pickle(name)
+    done = {
+        scan.artifact_id: scan.pickle_scanned
+        for scan in ArtifactScan.objects.filter(artifact_id__in=wanted, scanner=scanning.SCANNER)
+        .exclude(verdict=ArtifactScan.Verdict.PENDING)
+        .only("artifact_id", "pickle_scanned")
+    }
+    for artifact_id, as_pickle in wanted.items():
+        if artifact_id not in done or (as_pickle and not done[artifact_id]):
+            tasks.artifact_scan.delay_on_commit(artifact_id, as_pickle)
+
+
+def artifact_scan_run(*, artifact_id: int, as_pickle: bool = False) -> ArtifactScan:
+    """Scan an artifact's bytes with the current scanner and store the outcome (idempotent:
+    a second run overwrites the same row, and never forgets it was scanned as a pickle). The
+    file work happens outside any transaction."""
+    artifact = Artifact.objects.get(pk=artifact_id)
+    previous = ArtifactScan.objects.filter(artifact=artifact, scanner=scanning.SCANNER).first()
+    as_pickle = as_pickle or bool(previous and previous.pickle_scanned)
+    outcome = scanning.scan_artifact(artifact, as_pickle=as_pickle)
+    scan, _ = ArtifactScan.objects.update_or_create(
+        artifact=artifact,
+        scanner=scanning.SCANNER,
+        defaults={
+            "verdict": outcome.verdict,
+            "findings": outcome.findings,
+            "detected_type": outcome.detected_type,
+            "detected_mime": outcome.detected_mime,
+            "pickle_scanned": outcome.pickle_scanned,
+            "scanned_at": timezone.now(),
+        },
+    )
+    return scan

@@ -190,11 +190,14 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seed-only", action="store_true", help="seed (bench/load.py), no bench")
     args = parser.parse_args()
 
     ensure_database(args.reseed)
     setup_django()
     seed(args.listings)
+    if args.seed_only:
+        return
     env = {"DATABASE_URL": DATABASE_URL, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1",
            "CONN_MAX_AGE": "60"}  # fmt: skip
     server = BenchServer(env, workers=2, threads=4).start(migrate=False)

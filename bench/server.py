@@ -16,6 +16,19 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Production settings except what a loopback benchmark must not measure: plain HTTP (no redirect
+# to HTTPS: nginx terminates TLS in production) and no throttles (every client here is
+# 127.0.0.1, so per-address limits would cap the figure at the limit, not at the server).
+BENCH_SETTINGS = {
+    "LOG_LEVEL": "WARNING",
+    "SECURE_SSL_REDIRECT": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "API_THROTTLE_ANON": "",
+    "API_THROTTLE_USER": "",
+    "API_THROTTLE_UPLOADS": "",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -40,7 +53,7 @@ class BenchServer:
     process, whose pid is the server: what a memory measurement wants)."""
 
     def __init__(self, env: dict, *, kind: str = "gunicorn", workers: int = 2, threads: int = 1):
-        self.env = {**os.environ, "LOG_LEVEL": "WARNING", **env}
+        self.env = {**os.environ, **BENCH_SETTINGS, **env}
         self.kind, self.workers, self.threads = kind, workers, threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from listings import apis
+from listings.moderation import apis as moderation_apis
 
 urlpatterns = [
     path("listings/", apis.ListingsApi.as_view(), name="listings"),
@@ -11,5 +12,10 @@ urlpatterns = [
     path("listings/<slug:slug>/splits", apis.ListingSplitsApi.as_view(), name="listing-splits"),
     path("listings/<slug:slug>/versions", apis.VersionCreateApi.as_view(), name="version-create"),
     path("listings/<slug:slug>/status", apis.ListingStatusApi.as_view(), name="listing-status"),
+    path(
+        "listings/<slug:slug>/reports",
+        moderation_apis.ListingReportApi.as_view(),
+        name="listing-report",
+    ),
     path("license-terms/", apis.LicenseTermsApi.as_view(), name="license-terms"),
 ]

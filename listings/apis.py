@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from listings import selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
 from listings.models import LicenseTerms, Listing, Tier
+from listings.moderation import services as moderation_services
 from marketplace.api_errors import ApiError
 from marketplace.fields import AddressField, WeiField
 from marketplace.pagination import PageNumberNoCountPagination
@@ -264,7 +265,7 @@ class ListingStatusApi(APIView):
         listing = get_object_or_404(Listing, slug=slug)
         selectors.listing_get_for_viewer(slug=slug, viewer=request.user)  # 404 if hidden
         data = _valid(self.InputSerializer, request)
-        services.listing_set_status(
+        moderation_services.listing_status_request(
             listing=listing, to_status=data["status"], actor=request.user, reason=data["reason"]
         )
         return Response(_detail_by_slug(slug, request.user))

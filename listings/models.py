@@ -218,3 +218,50 @@ class VersionFile(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "path"], name="version_file_unique_path"),
         ]
+
+
+class Report(models.Model):
+    """A signed-in user's report of a listing. Moderators resolve it, and the decision stays."""
+
+    class Category(models.TextChoices):
+        MALWARE = "malware", "Malicious or unsafe files"
+        COPYRIGHT = "copyright", "Copyright or licence violation"
+        PRIVACY = "privacy", "Personal data or privacy"
+        MISLEADING = "misleading", "Misleading description"
+        ILLEGAL = "illegal", "Illegal or harmful content"
+        SPAM = "spam", "Spam or scam"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACTIONED = "actioned", "Resolved: action taken"
+        DISMISSED = "dismissed", "Resolved: no action"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    category = models.CharField(max_length=16, choices=Category.choices)
+    text = models.TextField(max_length=4000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    decision = models.TextField(blank=True, help_text="What the moderator decided, and why.")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "listing"], name="report_status_listing")]
+        constraints = [
+            # One open report per person and listing: reporting again adds nothing to the queue.
+            models.UniqueConstraint(
+                fields=["listing", "reporter"],
+                condition=Q(status="open"),
+                name="report_one_open_per_reporter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.listing}"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from accounts.selectors import address_is_denied, denied_addresses_active
 from artifacts.models import Artifact, Upload
 from listings.models import LicenseTerms, Listing, ListingTag, Tier, Version, VersionFile
 from listings.search import apply_text_search
@@ -33,9 +34,18 @@ class ListingFilters:
     sort: str = ""  # one of SORTS, or "relevance" (the default when there is search text)
 
 
+def listings_visible() -> QuerySet[Listing]:
+    """Published listings whose creator is not on the deny-list (denied creators' listings are
+    hidden everywhere the public looks, without changing their status: lifting the denial
+    brings them back)."""
+    return Listing.objects.filter(status=Listing.Status.PUBLISHED).exclude(
+        creator__address__in=denied_addresses_active().values("address")
+    )
+
+
 def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
     """Published listings matching the filters, sorted; paginate the result."""
-    listings = Listing.objects.filter(status=Listing.Status.PUBLISHED).select_related("creator")
+    listings = listings_visible().select_related("creator")
     listings = apply_text_search(listings, filters.text)
     exact = {
         "kind": filters.kind,
@@ -76,9 +86,13 @@ def listing_get_for_viewer(*, slug: str, viewer) -> Listing:
     listing = _detail_queryset().filter(slug=slug).first()
     if listing is None:
         raise Http404("No such listing.")
-    if listing.status in PUBLIC_STATUSES:
+    # A denied creator's listings are hidden from everyone but moderators (who review them).
+    hidden = address_is_denied(address=listing.creator.address)
+    if listing.status in PUBLIC_STATUSES and not hidden:
         return listing
-    if viewer.is_authenticated and (viewer.pk == listing.creator_id or viewer.is_moderator):
+    if viewer.is_authenticated and (
+        (viewer.pk == listing.creator_id and not hidden) or viewer.is_moderator
+    ):
         return listing
     raise Http404("No such listing.")
 
@@ -137,7 +151,7 @@ def license_terms_for_user(*, user) -> QuerySet[LicenseTerms]:
 
 def listing_filter_options() -> dict[str, list[str]]:
     """The tasks and licences that published listings use, for the browse page's filters."""
-    published = Listing.objects.filter(status=Listing.Status.PUBLISHED)
+    published = listings_visible()
     return {
         # order_by(field): the model's default ordering would make DISTINCT see created_at too.
         field: list(

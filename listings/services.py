@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from eth_utils import is_address, to_checksum_address
 
+from accounts.services import address_check_allowed
 from artifacts.models import Artifact
-from artifacts.services import artifact_create_from_stream
+from artifacts.services import artifact_create_from_stream, artifact_scan_schedule
 from listings.cards import CardError, parse_card
 from listings.models import (
     LicenseTerms,
@@ -24,6 +25,7 @@ from listings.models import (
     Version,
     VersionFile,
 )
+from listings.moderation import checks
 from listings.search import search_document_refresh
 from marketplace.api_errors import ApiError
 
@@ -50,6 +52,7 @@ MAX_SPLITS = 10
 MAX_ROYALTY_BPS = 2_500
 UINT32_MAX = 2**32 - 1
 UINT128_MAX = 2**128 - 1
+AUTOPUBLISH_ATTEMPTS = 120  # 30 s apart: an hour for the scans of a large upload
 
 
 def _roles(listing: Listing, actor) -> set[str]:
@@ -97,16 +100,37 @@ def listing_set_status(*, listing: Listing, to_status: str, actor, reason: str =
 def listing_submit(*, listing: Listing, actor) -> Listing:
     """Send a draft to review, or publish it at once when the site does not require review."""
     listing = Listing.objects.get(pk=listing.pk)  # check what is stored, not a stale copy
+    address_check_allowed(address=listing.creator.address)
     listing_check_complete(listing=listing)
+    checks.check_files_safe(listing=listing)
+    if not settings.LISTINGS_REQUIRE_REVIEW:
+        checks.check_metadata(listing=listing)  # no moderator will ask for it: refuse now
     listing = listing_set_status(listing=listing, to_status=S.PENDING_REVIEW, actor=actor)
     if not settings.LISTINGS_REQUIRE_REVIEW:
-        listing = listing_set_status(
-            listing=listing,
-            to_status=S.PUBLISHED,
-            actor=None,
-            reason="Published without review (LISTINGS_REQUIRE_REVIEW is off).",
-        )
+        listing = listing_autopublish(listing=listing)
     return listing
+
+
+def listing_autopublish(*, listing: Listing, attempt: int = 0) -> Listing:
+    """Without review, publish a submitted listing once the automatic checks pass. While its
+    files are still being scanned it waits in review, and a task looks again shortly."""
+    try:
+        checks.check_publishable(listing=listing)
+    except ApiError as exc:
+        if exc.get_codes() != "scan_pending" or attempt >= AUTOPUBLISH_ATTEMPTS:
+            raise
+        from listings import tasks  # tasks import services
+
+        transaction.on_commit(
+            lambda: tasks.listing_autopublish.apply_async((listing.pk, attempt + 1), countdown=30)
+        )
+        return listing
+    return listing_set_status(
+        listing=listing,
+        to_status=S.PUBLISHED,
+        actor=None,
+        reason="Published without review (LISTINGS_REQUIRE_REVIEW is off).",
+    )
 
 
 def listing_check_complete(*, listing: Listing) -> None:
@@ -164,6 +188,7 @@ def listing_create(
     *, creator, kind: str, title: str, summary: str = "", card: str = "", license_terms=None
 ) -> Listing:
     """A new draft listing. Its creator receives the whole split until they change it."""
+    address_check_allowed(address=creator.address)
     listing = Listing(
         creator=creator,
         kind=kind,
@@ -341,6 +366,8 @@ def version_create(
     VersionFile.objects.bulk_create(
         VersionFile(version=version, artifact=artifact, path=path) for path, artifact in files
     )
+    # Files already scanned at upload are skipped; reused or unscanned ones are scanned now.
+    artifact_scan_schedule(files=[(artifact.pk, path) for path, artifact in files])
     return version
 
 

@@ -1,7 +1,9 @@
 import requests
 from celery import shared_task
 
+from chain import client
 from listings import provenance
+from listings.moderation import chain as moderation_chain
 
 
 @shared_task(
@@ -14,3 +16,29 @@ from listings import provenance
 )
 def version_attest_release(version_id: int) -> str:
     return provenance.version_attest_release(version_id=version_id)
+
+
+@shared_task(
+    acks_late=True,  # idempotent: pausing a paused listing changes nothing on-chain
+    autoretry_for=client.RPC_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def listing_pause_onchain(listing_id: int, paused: bool) -> str:
+    """Pause (or unpause) sales of a listing in the Marketplace contract with the platform's
+    moderator key. Works before the listing's first sale too (the contract keeps the flag for
+    lazy listings). `Listing.onchain_paused` follows from the indexed event, not from here."""
+    return moderation_chain.listing_pause_onchain(listing_id=listing_id, paused=paused)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+def listing_autopublish(listing_id: int, attempt: int) -> None:
+    """Publish a listing submitted while review is off, once its scans have finished."""
+    from listings import services
+    from listings.models import Listing
+
+    listing = Listing.objects.filter(pk=listing_id, status=Listing.Status.PENDING_REVIEW).first()
+    if listing is not None:  # withdrawn or published meanwhile: nothing to do
+        services.listing_autopublish(listing=listing, attempt=attempt)

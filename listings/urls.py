@@ -4,6 +4,7 @@ must never be given to a listing (see services.RESERVED_SLUGS)."""
 from django.urls import path
 
 from listings import views
+from listings.moderation import views as moderation_views
 
 app_name = "listings"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("<slug:slug>/edit/tiers", views.edit_tiers, name="edit-tiers"),
     path("<slug:slug>/edit/splits", views.edit_splits, name="edit-splits"),
     path("<slug:slug>/edit/status", views.edit_status, name="edit-status"),
+    path("<slug:slug>/report", moderation_views.report_listing, name="report"),
 ]

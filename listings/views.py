@@ -16,6 +16,9 @@ from django.views.decorators.http import require_POST
 from listings import forms, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
+from listings.moderation import checks
+from listings.moderation import selectors as moderation_selectors
+from listings.onchain import platform_fee_bps
 from marketplace.api_errors import ApiError
 from marketplace.pagination import paginate
 
@@ -51,7 +54,7 @@ def detail(request, slug: str):
         "version": version,
         "card_html": _card_html(listing),
         "splits": _creator_first(listing),
-        "platform_fee_bps": settings.CHAIN_PLATFORM_FEE_BPS,
+        "platform_fee_bps": platform_fee_bps(),
         "is_creator": request.user.is_authenticated and request.user.pk == listing.creator_id,
     }
     return render(request, "listings/detail.html", context)
@@ -190,10 +193,23 @@ def _render_edit(request, listing: Listing, *, status: int = 200, **bound):
         "incomplete": _incomplete_reason(listing),
         "status_actions": _status_actions(listing),
         "history": listing.status_changes.select_related("actor"),
-        "platform_fee_bps": settings.CHAIN_PLATFORM_FEE_BPS,
+        "platform_fee_bps": platform_fee_bps(),
         "upload": _upload_settings(),
+        "moderator_note": moderation_selectors.last_moderator_note(listing=listing),
+        "publication_checks": _publication_checks(listing),
     }
     return render(request, "listings/edit.html", context, status=status)
+
+
+def _publication_checks(listing: Listing) -> list[str]:
+    """What the automatic checks will refuse (flagged files, missing metadata), so the creator
+    can fix it before a moderator has to say so."""
+    problems = [
+        f"{row.path}: " + "; ".join(f["message"] for f in row.findings if f["severity"] != "info")
+        for row in checks.file_checks(checks.latest_files(listing))
+        if row.blocks
+    ]
+    return problems + [f"add {problem}" for problem in checks.metadata_lint(listing)]
 
 
 def _details_form(listing: Listing, user) -> forms.ListingDetailsForm:

@@ -6,5 +6,7 @@ urlpatterns = [
     path("auth/", include("accounts.api_urls")),
     path("artifacts/", include("artifacts.api_urls")),
     path("", include("listings.api_urls")),
+    path("moderation/", include("listings.moderation.api_urls")),
     path("", include("payments.api_urls")),
+    path("compute/", include("compute.api_urls")),
 ]

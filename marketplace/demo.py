@@ -19,11 +19,14 @@ from eth_account.messages import encode_typed_data
 from accounts.models import User
 from artifacts.services import artifact_create_from_stream
 from chain.anvil import dev_accounts
+from compute import policies as compute_policies
+from compute.models import ComputeEnvironment
 from listings import services as listing_services
 from listings.models import LicenseTerms, Listing
 from payments import services as payment_services
 
 ROWS = 500
+LOCAL_COMPUTE_HOST = "local"
 DATASET_CARD = """---
 license: cc-by-4.0
 task_categories: [tabular-classification]
@@ -154,7 +157,23 @@ def _dataset(creator: User, data: bytes) -> Listing:
             ),
         ],
     )  # fmt: skip
+    # Buyers of the compute tier may run their own scripts over it on `make run`'s local host.
+    compute_policies.policy_update(
+        listing=listing,
+        environments=[_local_host().name],
+        allow_raw_algorithms=True,
+        minutes_per_licence=60,
+    )
     return listing
+
+
+def _local_host() -> ComputeEnvironment:
+    """The CPU host `make run`'s worker serves (it consumes the queue compute.local)."""
+    host, _ = ComputeEnvironment.objects.get_or_create(
+        name=LOCAL_COMPUTE_HOST,
+        defaults={"cpu_count": 1, "ram_mb": 2048, "max_duration_seconds": 600},
+    )
+    return host
 
 
 def _model(creator: User, contributor: User, data: bytes) -> Listing:

@@ -4,6 +4,7 @@ the artifact store under `var/`, a local anvil chain, and a Celery broker on the
 `.env.example` documents every variable."""
 
 import secrets
+import sys
 from pathlib import Path
 
 import environ
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     # Ground floor first, then the apps that build on them (see ARCHITECTURE.md).
     "accounts",
     "artifacts",
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,8 +115,13 @@ STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 DEMO_DATA = env.bool("DEMO_DATA", default=True)
 
 # --- Sessions and cookies -------------------------------------------------------------------
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# An empty value (as in .env.example) means the default: secure whenever DEBUG is off.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG) or (
+    not DEBUG and not env("SESSION_COOKIE_SECURE", default="")
+)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG) or (
+    not DEBUG and not env("CSRF_COOKIE_SECURE", default="")
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -119,13 +129,91 @@ SESSION_COOKIE_SAMESITE = "Lax"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        # Personal tokens (Bearer mkt_…) first, then DRF's older `Token <key>`.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "marketplace.api_errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "marketplace.pagination.PageNumberNoCountPagination",
     "PAGE_SIZE": 24,
+    "DEFAULT_SCHEMA_CLASS": "marketplace.openapi.AutoSchema",
+    # Per signed-in user, per client IP for anonymous requests, and stricter named scopes
+    # (views set `throttle_scope`). Rates: API_THROTTLE_RATES below, read on every request.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "marketplace.throttling.UserThrottle",
+        "marketplace.throttling.AnonThrottle",
+        "marketplace.throttling.ScopeThrottle",
+    ],
+    # Proxies in front of the app (nginx: 1) so throttles see the client's IP, not the proxy's.
+    "NUM_PROXIES": int(env("API_NUM_PROXIES", default="") or 0) or None,
 }
+# DRF rate syntax ("100/minute"); empty = no limit for that scope.
+API_THROTTLE_RATES = {
+    "anon": env("API_THROTTLE_ANON", default="300/minute") or None,
+    "user": env("API_THROTTLE_USER", default="1200/minute") or None,
+    "uploads": env("API_THROTTLE_UPLOADS", default="120/hour") or None,
+    "purchase": env("API_THROTTLE_PURCHASE", default="60/minute") or None,
+    "tokens": env("API_THROTTLE_TOKENS", default="30/hour") or None,
+}
+# Counters for throttles (and any other cache use). LocMem: per process, fine for one server;
+# production with several workers: redis://127.0.0.1:6379/2 so limits hold across processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Days a token issued by SIWE sign-in (`"token": true`) works; settings-page tokens choose.
+API_SIGN_IN_TOKEN_DAYS = env.int("API_SIGN_IN_TOKEN_DAYS", default=30)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AI model marketplace API",
+    "DESCRIPTION": "Listings, uploads, offers, purchases, downloads. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # self-hosted assets: no CDN, works offline and under CSP
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["marketplace.openapi.only_api_v1"],
+    "ENUM_NAME_OVERRIDES": {
+        "ListingKindEnum": "listings.models.Listing.Kind",
+        "TierKindEnum": "listings.models.Tier.Kind",
+        "ListingStatusEnum": "listings.models.Listing.Status",
+    },
+}
+
+# --- Security headers -----------------------------------------------------------------------
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto (set SECURE_PROXY_SSL_HEADER=true
+# only when the proxy always sets it).
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# (An empty value in .env means "the default", as for the cookie settings above.)
+SECURE_SSL_REDIRECT = (
+    env.bool("SECURE_SSL_REDIRECT") if env("SECURE_SSL_REDIRECT", default="") else not DEBUG
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", default="") or (0 if DEBUG else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts and styles from this site only, no inline
+# scripts or handlers. Card images may come from any https host (Markdown cards link badges).
+_csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)  # try a policy out first
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if _csp_report_only:
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
 
 # --- Chain ----------------------------------------------------------------------------------
 CHAIN_RPC_URL = env("CHAIN_RPC_URL", default="http://127.0.0.1:8545")
@@ -155,10 +243,16 @@ CHAIN_DEPLOYMENTS_DIR = Path(
 # The default is anvil's first dev account: never fund it on a real network.
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 CHAIN_DEPLOYER_KEY = env("CHAIN_DEPLOYER_KEY", default="") or ANVIL_DEV_KEY
+# Signs moderators' pauseListing/unpauseListing: needs the Marketplace's MODERATOR_ROLE (the
+# deployer has it; grant it to a separate key in production). Default: the deployer key.
+CHAIN_MODERATOR_KEY = env("CHAIN_MODERATOR_KEY", default="") or CHAIN_DEPLOYER_KEY
 # Platform fee the Marketplace is deployed with (basis points of each sale; the contract caps it
 # at 1000) and who receives it (empty: the deployer). The admin changes both on-chain later.
 CHAIN_PLATFORM_FEE_BPS = env.int("CHAIN_PLATFORM_FEE_BPS", default=250)
 CHAIN_PLATFORM_FEE_RECIPIENT = env("CHAIN_PLATFORM_FEE_RECIPIENT", default="")
+# Key that relays owners' signed split updates (setSplitsBySig; the server pays the gas).
+# Empty: the deployer key.
+CHAIN_RELAYER_KEY = env("CHAIN_RELAYER_KEY", default="")
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)
@@ -216,6 +310,31 @@ DOWNLOAD_URL_TTL_SECONDS = env.int("DOWNLOAD_URL_TTL_SECONDS", default=300)
 # location (/_artifacts/ or /_ipfs/; see docs/downloads.md) instead of streaming from Django.
 DOWNLOADS_ACCEL_REDIRECT = env.bool("DOWNLOADS_ACCEL_REDIRECT", default=False)
 
+# --- Compute-to-data (compute/; see docs/compute.md) ----------------------------------------
+# Where a host's worker stages each job's inputs, algorithm and /out (removed after the job).
+COMPUTE_STAGING_DIR = Path(env("COMPUTE_STAGING_DIR", default=str(VAR_DIR / "compute")))
+# The interpreter jobs run with, inside the sandbox (its prefix is bound read-only). On a GPU
+# host: a venv with PyTorch/CUDA.
+COMPUTE_SANDBOX_PYTHON = env("COMPUTE_SANDBOX_PYTHON", default="") or sys.executable
+# Extra host paths bound read-only into every sandbox (e.g. a model cache), comma-separated.
+COMPUTE_SANDBOX_RO_PATHS = env.list("COMPUTE_SANDBOX_RO_PATHS", default=[])
+# Extra paths bound read-only only for GPU jobs (driver libraries outside /usr).
+COMPUTE_SANDBOX_GPU_PATHS = env.list("COMPUTE_SANDBOX_GPU_PATHS", default=[])
+# Jobs run as uid BASE + (job id mod COUNT): unprivileged, one uid per running job.
+COMPUTE_SANDBOX_UID_BASE = env.int("COMPUTE_SANDBOX_UID_BASE", default=200_000)
+COMPUTE_SANDBOX_UID_COUNT = env.int("COMPUTE_SANDBOX_UID_COUNT", default=50_000)
+COMPUTE_SANDBOX_MAX_PROCESSES = env.int("COMPUTE_SANDBOX_MAX_PROCESSES", default=64)
+COMPUTE_OUTPUT_MAX_BYTES = env.int("COMPUTE_OUTPUT_MAX_BYTES", default=1024**3)
+COMPUTE_TMP_MAX_BYTES = env.int("COMPUTE_TMP_MAX_BYTES", default=1024**3)
+COMPUTE_LOG_MAX_BYTES = env.int("COMPUTE_LOG_MAX_BYTES", default=1024**2)
+COMPUTE_UPLOAD_MAX_BYTES = env.int("COMPUTE_UPLOAD_MAX_BYTES", default=50 * 1024**2)
+COMPUTE_MAX_INPUT_FILES = env.int("COMPUTE_MAX_INPUT_FILES", default=20)
+COMPUTE_HEARTBEAT_SECONDS = env.float("COMPUTE_HEARTBEAT_SECONDS", default=15.0)
+COMPUTE_HOST_STALE_SECONDS = env.int("COMPUTE_HOST_STALE_SECONDS", default=60)
+COMPUTE_JOB_STALE_SECONDS = env.int("COMPUTE_JOB_STALE_SECONDS", default=120)
+COMPUTE_RUNNER_TIME_LIMIT_SECONDS = env.int("COMPUTE_RUNNER_TIME_LIMIT_SECONDS", default=86_400)
+COMPUTE_ATTEST_RECEIPTS = env.bool("COMPUTE_ATTEST_RECEIPTS", default=True)
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -237,6 +356,10 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The indexer's queue: the default one (`make run`'s single worker) unless production gives it a
+# worker of its own ("indexer"), so a backlog of other tasks never delays access after a purchase.
+INDEXER_QUEUE = env("INDEXER_QUEUE", default="celery")
+CELERY_TASK_ROUTES = {"chain.tasks.*": {"queue": INDEXER_QUEUE}}
 # The one beat schedule: every periodic task of every app, in one place.
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-sign-in-nonces": {"task": "accounts.tasks.nonce_purge", "schedule": 600.0},
@@ -247,6 +370,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": INDEXER_INTERVAL_SECONDS,
         "options": {"expires": INDEXER_INTERVAL_SECONDS * 2},  # a late run is superseded
     },
+    "compute-heartbeats": {
+        "task": "compute.tasks.heartbeat_dispatch",
+        "schedule": COMPUTE_HEARTBEAT_SECONDS,
+        "options": {"expires": COMPUTE_HEARTBEAT_SECONDS},
+    },
+    "compute-watchdog": {"task": "compute.tasks.watchdog", "schedule": 30.0},
 }
 
 LOGGING = {

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from marketplace import views
 from payments import apis_access
@@ -11,10 +12,23 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("artifacts/", include("artifacts.urls")),
     path("listings/", include("listings.urls")),
+    path("moderation/", include("listings.moderation.urls")),
     path("licences/", include("payments.urls")),
+    path("compute/", include("compute.urls")),
+    path("dashboard/", include("payments.urls_dashboard")),
     # Downloads (/dl/...) and gated access pages (/listings/<slug>/requests/ ...).
     path("", include("payments.urls_access")),
     path("api/v1/", include("marketplace.api_urls")),
+    # The OpenAPI schema of /api/v1/ (YAML; ?format=json) and its browsable docs (Swagger UI,
+    # self-hosted assets, no inline script: CSP holds there too).
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
     # Token metadata: the contracts' URIs (chain/deploy.py) point here, outside /api/v1/.
     path("api/licenses/<str:token_id>.json", apis_access.license_metadata, name="license-metadata"),
     path(
@@ -24,3 +38,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/, errors no view handled answer as JSON in the API's error format too.
+handler400 = "marketplace.errors.bad_request"
+handler403 = "marketplace.errors.permission_denied"
+handler404 = "marketplace.errors.not_found"
+handler500 = "marketplace.errors.server_error"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import apis, apis_access, apis_purchase
+from payments import apis, apis_access, apis_dashboard, apis_purchase
 
 urlpatterns = [
     path("listings/<slug:slug>/offer", apis.OfferApi.as_view(), name="listing-offer"),
@@ -35,5 +35,54 @@ urlpatterns = [
         "downloads/request",
         apis_access.DownloadRequestPrepareApi.as_view(),
         name="download-request-prepare",
+    ),
+    # Dashboard, payouts, split/price changes, platform fee (payments/apis_dashboard.py)
+    path("dashboard/", apis_dashboard.DashboardApi.as_view(), name="dashboard"),
+    path(
+        "dashboard/listings/<slug:slug>",
+        apis_dashboard.DashboardListingApi.as_view(),
+        name="dashboard-listing",
+    ),
+    path("dashboard/balances", apis_dashboard.BalancesApi.as_view(), name="dashboard-balances"),
+    path(
+        "dashboard/withdraw/prepare",
+        apis_dashboard.WithdrawPrepareApi.as_view(),
+        name="dashboard-withdraw-prepare",
+    ),
+    path(
+        "dashboard/export/<str:kind>.csv",
+        apis_dashboard.ExportApi.as_view(),
+        name="dashboard-export",
+    ),
+    path(
+        "listings/<slug:slug>/splits/prepare",
+        apis_dashboard.SplitPrepareApi.as_view(),
+        name="listing-splits-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/splits/relay",
+        apis_dashboard.SplitRelayApi.as_view(),
+        name="listing-splits-relay",
+    ),
+    path(
+        "listings/<slug:slug>/tiers/<int:position>/price/prepare",
+        apis_dashboard.TierPricePrepareApi.as_view(),
+        name="listing-tier-price-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/changes",
+        apis_dashboard.ChangesApi.as_view(),
+        name="listing-changes",
+    ),
+    path("platform/fee", apis_dashboard.PlatformFeeApi.as_view(), name="platform-fee"),
+    path(
+        "platform/fee/prepare",
+        apis_dashboard.PlatformFeePrepareApi.as_view(),
+        name="platform-fee-prepare",
+    ),
+    path(
+        "platform/revenue",
+        apis_dashboard.PlatformRevenueApi.as_view(),
+        name="platform-revenue",
     ),
 ]

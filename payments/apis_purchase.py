@@ -36,6 +36,7 @@ class PurchasePrepareApi(APIView):
     anyone: it reads the chain and builds calldata, and changes nothing."""
 
     permission_classes = [AllowAny]
+    throttle_scope = "purchase"  # each call reads the chain: a stricter limit (settings)
 
     class InputSerializer(serializers.Serializer):
         tier = serializers.IntegerField(min_value=0, max_value=255)

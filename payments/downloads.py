@@ -33,6 +33,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
+from accounts.selectors import address_is_denied
 from artifacts import serving
 from artifacts.models import Artifact
 from chain import client
@@ -68,6 +69,8 @@ class DownloadLink:
 
 
 def download_allowed(*, listing: Listing, address: str) -> bool:
+    if address_is_denied(address=address):  # the deny-list overrides any licence
+        return False
     if address == listing.creator.address:
         return True
     if listing.status not in HOLDER_STATUSES:

@@ -17,6 +17,7 @@ import logging
 from chain import registry
 from chain.indexer import insert_rows
 from chain.typed_data import ZERO_ADDRESS
+from payments import changes
 from payments.entitlements import (
     Resolver,
     entitlements_recompute,
@@ -179,6 +180,7 @@ def recompute(logs) -> None:
         resolver.listing(log.args["listingId"]) for log in logs if log.event in LISTING_EVENTS
     }
     listings_recompute(listing_ids=[listing.pk for listing in listings if listing])
+    changes.changes_recompute(logs)
 
 
 def register() -> None:
@@ -192,6 +194,9 @@ def register() -> None:
             ("Marketplace", "ListingRegistered"): listing_events_record,
             ("Marketplace", "ListingPaused"): listing_events_record,
             ("Marketplace", "ListingUnpaused"): listing_events_record,
+            ("Marketplace", "SplitUpdated"): changes.splits_record,
+            ("Marketplace", "TierUpdated"): changes.tiers_record,
+            ("Marketplace", "PlatformFeeUpdated"): changes.fees_record,
             ("LicenseToken", "TransferSingle"): transfers_record,
             ("LicenseToken", "TransferBatch"): transfers_record,
             ("LicenseToken", "ExpiryUpdated"): expiries_record,

@@ -311,3 +311,60 @@ class ListingChainEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["listing", "kind"], name="listing_chain_event")]
+
+
+# --- Changes of a registered listing's terms and of the platform fee (payments.changes) ------
+
+
+class SplitChange(models.Model):
+    """A listing's split as the contract stored it (`SplitUpdated`): at registration, then at
+    every setSplits / setSplitsBySig. The latest row in chain order is the live split; each
+    sale is paid by the split live at its block, so history is the audit trail."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    onchain_listing_id = WeiField()
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.CASCADE, related_name="split_changes"
+    )
+    splits = models.JSONField(help_text='[{"recipient": address, "bps": int}], contract order.')
+    tx_hash = models.CharField(max_length=66)
+    block_number = models.PositiveBigIntegerField()
+    block_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-block_number", "-id"]
+        indexes = [models.Index(fields=["listing", "block_number"], name="split_change_listing")]
+
+
+class TierPriceChange(models.Model):
+    """A tier's price and currency as the contract stored them (`TierUpdated`)."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    onchain_listing_id = WeiField()
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.CASCADE, related_name="price_changes"
+    )
+    tier_index = models.PositiveSmallIntegerField()
+    price = WeiField()
+    currency = models.CharField(max_length=42)
+    tx_hash = models.CharField(max_length=66)
+    block_number = models.PositiveBigIntegerField()
+    block_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-block_number", "-id"]
+        indexes = [models.Index(fields=["listing", "tier_index"], name="price_change_tier")]
+
+
+class PlatformFeeChange(models.Model):
+    """The platform fee and its recipient as set on-chain (`PlatformFeeUpdated`)."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    recipient = models.CharField(max_length=42)
+    bps = models.PositiveSmallIntegerField()
+    tx_hash = models.CharField(max_length=66)
+    block_number = models.PositiveBigIntegerField()
+    block_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-block_number", "-id"]

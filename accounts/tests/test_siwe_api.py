@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from eth_account import Account
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import SiweNonce
+from accounts.models import ApiToken, SiweNonce
 from accounts.tests.factories import iso, sign_text, siwe_message, user_create
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +64,7 @@ def test_token_sign_in_for_api_clients(account):
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get(ME).json()["address"] == account.address
     assert api.post(SIGN_OUT).status_code == 204  # revokes the token, no CSRF needed
-    assert not Token.objects.exists()
+    assert ApiToken.objects.get().revoked_at is not None
     stale = api.get(ME)
     assert stale.status_code == 403 and "token" in stale.json()["error"]["message"].lower()
 

@@ -2,9 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from listings import services
+from listings import services, tasks
 from listings.models import Listing, ListingStatusChange
 from listings.tests import factories
+from listings.tests.moderation_helpers import scan_files
 from marketplace.api_errors import ApiError
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,30 @@ def test_submit_goes_to_review_then_a_moderator_publishes(settings):
 def test_submit_publishes_at_once_when_review_is_off(settings):
     settings.LISTINGS_REQUIRE_REVIEW = False
     listing = factories.complete_listing()
+    scan_files(listing)
     assert services.listing_submit(listing=listing, actor=listing.creator).status == S.PUBLISHED
+
+
+def test_without_review_a_listing_waits_for_its_scans(settings, django_capture_on_commit_callbacks):
+    settings.LISTINGS_REQUIRE_REVIEW = False
+    listing = factories.complete_listing()
+    with django_capture_on_commit_callbacks() as scheduled:
+        listing = services.listing_submit(listing=listing, actor=listing.creator)
+    assert listing.status == S.PENDING_REVIEW  # the scan has not run yet
+    assert scheduled  # the scan, and another look at the listing 30 s later
+    scan_files(listing)
+    tasks.listing_autopublish(listing.pk, 1)  # what the task scheduled 30 s later does
+    listing.refresh_from_db()
+    assert listing.status == S.PUBLISHED
+
+
+def test_without_review_missing_metadata_is_refused_before_review(settings):
+    settings.LISTINGS_REQUIRE_REVIEW = False
+    listing = factories.complete_listing(card="", summary="")
+    with pytest.raises(ApiError) as error:
+        services.listing_submit(listing=listing, actor=listing.creator)
+    assert error.value.get_codes() == "metadata_incomplete"
+    assert Listing.objects.get(pk=listing.pk).status == S.DRAFT
 
 
 def test_creator_cannot_approve_their_own_listing():

@@ -23,6 +23,10 @@ def test_demo_data_is_a_living_market_and_loads_once(
     version = model.versions.get()
     assert version.release_uid  # attested on-chain
     assert {f.path for f in version.files.all()} == {"model.safetensors", "config.json"}
+    # make run's worker serves the local compute host the dataset's compute tier runs on.
+    policy = Listing.objects.get(kind="dataset").compute_policy
+    assert policy.allow_raw_algorithms
+    assert [env.queue for env in policy.environments.all()] == ["compute.local"]
     assert demo.demo_data_load() == []
 
 

@@ -9,6 +9,7 @@ entitlement once it is confirmed."""
 from django.conf import settings
 from web3.contract import Contract
 
+from accounts.services import address_check_allowed
 from chain import client, typed_data
 from listings.models import Listing
 from payments.purchase.erc20 import currency_facts, token_steps
@@ -100,6 +101,7 @@ def purchase_prepare(
     strings."""
     check_terms(listing, tier, quantity)
     buyer = checked_buyer(buyer)
+    address_check_allowed(address=buyer)  # a denied wallet may not buy (403)
     market = marketplace()
     with client.chain_errors():
         sale = read_sale(listing, tier, quantity, market)

@@ -184,13 +184,21 @@ def tokenize(page, wallet, listing, version):
     expect(page.get_by_test_id("release-uid")).to_have_text(version.release_uid)
 
 
+def safetensors_bytes(total: int) -> bytes:
+    """A valid safetensors file of `total` bytes: one U8 tensor of random bytes."""
+    width = 128  # the header is JSON padded with spaces, as the format allows
+    n = total - 8 - width
+    header = f'{{"w":{{"dtype":"U8","shape":[{n}],"data_offsets":[0,{n}]}}}}'.ljust(width)
+    return width.to_bytes(8, "little") + header.encode() + os.urandom(n)
+
+
 def test_create_a_listing_end_to_end(signed_in_page, wallet, tmp_path, contracts):
     page = signed_in_page
     page.on("dialog", lambda dialog: dialog.accept())  # "leave the page?" while uploading
     small = tmp_path / "config.json"
     small.write_text('{"hidden_size": 128}')
     big = tmp_path / "model.safetensors"
-    big.write_bytes(os.urandom(BIG))
+    big.write_bytes(safetensors_bytes(BIG))  # a real header: the automatic checks sniff it
 
     listing = create_draft(page)
     expect(page.get_by_test_id("tokenize")).to_be_disabled()

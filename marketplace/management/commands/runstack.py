@@ -16,6 +16,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from chain.anvil import Anvil, rpc_ready
+from marketplace.demo import LOCAL_COMPUTE_HOST
 
 STOP_GRACE_SECONDS = 10
 
@@ -86,7 +87,9 @@ class Command(BaseCommand):
     def _start_services(self, host: str, port: int) -> list[subprocess.Popen]:
         python = sys.executable
         commands = [
-            [python, "-m", "celery", "-A", "marketplace", "worker", "-l", "info", "-c", "2"],
+            # One worker for everything on one machine, the local compute host's queue included.
+            [python, "-m", "celery", "-A", "marketplace", "worker", "-l", "info", "-c", "2",
+             "-Q", f"celery,compute.{LOCAL_COMPUTE_HOST}"],
             [python, "-m", "celery", "-A", "marketplace", "beat", "-l", "info",
              "-s", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)],
             [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],

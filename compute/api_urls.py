@@ -1,0 +1,25 @@
+"""Compute API routes, mounted at /api/v1/compute/ (see compute/apis.py)."""
+
+from django.urls import path
+
+from compute import apis
+
+urlpatterns = [
+    path("environments", apis.EnvironmentListApi.as_view(), name="compute-environments"),
+    path("jobs", apis.JobListApi.as_view(), name="compute-jobs"),
+    path("jobs/<uuid:uuid>", apis.JobDetailApi.as_view(), name="compute-job"),
+    path("jobs/<uuid:uuid>/cancel", apis.JobCancelApi.as_view(), name="compute-job-cancel"),
+    path("jobs/<uuid:uuid>/log", apis.JobLogApi.as_view(), name="compute-job-log"),
+    path("receipts/<str:uid>", apis.ReceiptApi.as_view(), name="compute-receipt"),
+    path("listings/<slug:slug>/compute-policy", apis.PolicyApi.as_view(), name="compute-policy"),
+    path(
+        "listings/<slug:slug>/compute-policy/algorithms",
+        apis.TrustedAlgorithmListApi.as_view(),
+        name="compute-algorithms",
+    ),
+    path(
+        "listings/<slug:slug>/compute-policy/algorithms/<int:pk>",
+        apis.TrustedAlgorithmDetailApi.as_view(),
+        name="compute-algorithm",
+    ),
+]

@@ -1,0 +1,80 @@
+"""Hosts' liveness and the watchdog.
+
+A beat task sends a `heartbeat` task to each host's own queue; only that host's worker can run
+it, so a host whose worker is gone stops stamping `last_seen_at` and goes offline. Draining is
+an operator's choice and survives heartbeats: the host finishes its jobs and takes no new ones.
+The watchdog fails jobs whose runner stopped stamping its heartbeat (a crashed or killed
+worker), so no job stays in staging or running forever."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from compute.models import ComputeEnvironment, Job
+from compute.services import InvalidTransition, job_set_status
+
+E = ComputeEnvironment.Status
+
+
+@transaction.atomic
+def environment_heartbeat(*, name: str) -> ComputeEnvironment | None:
+    """The host's worker is alive: stamp it, and bring it online unless it is draining."""
+    environment = ComputeEnvironment.objects.select_for_update().filter(name=name).first()
+    if environment is None:
+        return None
+    environment.last_seen_at = timezone.now()
+    if environment.status == E.OFFLINE:
+        environment.status = E.ONLINE
+    environment.save(update_fields=["last_seen_at", "status"])
+    return environment
+
+
+def environment_set_draining(*, environment: ComputeEnvironment, draining: bool) -> None:
+    """Drain (no new jobs) or undrain; an undrained host is online again if it is alive."""
+    if draining:
+        status = E.DRAINING
+    else:
+        status = E.ONLINE if _alive(environment, timezone.now()) else E.OFFLINE
+    ComputeEnvironment.objects.filter(pk=environment.pk).update(status=status)
+
+
+def environments_mark_stale(*, now=None) -> int:
+    """Online hosts with no heartbeat for COMPUTE_HOST_STALE_SECONDS go offline."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.COMPUTE_HOST_STALE_SECONDS)
+    stale = ComputeEnvironment.objects.filter(status=E.ONLINE).exclude(last_seen_at__gte=cutoff)
+    return stale.update(status=E.OFFLINE)
+
+
+def _alive(environment: ComputeEnvironment, now) -> bool:
+    seen = environment.last_seen_at
+    return seen is not None and now - seen < timedelta(seconds=settings.COMPUTE_HOST_STALE_SECONDS)
+
+
+ACTIVE = (Job.Status.STAGING, Job.Status.RUNNING, Job.Status.PUBLISHING)
+
+
+def jobs_fail_stale(*, now=None) -> list[int]:
+    """Fail jobs whose runner went silent: no heartbeat for COMPUTE_JOB_STALE_SECONDS (the
+    runner stamps it every few seconds), or still active well past their time limit."""
+    now = now or timezone.now()
+    silent = now - timedelta(seconds=settings.COMPUTE_JOB_STALE_SECONDS)
+    failed = []
+    for job in Job.objects.filter(status__in=ACTIVE).select_related("environment"):
+        overdue = job.started_at and now > job.started_at + timedelta(
+            seconds=job.time_limit_seconds + settings.COMPUTE_JOB_STALE_SECONDS
+        )
+        if not (overdue or job.heartbeat_at is None or job.heartbeat_at < silent):
+            continue
+        reason = (
+            f"The worker on {job.environment} stopped reporting (crashed or was killed); "
+            "the job was failed by the watchdog."
+        )
+        try:
+            job_set_status(job=job, to_status=Job.Status.FAILED, reason=reason)
+        except InvalidTransition:
+            continue  # it finished meanwhile
+        failed.append(job.pk)
+    return failed

@@ -1,0 +1,257 @@
+"""Writes for jobs: the one status door (`job_set_status`), submitting a job with every check
+made before it is queued, and cancelling.
+
+Submission errors (all before anything is queued):
+- `compute_licence_required` 403: no live compute (or both) licence for the listing.
+- `compute_not_offered` 409: the listing has no compute policy, or no released version.
+- `algorithm_not_allowed` 403: a raw script where the listing allows only trusted ones.
+- `algorithm_not_found` 400, `entry_point_invalid` 400, `environment_not_allowed` 400.
+- `environment_unavailable` 409: the host is draining or offline.
+- `compute_minutes_exhausted` 402: the licence's GPU-minutes are used up (402: more minutes
+  are bought, like any licence; nothing about the request itself is wrong)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from artifacts.models import Artifact
+from artifacts.services import artifact_create_from_stream
+from compute.models import (
+    FINISHED,
+    ComputeEnvironment,
+    ComputePolicy,
+    ComputeUsage,
+    Job,
+    JobInput,
+    JobStatusChange,
+)
+from listings.models import Listing
+from marketplace.api_errors import ApiError
+from payments.models import Entitlement
+from payments.selectors import COMPUTE_KINDS, entitlement_active
+
+S = Job.Status
+# The one table of allowed status changes.
+TRANSITIONS = {
+    (S.QUEUED, S.STAGING),
+    (S.QUEUED, S.CANCELLED),
+    (S.QUEUED, S.FAILED),
+    (S.STAGING, S.RUNNING),
+    (S.STAGING, S.FAILED),
+    (S.STAGING, S.CANCELLED),
+    (S.RUNNING, S.PUBLISHING),
+    (S.RUNNING, S.FAILED),
+    (S.RUNNING, S.CANCELLED),
+    (S.RUNNING, S.TIMED_OUT),
+    (S.PUBLISHING, S.SUCCEEDED),
+    (S.PUBLISHING, S.FAILED),
+}
+ENTRY_POINT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}\.py$")
+INPUT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_. -]{0,200}$")
+
+
+class InvalidTransition(ApiError):
+    def __init__(self, job: Job, to_status: str):
+        message = f"A {job.get_status_display().lower()} job cannot become {to_status}."
+        super().__init__(message, code="invalid_transition", status=409)
+
+
+@transaction.atomic
+def job_set_status(*, job: Job, to_status: str, reason: str = "", actor=None, **fields) -> Job:
+    """Move the job (re-read under a row lock) to `to_status`, stamping its times and any
+    `fields` (exit_code...), and record the change. Raises InvalidTransition otherwise."""
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    if (locked.status, to_status) not in TRANSITIONS:
+        raise InvalidTransition(locked, to_status)
+    now = timezone.now()
+    JobStatusChange.objects.create(
+        job=locked, from_status=locked.status, to_status=to_status, reason=reason, actor=actor
+    )
+    locked.status, locked.heartbeat_at = to_status, now
+    if reason:
+        locked.reason = reason
+    if to_status == S.RUNNING:
+        locked.started_at = now
+    if to_status in FINISHED:
+        locked.finished_at = now
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    return locked
+
+
+def job_cancel(*, job: Job, actor) -> Job:
+    """The runner sees the status and kills the sandbox within a poll interval."""
+    if job.is_finished:
+        raise ApiError("The job has already finished.", code="job_finished", status=409)
+    return job_set_status(
+        job=job, to_status=S.CANCELLED, reason="Cancelled by its owner.", actor=actor
+    )
+
+
+# --- Allowance --------------------------------------------------------------------------------
+
+
+def allowance_remaining_seconds(*, entitlement: Entitlement, policy: ComputePolicy) -> int:
+    """Metered seconds left on the licence: the allowance less what finished jobs used and
+    what running ones may still use (their whole time limit is reserved)."""
+    allowance = policy.minutes_per_licence * 60 * entitlement.balance
+    used = ComputeUsage.objects.filter(entitlement=entitlement).aggregate(
+        total=Sum("metered_seconds")
+    )["total"]
+    reserved = sum(
+        job.time_limit_seconds * max(job.environment.gpu_count, 1)
+        for job in Job.objects.filter(entitlement=entitlement)
+        .exclude(status__in=FINISHED)
+        .select_related("environment")
+    )
+    return allowance - (used or 0) - reserved
+
+
+# --- Submission -------------------------------------------------------------------------------
+
+
+@dataclass
+class JobRequest:
+    environment: str
+    entry_point: str = ""
+    algorithm_cid: str = ""
+    algorithm_file: object = None  # an uploaded file (a raw script), instead of a CID
+    inputs: tuple = ()  # uploaded files, staged under /inputs by name
+    max_seconds: int | None = None
+
+
+@transaction.atomic
+def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
+    """Check everything, then create the job and queue it on its host after commit."""
+    entitlement = entitlement_active(address=owner.address, listing=listing, kinds=COMPUTE_KINDS)
+    if entitlement is None:
+        raise ApiError(
+            "Running jobs on this listing needs a compute licence.",
+            code="compute_licence_required",
+            status=403,
+        )
+    policy = ComputePolicy.objects.filter(listing=listing).first()
+    version = listing.versions.order_by("-created_at", "-id").first()
+    if policy is None or version is None:
+        raise ApiError("This listing offers no compute.", code="compute_not_offered", status=409)
+    environment = _environment(policy, request.environment)
+    time_limit = _time_limit(entitlement, policy, environment, request.max_seconds)
+    _check_inputs(request.inputs)
+    # Last: it stores an uploaded script, so every other check has passed by then.
+    algorithm, entry_point, trusted = _algorithm(policy, request)
+    job = Job.objects.create(
+        owner=owner,
+        listing=listing,
+        version=version,
+        environment=environment,
+        entitlement=entitlement,
+        algorithm=algorithm,
+        entry_point=entry_point,
+        trusted_algorithm=trusted,
+        time_limit_seconds=time_limit,
+    )
+    JobStatusChange.objects.create(job=job, from_status="", to_status=S.QUEUED, actor=owner)
+    JobInput.objects.bulk_create(
+        [
+            JobInput(job=job, mount="data", path=f.path, artifact=f.artifact)
+            for f in version.files.all()
+        ]
+        + [
+            JobInput(job=job, mount="inputs", path=upload.name, artifact=_store(upload))
+            for upload in request.inputs
+        ]
+    )
+    transaction.on_commit(lambda: _enqueue(job))
+    return job
+
+
+def _enqueue(job: Job) -> None:
+    from compute import tasks  # tasks → runner → services: imported when first needed
+
+    tasks.job_run.apply_async((job.pk,), queue=job.environment.queue)
+
+
+def _environment(policy: ComputePolicy, name: str) -> ComputeEnvironment:
+    environment = policy.environments.filter(name=name).first()
+    if environment is None:
+        raise ApiError(
+            f"This listing cannot run on “{name}”.", code="environment_not_allowed", status=400
+        )
+    if environment.status != ComputeEnvironment.Status.ONLINE:
+        raise ApiError(
+            f"The host “{name}” is {environment.status} and takes no new jobs.",
+            code="environment_unavailable",
+            status=409,
+        )
+    return environment
+
+
+def _algorithm(policy: ComputePolicy, request: JobRequest):
+    """(artifact, entry point, trusted row or None). Raw scripts only where allowed."""
+    if request.algorithm_cid and not request.algorithm_file:
+        trusted = (
+            policy.algorithms.select_related("artifact")
+            .filter(artifact__cid=request.algorithm_cid)
+            .first()
+        )
+        if trusted is not None:
+            return trusted.artifact, trusted.entry_point, trusted
+    elif not request.algorithm_file:
+        raise ApiError("Give an algorithm: a script or a CID.", code="algorithm_required")
+    if not policy.allow_raw_algorithms:
+        raise ApiError(
+            "This listing runs only its trusted algorithms.",
+            code="algorithm_not_allowed",
+            status=403,
+        )
+    entry_point = request.entry_point or getattr(request.algorithm_file, "name", "")
+    if not ENTRY_POINT.match(entry_point or ""):
+        raise ApiError(
+            "The entry point must be a file name ending in .py.", code="entry_point_invalid"
+        )
+    if request.algorithm_file:
+        return _store(request.algorithm_file), entry_point, None
+    artifact = Artifact.objects.filter(cid=request.algorithm_cid).first()
+    if artifact is None:
+        raise ApiError("No stored file has that CID.", code="algorithm_not_found")
+    return artifact, entry_point, None
+
+
+def _time_limit(entitlement, policy, environment, requested: int | None) -> int:
+    # Lock the licence: two submissions at once must not both spend the last minutes.
+    Entitlement.objects.select_for_update().filter(pk=entitlement.pk).first()
+    per_second = max(environment.gpu_count, 1)  # GPU-seconds per wall second
+    remaining = allowance_remaining_seconds(entitlement=entitlement, policy=policy)
+    if remaining < per_second:
+        raise ApiError(
+            "This licence's compute minutes are used up.",
+            code="compute_minutes_exhausted",
+            status=402,
+        )
+    limit = min(environment.max_duration_seconds, remaining // per_second)
+    return max(min(limit, requested), 1) if requested else limit
+
+
+def _check_inputs(uploads) -> None:
+    if len(uploads) > settings.COMPUTE_MAX_INPUT_FILES:
+        raise ApiError(f"At most {settings.COMPUTE_MAX_INPUT_FILES} input files.", code="inputs")
+    names = [upload.name for upload in uploads]
+    if len(set(names)) != len(names) or not all(INPUT_NAME.match(name) for name in names):
+        raise ApiError("Input file names must be distinct plain file names.", code="inputs")
+
+
+def _store(upload) -> Artifact:
+    if upload.size > settings.COMPUTE_UPLOAD_MAX_BYTES:
+        raise ApiError(
+            f"“{upload.name}” is larger than {settings.COMPUTE_UPLOAD_MAX_BYTES} bytes.",
+            code="file_too_large",
+            status=413,
+        )
+    return artifact_create_from_stream(stream=upload)

@@ -1,0 +1,52 @@
+"""Celery tasks. `job_run` and `heartbeat` are sent to a host's own queue (compute.<name>);
+the rest run on the platform's default workers (beat entries live in settings)."""
+
+import requests
+from celery import shared_task
+from django.conf import settings
+
+from compute import environments, receipts, runner
+from compute.models import ComputeEnvironment
+
+
+@shared_task(
+    # Not acks_late: a job re-delivered after a worker crash must not run twice; the watchdog
+    # fails it instead. The sandbox enforces the job's own limit; this one (far above any
+    # host's max duration) only stops a runner that is stuck itself.
+    time_limit=settings.COMPUTE_RUNNER_TIME_LIMIT_SECONDS,
+    bind=True,
+)
+def job_run(self, job_id: int) -> None:
+    runner.job_run(job_id=job_id, worker=self.request.hostname or "")
+
+
+@shared_task(ignore_result=True)
+def heartbeat(name: str) -> None:
+    """Runs on the host's own worker: proof that it is consuming its queue."""
+    environments.environment_heartbeat(name=name)
+
+
+@shared_task(ignore_result=True)
+def heartbeat_dispatch() -> None:
+    """Beat: mark silent hosts offline, then ask every host (draining ones too) to check in."""
+    environments.environments_mark_stale()
+    interval = settings.COMPUTE_HEARTBEAT_SECONDS
+    for environment in ComputeEnvironment.objects.all():
+        heartbeat.apply_async((environment.name,), queue=environment.queue, expires=interval)
+
+
+@shared_task(ignore_result=True)
+def watchdog() -> None:
+    environments.jobs_fail_stale()
+
+
+@shared_task(
+    acks_late=True,  # idempotent: an attested job is not attested again
+    autoretry_for=(requests.ConnectionError, requests.Timeout),
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def job_attest_receipt(job_id: int) -> str:
+    return receipts.job_attest_receipt(job_id=job_id)

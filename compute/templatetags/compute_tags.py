@@ -1,0 +1,48 @@
+"""The listing page's "Run a job" panel for the signed-in viewer.
+
+{% load compute_tags %}{% compute_panel listing as compute %}
+{% include "compute/_panel.html" %}"""
+
+from dataclasses import dataclass, field
+
+from django import template
+
+from compute import selectors, services
+from compute.models import ComputeEnvironment
+
+register = template.Library()
+
+
+@dataclass
+class ComputePanel:
+    offered: bool = False  # the listing has a compute policy with at least one host
+    is_creator: bool = False
+    policy: object = None
+    environments: list = field(default_factory=list)
+    entitlement: object = None
+    remaining_minutes: int = 0
+    jobs: list = field(default_factory=list)
+
+
+@register.simple_tag(takes_context=True)
+def compute_panel(context, listing) -> ComputePanel:
+    user = context["request"].user
+    policy = selectors.policy_get(listing=listing)
+    environments = list(policy.environments.all()) if policy else []
+    panel = ComputePanel(
+        offered=bool(environments),
+        is_creator=user.is_authenticated and user.pk == listing.creator_id,
+        policy=policy,
+        environments=environments,
+    )
+    panel.entitlement = selectors.compute_entitlement(user=user, listing=listing)
+    if panel.entitlement is not None and policy is not None:
+        seconds = services.allowance_remaining_seconds(entitlement=panel.entitlement, policy=policy)
+        panel.remaining_minutes = max(seconds, 0) // 60
+        panel.jobs = list(selectors.job_list_for_owner(owner=user).filter(listing=listing)[:5])
+    return panel
+
+
+@register.filter
+def is_online(environment) -> bool:
+    return environment.status == ComputeEnvironment.Status.ONLINE

@@ -1,0 +1,88 @@
+"""A registered listing's terms follow the chain: once a listing is registered, its split and
+tier prices change only by transactions its owner sends (setSplits, setTierPrice, or their
+signed variants), and the indexer calls these services so the site shows what the contract
+will charge and pay. Labels and tier names are ours alone and are kept.
+
+Also the platform fee as the site shows it: read from the contract and cached, refreshed by
+the indexer when a `PlatformFeeUpdated` event arrives (payments.changes), with the deploy
+setting as the fallback when the chain is unreachable."""
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from eth_utils import to_checksum_address
+
+from chain import client
+from listings.models import Listing, SplitRecipient, Tier
+
+logger = logging.getLogger(__name__)
+
+ZERO = "0x0000000000000000000000000000000000000000"
+FEE_CACHE_KEY = "listings:platform_fee_bps"
+FEE_CACHE_SECONDS = 300
+
+
+@transaction.atomic
+def listing_apply_onchain_split(*, listing: Listing, splits: list[tuple[str, int]]) -> bool:
+    """Make the listing's split the one stored on-chain: (recipient, bps) in contract order,
+    recipient 0 meaning the listing's owner (its creator here). Labels of addresses that stay
+    are kept. Returns whether anything changed."""
+    listing = Listing.objects.select_for_update().select_related("creator").get(pk=listing.pk)
+    wanted: dict[str, int] = {}
+    for recipient, bps in splits:
+        address = listing.creator.address if int(recipient, 16) == 0 else recipient
+        address = to_checksum_address(address)
+        wanted[address] = wanted.get(address, 0) + int(bps)
+    current = {row.address: row for row in listing.splits.all()}
+    if {a: r.bps for a, r in current.items()} == wanted:
+        return False
+    labels = {address: row.label for address, row in current.items()}
+    listing.splits.all().delete()
+    SplitRecipient.objects.bulk_create(
+        SplitRecipient(listing=listing, address=address, bps=bps, label=labels.get(address, ""))
+        for address, bps in wanted.items()
+        if bps > 0
+    )
+    return True
+
+
+@transaction.atomic
+def tier_apply_onchain_price(*, listing: Listing, position: int, price: int, currency: str) -> bool:
+    """Make a tier's price and currency the ones stored on-chain; the listing's cheapest price
+    (browse sorting, "free") follows. Returns whether anything changed."""
+    tier = Tier.objects.select_for_update().filter(listing=listing, position=position).first()
+    if tier is None:
+        return False
+    currency = to_checksum_address(currency)
+    if int(tier.price_wei) == int(price) and tier.currency == currency:
+        return False
+    tier.price_wei, tier.currency = Decimal(int(price)), currency
+    tier.save(update_fields=["price_wei", "currency"])
+    prices = [int(p) for p in listing.tiers.filter(active=True).values_list("price_wei", flat=True)]
+    if prices:
+        Listing.objects.filter(pk=listing.pk).update(
+            min_price_wei=Decimal(min(prices)), is_free=min(prices) == 0
+        )
+    return True
+
+
+def platform_fee_bps() -> int:
+    """The platform fee in basis points as the contract charges it now (cached)."""
+    cached = cache.get(FEE_CACHE_KEY)
+    if cached is not None:
+        return int(cached)
+    try:
+        bps = int(client.get_contract("Marketplace").functions.feeBps().call())
+    except (client.DeploymentMissing, *client.RPC_ERRORS) as exc:
+        logger.warning("platform fee unreadable from the chain (%s); using the setting", exc)
+        return settings.CHAIN_PLATFORM_FEE_BPS
+    cache.set(FEE_CACHE_KEY, bps, FEE_CACHE_SECONDS)
+    return bps
+
+
+def platform_fee_remember(*, bps: int) -> None:
+    """What the indexer saw set on-chain, so pages show it without waiting for the cache."""
+    cache.set(FEE_CACHE_KEY, int(bps), FEE_CACHE_SECONDS)

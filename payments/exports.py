@@ -1,0 +1,75 @@
+"""CSV exports for accounting: a creator's sales, and the payouts from their listings' sales
+and to their own address (as a contributor, and their withdrawals). Amounts exactly, in base
+units (wei) and in the currency's units, with the transaction hash and block of each row.
+Rows are streamed (iterator + csv writer), so a long history never sits in memory."""
+
+import csv
+from collections.abc import Iterator
+
+from django.db.models import Q
+
+from payments.currencies import currency_info, units
+from payments.models import Payout, Purchase
+
+SALES_HEADER = [
+    "date_utc", "listing", "listing_id", "tier", "buyer", "quantity", "currency",
+    "currency_address", "amount_wei", "amount", "tx_hash", "block",
+]  # fmt: skip
+PAYOUTS_HEADER = [
+    "date_utc", "kind", "listing", "account", "to", "currency", "currency_address",
+    "amount_wei", "amount", "tx_hash", "block",
+]  # fmt: skip
+
+
+class _Echo:
+    """A file-like object that hands back what csv writes, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _money(amount, currency: str) -> list:
+    info = currency_info(currency)
+    return [info["symbol"], currency, str(int(amount)), units(int(amount), info["decimals"])]
+
+
+def sales_rows(*, user) -> Iterator[list]:
+    sales = (
+        Purchase.objects.filter(listing__creator=user)
+        .select_related("listing", "tier", "log")
+        .order_by("block_time", "id")
+    )
+    for p in sales.iterator(chunk_size=500):
+        tier = p.tier.name if p.tier else f"Tier {p.tier_index}"
+        yield [
+            p.block_time.isoformat(), p.listing.title, str(int(p.onchain_listing_id)), tier,
+            p.buyer, p.quantity, *_money(p.amount, p.currency), p.tx_hash, p.log.block_number,
+        ]  # fmt: skip
+
+
+def payouts_rows(*, user) -> Iterator[list]:
+    payouts = (
+        Payout.objects.filter(Q(listing__creator=user) | Q(account=user.address))
+        .select_related("listing", "log")
+        .order_by("block_time", "id")
+    )
+    for p in payouts.iterator(chunk_size=500):
+        yield [
+            p.block_time.isoformat(), p.kind, p.listing.title if p.listing else "", p.account,
+            p.to_address, *_money(p.amount, p.currency), p.tx_hash, p.log.block_number,
+        ]  # fmt: skip
+
+
+def csv_stream(header: list[str], rows: Iterator[list]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(row)
+
+
+EXPORTS = {"sales": (SALES_HEADER, sales_rows), "payouts": (PAYOUTS_HEADER, payouts_rows)}
+
+
+def export_stream(*, kind: str, user) -> Iterator[str]:
+    header, rows = EXPORTS[kind]
+    return csv_stream(header, rows(user=user))

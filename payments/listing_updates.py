@@ -1,0 +1,203 @@
+"""Changing the split and tier prices of a listing registered on-chain. The contract holds them
+from the first sale on, so a change is a transaction by the listing's owner: either the owner's
+wallet sends `setSplits` / `setTierPrice` itself, or the owner signs an EIP-712 SplitUpdate /
+TierUpdate and the server relays it (`setSplitsBySig`, gasless for the creator). Either way
+nothing is written here: the indexer records `SplitUpdated` / `TierUpdated` and the listing
+follows (payments.changes). A change applies to sales after it, never before: each sale is paid
+by the split stored at its block.
+
+Before registration the signed offer holds the terms: the creator changes the draft and signs
+a new offer (payments.services.offer_prepare / offer_submit)."""
+
+import time
+
+from django.conf import settings
+from eth_account import Account
+from eth_utils import is_address, to_checksum_address
+from hexbytes import HexBytes
+from web3.exceptions import ContractLogicError
+
+from chain import client, typed_data
+from chain.signatures import signer_accepts
+from listings.models import Listing
+from marketplace.api_errors import ApiError
+from payments.purchase.sale import marketplace, transaction
+from payments.services import json_safe, offer_domain
+
+SIGNED_UPDATE_TTL_SECONDS = 3600
+MAX_SPLITS = 10
+UINT128_MAX = 2**128 - 1
+
+
+def _registered(listing: Listing, actor):
+    """(market, header) of a listing `actor` owns on-chain; clear 4xx otherwise."""
+    if actor.pk != listing.creator_id:
+        raise ApiError("Only the listing's creator can change it.", code="not_creator", status=403)
+    market = marketplace()
+    with client.chain_errors():
+        header = market.functions.listing(listing.onchain_id).call()
+    owner, tier_count, nonce = header[0], header[1], header[5]
+    if tier_count == 0:
+        raise ApiError(
+            "This listing is not registered on-chain yet (its first sale registers it): change "
+            "the draft and sign a new offer instead.",
+            code="not_registered",
+            status=409,
+        )
+    if to_checksum_address(owner) != actor.address:
+        raise ApiError(
+            f"The listing's ownership token is held by {owner}; only its holder can change it.",
+            code="not_owner",
+            status=403,
+        )
+    return market, {"owner": owner, "tier_count": tier_count, "nonce": nonce}
+
+
+def checked_splits(listing: Listing, splits) -> list[typed_data.Split]:
+    """(address, bps) pairs as the contract takes them; the creator's own row pays "the
+    owner" (recipient 0) so it follows the ownership token, as in the offer."""
+    if not isinstance(splits, list) or not 1 <= len(splits) <= MAX_SPLITS:
+        raise ApiError(f"A split has between 1 and {MAX_SPLITS} recipients.", code="invalid_split")
+    result, seen, total = [], set(), 0
+    for address, bps in splits:
+        if not isinstance(address, str) or not is_address(address) or int(address, 16) == 0:
+            raise ApiError("Every recipient needs a valid address.", code="invalid_split")
+        address = to_checksum_address(address)
+        if address in seen:
+            raise ApiError("Each recipient may appear only once.", code="invalid_split")
+        if not isinstance(bps, int) or not 0 < bps <= 10_000:
+            raise ApiError("Each share is between 1 and 10000 basis points.", code="invalid_split")
+        seen.add(address)
+        total += bps
+        owner = address == listing.creator.address
+        result.append(typed_data.Split(typed_data.OWNER if owner else address, bps))
+    if total != 10_000:
+        raise ApiError(
+            f"Split shares must add up to 100% (10000 basis points), not {total}.",
+            code="invalid_split",
+        )
+    return result
+
+
+def _comparison(listing: Listing, old: list, new: list[typed_data.Split]) -> list[dict]:
+    """Old and new share of every address, side by side, for the page and the API."""
+    labels = {s.address: s.label for s in listing.splits.all()}
+    creator = listing.creator.address
+
+    def address_of(recipient):
+        return creator if int(recipient, 16) == 0 else to_checksum_address(recipient)
+
+    before = {address_of(r): int(b) for r, b in old}
+    after = {address_of(s.recipient): s.bps for s in new}
+    rows = []
+    for address in dict.fromkeys([*before, *after]):
+        label = labels.get(address) or ("Creator" if address == creator else "Contributor")
+        rows.append(
+            {
+                "address": address,
+                "label": label,
+                "old_bps": before.get(address, 0),
+                "new_bps": after.get(address, 0),
+            }
+        )
+    return rows
+
+
+def split_update_prepare(*, listing: Listing, actor, splits) -> dict:
+    """Old vs new split, the `setSplits` transaction for the owner's wallet, and the EIP-712
+    SplitUpdate to sign instead for a relayed (gasless) change."""
+    new = checked_splits(listing, splits)
+    market, header = _registered(listing, actor)
+    with client.chain_errors():
+        old = market.functions.splitsOf(listing.onchain_id).call()
+    structs = [s.as_struct() for s in new]
+    data = market.encode_abi("setSplits", args=[listing.onchain_id, structs])
+    update = typed_data.SplitUpdate(
+        listing_id=listing.onchain_id,
+        splits=tuple(new),
+        nonce=header["nonce"],
+        deadline=int(time.time()) + SIGNED_UPDATE_TTL_SECONDS,
+    )
+    document = typed_data.typed_data(update, offer_domain())
+    return {
+        "listing_id": str(listing.onchain_id),
+        "comparison": _comparison(listing, old, new),
+        "transaction": {**transaction("setSplits", sender=actor.address, to=market.address,
+                                      data=data), "value": "0"},
+        "typed_data": {**document, "message": json_safe(document["message"])},
+    }  # fmt: skip
+
+
+def tier_price_prepare(*, listing: Listing, actor, position: int, price_wei: int) -> dict:
+    """The `setTierPrice` transaction (same currency) and the TierUpdate to sign instead."""
+    if not 0 <= price_wei <= UINT128_MAX:
+        raise ApiError("A tier price is between 0 and 2^128 - 1 wei.", code="invalid_price")
+    market, header = _registered(listing, actor)
+    if not 0 <= position < header["tier_count"]:
+        raise ApiError(f"This listing has no licence tier {position}.", code="unknown_tier")
+    with client.chain_errors():
+        stored = market.functions.tier(listing.onchain_id, position).call()
+    old_price, currency = int(stored[0]), stored[7] if stored[6] else typed_data.ETH
+    args = [listing.onchain_id, position, price_wei, currency]
+    data = market.encode_abi("setTierPrice", args=args)
+    update = typed_data.TierUpdate(
+        listing_id=listing.onchain_id,
+        tier_id=position,
+        price=price_wei,
+        currency=currency,
+        nonce=header["nonce"],
+        deadline=int(time.time()) + SIGNED_UPDATE_TTL_SECONDS,
+    )
+    document = typed_data.typed_data(update, offer_domain())
+    return {
+        "listing_id": str(listing.onchain_id),
+        "tier": position,
+        "currency": currency,
+        "old_price_wei": str(old_price),
+        "new_price_wei": str(price_wei),
+        "transaction": {**transaction("setTierPrice", sender=actor.address, to=market.address,
+                                      data=data), "value": "0"},
+        "typed_data": {**document, "message": json_safe(document["message"])},
+    }  # fmt: skip
+
+
+def split_update_relay(*, listing: Listing, actor, message: dict, signature: str) -> dict:
+    """Send the owner's signed SplitUpdate with the relayer's key (the creator pays no gas).
+    Checked here first (signer, nonce, deadline), so the relayer never pays for a revert."""
+    market, header = _registered(listing, actor)
+    try:
+        pairs = [(to_checksum_address(s["recipient"]), int(s["bps"])) for s in message["splits"]]
+        nonce, deadline = int(message["nonce"]), int(message["deadline"])
+        target = int(message["listingId"])
+        raw = bytes(HexBytes(signature))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ApiError("The signed split update is malformed.", code="update_malformed") from None
+    if target != listing.onchain_id:
+        raise ApiError("This update is for another listing.", code="update_malformed")
+    if not 65 <= len(raw) <= 512:
+        raise ApiError("The signature must be 0x-prefixed hex.", code="signature_malformed")
+    valid = all(0 < b <= 10_000 for _, b in pairs) and 1 <= len(pairs) <= MAX_SPLITS
+    if not valid or sum(b for _, b in pairs) != 10_000:
+        raise ApiError("Split shares must be positive and add up to 100%.", code="invalid_split")
+    splits = [typed_data.Split(r, b) for r, b in pairs]
+    if not (0 <= nonce < 2**32 and 0 <= deadline < 2**64):
+        raise ApiError("The signed split update is malformed.", code="update_malformed")
+    if nonce != header["nonce"]:
+        raise ApiError("This update was signed before another change; sign again.",
+                       code="stale_update", status=409)  # fmt: skip
+    if deadline < time.time() + 30:
+        raise ApiError("This signed update has expired; sign again.", code="update_expired")
+    update = typed_data.SplitUpdate(listing.onchain_id, tuple(splits), nonce, deadline)
+    digest = typed_data.digest(update, offer_domain())
+    with client.chain_errors():
+        if not signer_accepts(header["owner"], digest, raw):
+            raise ApiError(f"The update was not signed by {header['owner']}.",
+                           code="signature_invalid")  # fmt: skip
+        relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
+        call = market.functions.setSplitsBySig(update.as_struct(), raw)
+        try:
+            receipt = client.transact(call, account=relayer)
+        except (ContractLogicError, client.TransactionFailed) as exc:
+            raise ApiError(f"The contract refused the update ({exc}).", code="update_refused",
+                           status=409) from None  # fmt: skip
+    return {"tx_hash": receipt.transactionHash.to_0x_hex(), "block": receipt.blockNumber}

@@ -1,0 +1,31 @@
+"""Amounts on dashboard pages: exact decimal strings with the currency's symbol."""
+
+from django import template
+
+from payments import currencies
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency: str) -> str:
+    """money:row.currency → '0.0125 ETH' (exact; base units when decimals are unknown)."""
+    return "" if amount is None else currencies.display(int(amount), currency)
+
+
+@register.filter
+def symbol(currency: str) -> str:
+    return currencies.currency_info(currency)["symbol"]
+
+
+@register.filter
+def wei(amount) -> str:
+    """The exact integer, for data-wei attributes (tests and scripts compare these)."""
+    return "" if amount is None else str(int(amount))
+
+
+@register.filter
+def bps_percent(bps) -> str:
+    value = int(bps or 0)
+    whole, frac = divmod(value, 100)
+    return f"{whole}.{frac:02d}".rstrip("0").rstrip(".") + "%"

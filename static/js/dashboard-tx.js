@@ -1,0 +1,73 @@
+// Sending a server-built transaction from the signed-in person's wallet and following it:
+// pending (sent) → confirmed (mined, n/N blocks) → indexed (the marketplace recorded it).
+// Used by the dashboard's withdraw buttons, the split and price editor and the fee page.
+import { ApiRequestError } from "./api.js";
+import { sendTransaction, waitForConfirmations, waitForReceipt } from "./chain-tx.js";
+import { pageConfig } from "./config.js";
+import { WalletError, chooseWallet, ensureChain, rememberWallet, requestAccount } from "./wallet.js";
+import { toHexQuantity } from "./wei.js";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function apiGet(url) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch {
+    throw new ApiRequestError("Could not reach the site. Check your connection and try again.");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const message = data?.error?.message || `The site answered ${response.status}. Try again.`;
+    throw new ApiRequestError(message, { status: response.status, code: data?.error?.code });
+  }
+  return data;
+}
+
+// The wallet of the signed-in account, on our chain.
+export async function connectWallet(what) {
+  const wallet = await chooseWallet();
+  if (!wallet) throw new WalletError(`No wallet was chosen, so the ${what} was not sent.`);
+  const account = await requestAccount(wallet.provider);
+  const signedIn = pageConfig().signedInAddress;
+  if (signedIn && account.toLowerCase() !== signedIn.toLowerCase()) {
+    throw new WalletError(`Your wallet is on ${account}, but you are signed in as ${signedIn}. Switch your wallet to that account.`);
+  }
+  await ensureChain(wallet.provider, pageConfig().chain);
+  rememberWallet(wallet);
+  return { provider: wallet.provider, account };
+}
+
+// Sends `tx` ({from, to, data, value}); onStatus(state, detail) for "pending", "confirming",
+// "confirmed". Resolves with the receipt once `confirmations` blocks are on top of it.
+export async function sendAndConfirm(provider, tx, { what, confirmations, onStatus }) {
+  const params = { from: tx.from, to: tx.to, data: tx.data, value: toHexQuantity(tx.value ?? 0) };
+  const hash = await sendTransaction(provider, params, { what });
+  onStatus("pending", hash);
+  const receipt = await waitForReceipt(provider, hash);
+  if (receipt.status !== "0x1" && receipt.status !== 1) {
+    throw new WalletError(`The ${what} was mined but reverted (transaction ${hash}). Reload the page and try again.`);
+  }
+  await waitForConfirmations(provider, receipt, confirmations, (n) => onStatus("confirming", `${n}/${confirmations}`));
+  onStatus("confirmed", hash);
+  return receipt;
+}
+
+// Polls `check()` until it returns a truthy value (the indexer has recorded the change).
+export async function waitUntil(check, { intervalMs = 1000, timeoutMs = 300_000 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() - started > timeoutMs) {
+      throw new Error("The marketplace has not recorded the transaction yet. It is on chain: reload the page in a minute.");
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export function errorText(error) {
+  return error instanceof WalletError || error instanceof ApiRequestError || error instanceof Error
+    ? error.message
+    : String(error);
+}

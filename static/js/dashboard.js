@@ -1,0 +1,69 @@
+// The dashboard page: revenue charts, and a Withdraw button per credited currency. Withdraw:
+// the server builds withdraw(currency, to) → the wallet sends it → pending → confirmed n/N →
+// indexed (the ledger shows the Withdrawn event) → the balance reads zero.
+import { apiPost } from "./api.js";
+import { startCharts } from "./dashboard-chart.js";
+import { apiGet, connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
+import { clearMessages, showMessage } from "./messages.js";
+import { formatAmount } from "./wei.js";
+
+const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+
+function setStatus(row, state, text) {
+  const status = row.querySelector("[data-withdraw-status]");
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+function showBalance(row, balance) {
+  for (const key of ["onchain", "ledger"]) {
+    const cell = row.querySelector(`[data-balance-${key}]`);
+    cell.dataset.wei = balance[key].wei;
+    cell.textContent = formatAmount(balance[key].wei, balance.currency);
+  }
+  row.querySelector("[data-balance-agrees]").textContent = balance.agrees ? "yes" : "indexer behind";
+}
+
+async function withdraw(row, button) {
+  const currency = row.dataset.currency;
+  button.disabled = true;
+  clearMessages();
+  try {
+    setStatus(row, "preparing", "Preparing the transaction…");
+    const prepared = await apiPost(config.api.withdraw, { currency });
+    setStatus(row, "wallet", "Confirm the withdrawal in your wallet…");
+    const { provider } = await connectWallet("withdrawal");
+    const receipt = await sendAndConfirm(provider, prepared.transaction, {
+      what: "withdrawal",
+      confirmations: config.confirmations,
+      onStatus: (state, detail) => {
+        if (state === "pending") {
+          row.querySelector("[data-withdraw-tx]").textContent = detail;
+          setStatus(row, "pending", "Pending: waiting for the transaction to be mined…");
+        } else if (state === "confirming") {
+          setStatus(row, "confirming", `Confirmed in a block: ${detail} confirmations`);
+        }
+      },
+    });
+    setStatus(row, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
+    const balance = await waitUntil(async () => {
+      const data = await apiGet(config.api.balances);
+      const found = data.balances.find((b) => b.currency.address === currency);
+      return found && found.ledger.wei === "0" && found.onchain.wei === "0" ? found : null;
+    });
+    showBalance(row, balance);
+    button.remove(); // nothing left to withdraw in this currency
+    setStatus(row, "indexed", `Withdrawn ${formatAmount(prepared.amount_wei, prepared.currency)} (block ${Number(receipt.blockNumber)}).`);
+    showMessage(`Withdrawn ${formatAmount(prepared.amount_wei, prepared.currency)} to ${prepared.to}.`, "success");
+  } catch (error) {
+    setStatus(row, "failed", errorText(error));
+    showMessage(errorText(error), "error");
+    button.disabled = false;
+  }
+}
+
+for (const row of document.querySelectorAll("[data-balance-row]")) {
+  const button = row.querySelector("[data-withdraw]");
+  if (button) button.addEventListener("click", () => withdraw(row, button));
+}
+startCharts("dashboard-config");

@@ -130,9 +130,11 @@ def command(spec: SandboxSpec) -> list[str]:
         "bwrap",
         *("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"),
         *("--unshare-cgroup-try", "--die-with-parent", "--new-session"),
+        # /tmp first: binds made after it stay visible even when they live under /tmp (a
+        # checkout or venv there), where a later tmpfs would hide them.
+        *("--size", str(spec.tmp_max_bytes), "--tmpfs", "/tmp"),
         *binds,
         *("--proc", "/proc", "--dev", "/dev"),
-        *("--size", str(spec.tmp_max_bytes), "--tmpfs", "/tmp"),
         *("--ro-bind", str(spec.data_dir), "/data"),
         *("--ro-bind", str(spec.inputs_dir), "/inputs"),
         *("--ro-bind", str(spec.algo_dir), "/algo"),

@@ -32,6 +32,7 @@ from compute.models import (
     JobStatusChange,
 )
 from listings.models import Listing
+from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
 from payments.models import Entitlement
 from payments.selectors import COMPUTE_KINDS, entitlement_active
@@ -145,7 +146,7 @@ def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     time_limit = _time_limit(entitlement, policy, environment, request.max_seconds)
     _check_inputs(request.inputs)
     # Last: it stores an uploaded script, so every other check has passed by then.
-    algorithm, entry_point, trusted = _algorithm(policy, request)
+    algorithm, entry_point, trusted = _algorithm(policy, request, owner)
     job = Job.objects.create(
         owner=owner,
         listing=listing,
@@ -193,7 +194,7 @@ def _environment(policy: ComputePolicy, name: str) -> ComputeEnvironment:
     return environment
 
 
-def _algorithm(policy: ComputePolicy, request: JobRequest):
+def _algorithm(policy: ComputePolicy, request: JobRequest, owner):
     """(artifact, entry point, trusted row or None). Raw scripts only where allowed."""
     if request.algorithm_cid and not request.algorithm_file:
         trusted = (
@@ -218,9 +219,15 @@ def _algorithm(policy: ComputePolicy, request: JobRequest):
         )
     if request.algorithm_file:
         return _store(request.algorithm_file), entry_point, None
-    artifact = Artifact.objects.filter(cid=request.algorithm_cid).first()
+    # Only bytes the buyer uploaded or released: CIDs are public, and running someone else's
+    # paid file as a "script" would leak it through the error messages in the log.
+    artifact = artifacts_publishable_by(user=owner, cids=[request.algorithm_cid]).get(
+        request.algorithm_cid
+    )
     if artifact is None:
-        raise ApiError("No stored file has that CID.", code="algorithm_not_found")
+        raise ApiError(
+            "No script of yours has that CID: upload it first.", code="algorithm_not_found"
+        )
     return artifact, entry_point, None
 
 

@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from artifacts.models import Upload
 from compute.models import ComputeEnvironment, ComputeUsage, Job, TrustedAlgorithm
 from compute.tests.helpers import buyer_with_licence, dataset_listing, environment, script
 from listings.tests import factories
@@ -70,6 +72,24 @@ def test_a_trusted_algorithm_runs_without_raw_access(host, django_capture_on_com
     response = post(buyer_with_licence(listing), listing, host, None, algorithm_cid=algorithm.cid)
     assert response.status_code == 201, response.json()
     assert response.json()["entry_point"] == "stats.py"
+
+
+def test_a_raw_script_by_cid_must_be_the_buyers_own(host, django_capture_on_commit_callbacks):
+    """CIDs are public: running someone else's paid file as a script would print it in the
+    log (a SyntaxError quotes the line), so a raw CID must be bytes the buyer uploaded."""
+    listing = dataset_listing(hosts=[host])
+    buyer = buyer_with_licence(listing)
+    others = stored_file(b"secret,paid,rows\n")
+    refused = post(buyer, listing, host, None, algorithm_cid=others.cid, entry_point="a.py")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "algorithm_not_found"
+    mine = stored_file(b"print('mine')\n")
+    Upload.objects.create(
+        owner=buyer, filename="a.py", size=mine.size, status=Upload.Status.COMPLETE,
+        artifact=mine, expires_at=timezone.now(),
+    )  # fmt: skip
+    accepted = post(buyer, listing, host, None, algorithm_cid=mine.cid, entry_point="a.py")
+    assert accepted.status_code == 201, accepted.json()
 
 
 def test_over_its_gpu_minutes_402(host):

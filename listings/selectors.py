@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -149,8 +151,21 @@ def license_terms_for_user(*, user) -> QuerySet[LicenseTerms]:
     return LicenseTerms.objects.filter(Q(owner__isnull=True) | own)
 
 
+FILTER_OPTIONS_KEY = "listings:filter-options"
+
+
 def listing_filter_options() -> dict[str, list[str]]:
-    """The tasks and licences that published listings use, for the browse page's filters."""
+    """The tasks and licences that published listings use, for the browse page's filters.
+    Cached: every browse page asks, and at 100k listings the two DISTINCTs cost ~350 ms;
+    listings.services forgets it whenever a listing's status or card changes."""
+    return cache.get_or_set(FILTER_OPTIONS_KEY, _filter_options, 600)
+
+
+def listing_filter_options_forget() -> None:
+    transaction.on_commit(lambda: cache.delete(FILTER_OPTIONS_KEY))
+
+
+def _filter_options() -> dict[str, list[str]]:
     published = listings_visible()
     return {
         # order_by(field): the model's default ordering would make DISTINCT see created_at too.

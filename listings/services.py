@@ -27,6 +27,7 @@ from listings.models import (
 )
 from listings.moderation import checks
 from listings.search import search_document_refresh
+from listings.selectors import listing_filter_options_forget
 from marketplace.api_errors import ApiError
 
 S = Listing.Status
@@ -94,6 +95,7 @@ def listing_set_status(*, listing: Listing, to_status: str, actor, reason: str =
         if to_status == S.PUBLISHED and listing.published_at is None:
             listing.published_at = timezone.now()
         listing.save(update_fields=["status", "published_at", "updated_at"])
+        listing_filter_options_forget()
     return listing
 
 
@@ -181,6 +183,7 @@ def _sync_derived(listing: Listing) -> None:
         [ListingTag(listing=listing, tag=tag) for tag in tags], ignore_conflicts=True
     )
     search_document_refresh(listing_ids=[listing.pk])
+    listing_filter_options_forget()
 
 
 @transaction.atomic

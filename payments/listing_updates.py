@@ -39,8 +39,8 @@ def _registered(listing: Listing, actor):
     owner, tier_count, nonce = header[0], header[1], header[5]
     if tier_count == 0:
         raise ApiError(
-            "This listing is not registered on-chain yet (its first sale registers it): change "
-            "the draft and sign a new offer instead.",
+            "This listing is not registered on-chain yet: its first sale registers the split "
+            "and prices of the offer you signed, and they can be changed from then on.",
             code="not_registered",
             status=409,
         )

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from listings import services
+from listings import selectors, services
 from listings.models import LicenseTerms, Listing, SplitRecipient, Tier
 from listings.tests import factories
 
@@ -58,6 +58,21 @@ def test_browse_shows_published_listings_only_with_their_price():
     assert "from 0.01 ETH" in page and ">Free<" in page
     assert f'data-listing="{paid.slug}"' in page and f'data-listing="{free.slug}"' in page
     assert "fill-mask" in page and "apache-2.0" in page  # task and licence on the card
+
+
+def test_browse_filter_options_are_cached_until_a_listing_changes(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        published(title="Bert")
+    assert client_for().get("/listings/?task=fill-mask").status_code == 200
+    with django_assert_num_queries(0):  # the options come from the cache now
+        selectors.listing_filter_options()
+    card = CARD.replace("fill-mask", "translation")
+    with django_capture_on_commit_callbacks(execute=True):
+        published(title="Translator", card=card)
+    reply = client_for().get("/listings/")  # the new task is a filter choice at once
+    assert '<option value="translation">' in text(reply)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,31 @@ FUNDED = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev account #1
 NO_UUID = "00000000-0000-0000-0000-000000000000"  # an id nothing has
 TIER = {"name": "Download", "price_wei": "10000000000000000"}
 
+
+def JOB_OWNER(status: int) -> dict[str, int]:  # noqa: N802 (reads like the other helpers)
+    return expect(404, anonymous=403, buyer_with_licence=status)
+
+
+def _job(world) -> str:
+    """A queued compute job of buyer_with_licence's on the world's listing."""
+    from compute.models import ComputeEnvironment, Job
+    from listings.tests.factories import artifact
+    from payments.models import Entitlement
+
+    buyer = world.users["buyer_with_licence"]
+    job = Job.objects.create(
+        owner=buyer,
+        listing=world.listing,
+        version=world.listing.versions.first(),
+        environment=ComputeEnvironment.objects.get_or_create(name="matrix-host")[0],
+        entitlement=Entitlement.objects.filter(holder=buyer.address).first(),
+        algorithm=artifact(),  # random bytes: each cell makes its own job
+        entry_point="a.py",
+        time_limit_seconds=60,
+    )
+    return str(job.uuid)
+
+
 TABLE: dict[tuple[str, str], Row] = {
     # --- accounts ---------------------------------------------------------------------------
     ("POST", "api/v1/auth/nonce"): Row(public(201), body={"address": ADDRESS}),
@@ -125,11 +150,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "api/v1/compute/environments"): Row(public(200)),
     ("GET", "api/v1/compute/jobs"): Row(signed_in(200)),
     ("POST", "api/v1/compute/jobs"): Row(signed_in(400), body={}),
-    ("GET", "api/v1/compute/jobs/<uuid:uuid>"): Row(signed_in(404), kwargs={"uuid": NO_UUID}),
-    ("POST", "api/v1/compute/jobs/<uuid:uuid>/cancel"): Row(
-        signed_in(404), kwargs={"uuid": NO_UUID}
-    ),
-    ("GET", "api/v1/compute/jobs/<uuid:uuid>/log"): Row(signed_in(404), kwargs={"uuid": NO_UUID}),
+    # A queued job of the licence holder's: only they see it or cancel it (others: 404).
+    ("GET", "api/v1/compute/jobs/<uuid:uuid>"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
+    ("POST", "api/v1/compute/jobs/<uuid:uuid>/cancel"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
+    ("GET", "api/v1/compute/jobs/<uuid:uuid>/log"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
     ("GET", "api/v1/compute/receipts/<str:uid>"): Row(
         public(404), kwargs={"uid": "0x" + "00" * 32}
     ),

@@ -48,10 +48,10 @@ def versions() -> dict[str, str]:
 
 
 def is_busy(load: tuple) -> bool:
-    """Other work ran alongside: a 1-minute load average above half the cores, before or
-    after the run."""
-    before, after = load
-    return max(before[0], after[0]) > (os.cpu_count() or 1) * 0.5
+    """Other work was running when the benchmarks started: a 1-minute load average above half
+    the cores. (The load after the run is the benchmarks' own: the load test saturates it.)"""
+    before, _after = load
+    return before[0] > (os.cpu_count() or 1) * 0.5
 
 
 def describe(*, started_at: datetime, load: tuple) -> str:
@@ -62,8 +62,8 @@ def describe(*, started_at: datetime, load: tuple) -> str:
     commit = _output(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse",
                       "--short", "HEAD"])  # fmt: skip
     note = (
-        "\n\n**The machine was busy** (other work ran alongside: load average "
-        f"{before[0]:.1f} before, {after[0]:.1f} after, on {os.cpu_count()} cores): throughput "
+        "\n\n**The machine was busy** (other work was running: load average "
+        f"{before[0]:.1f} at the start, on {os.cpu_count()} cores): throughput "
         "figures are lower and latencies higher than on a quiet machine."
         if busy
         else ""
@@ -77,7 +77,7 @@ def describe(*, started_at: datetime, load: tuple) -> str:
 | Kernel | Linux {platform.release()} |
 | Software | {software} |
 | Code | commit {commit} (plus the working tree) |
-| Load average (1 min) | {before[0]:.2f} before the run, {after[0]:.2f} after |
+| Load average (1 min) | {before[0]:.2f} before the run, {after[0]:.2f} after (its own load) |
 
 Every figure below comes from this one run of `make bench` unless the summary says otherwise;
 client and server share the machine (loopback).{note}"""

@@ -116,7 +116,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["actor"]
     actions = ["export_csv"]
 
-    @admin.action(description="Export the selected entries as CSV")
+    def has_export_permission(self, request) -> bool:
+        """Like the audit page and its CSV (/moderation/audit/): admins only, not every staff
+        member who may browse the log."""
+        return request.user.is_superuser
+
+    @admin.action(description="Export the selected entries as CSV", permissions=["export"])
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
@@ -124,7 +129,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         writer.writerow(["created_at", "actor", "action", "target_type", "target_id", "reason"])
         for e in queryset.select_related("actor"):
             actor = e.actor.address if e.actor else "system"
-            writer.writerow(
-                [e.created_at.isoformat(), actor, e.action, e.target_type, e.target_id, e.reason]
-            )
+            row = [e.created_at.isoformat(), actor, e.action, e.target_type, e.target_id, e.reason]
+            writer.writerow([_csv_cell(value) for value in row])
         return response
+
+
+def _csv_cell(text: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; reasons are user text (a
+    report's words), so such a cell is prefixed with a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import tokens
+from accounts.models import ApiToken
 
 
 class TokenOutputSerializer(serializers.Serializer):
@@ -59,10 +60,14 @@ class ApiTokensApi(APIView):
         data = TokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         days = data.validated_data["expires_in_days"]
+        expires_at = timezone.now() + timedelta(days=days) if days else None
+        parent = request.auth if isinstance(request.auth, ApiToken) else None
+        if parent is not None and parent.expires_at is not None:
+            # A token never mints one that outlives it: a leaked 30-day token must not
+            # become a permanent one.
+            expires_at = min(expires_at or parent.expires_at, parent.expires_at)
         issued = tokens.api_token_create(
-            user=request.user,
-            name=data.validated_data["name"],
-            expires_at=timezone.now() + timedelta(days=days) if days else None,
+            user=request.user, name=data.validated_data["name"], expires_at=expires_at
         )
         body = {**TokenOutputSerializer(issued.token).data, "secret": issued.secret}
         return Response(body, status=status.HTTP_201_CREATED)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from eth_utils import (
     is_checksum_address,
@@ -188,11 +189,29 @@ def user_update_profile(*, user: User, display_name: str, email: str) -> User:
     return user
 
 
+SIGN_IN_TOKEN_NAME = "Signed in (SIWE)"
+# Sign-in tokens a user keeps live at once: a script that signs in on every run and never signs
+# out would otherwise fill the token limit and lock itself out; the oldest ones go first.
+SIGN_IN_TOKENS_KEPT = 10
+
+
+@transaction.atomic
 def api_token_issue(*, user: User) -> tokens.IssuedToken:
     """A token for an API client that signed in with SIWE (`"token": true`): an ApiToken like
-    those made on the settings page, expiring after API_SIGN_IN_TOKEN_DAYS."""
-    expires_at = timezone.now() + timedelta(days=settings.API_SIGN_IN_TOKEN_DAYS)
-    return tokens.api_token_create(user=user, name="Signed in (SIWE)", expires_at=expires_at)
+    those made on the settings page, expiring after API_SIGN_IN_TOKEN_DAYS. Revokes the user's
+    oldest sign-in tokens beyond SIGN_IN_TOKENS_KEPT."""
+    now = timezone.now()
+    live = tokens.api_token_list_for_user(user=user).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        name=SIGN_IN_TOKEN_NAME,
+        revoked_at__isnull=True,
+    )
+    oldest = live.order_by("-created_at", "-id").values_list("pk", flat=True)[
+        SIGN_IN_TOKENS_KEPT - 1 :
+    ]
+    ApiToken.objects.filter(pk__in=list(oldest)).update(revoked_at=now)
+    expires_at = now + timedelta(days=settings.API_SIGN_IN_TOKEN_DAYS)
+    return tokens.api_token_create(user=user, name=SIGN_IN_TOKEN_NAME, expires_at=expires_at)
 
 
 def api_token_revoke(*, user: User, auth) -> None:

@@ -297,10 +297,11 @@ def upload_purge_expired(*, now: datetime | None = None) -> int:
 # --- Automatic checks -------------------------------------------------------------------------
 
 
-def artifact_scan_schedule(*, files: list[tuple[int, str]]) -> None:
+def artifact_scan_schedule(*, files: list[tuple[int, str]], rescan: bool = False) -> None:
     """Scan these (artifact id, file name) pairs after the current transaction commits, unless
     the current scanner has scanned the bytes already, as a pickle too when the name loads as
-    one (the same bytes uploaded twice are scanned once)."""
+    one (the same bytes uploaded twice are scanned once). `rescan`: scan again whatever was
+    found before (a moderator retrying a scan that errored)."""
     from artifacts import tasks  # tasks import services: import here to avoid a cycle
 
     wanted: dict[int, bool] = {}
@@ -311,6 +312,7 @@ def artifact_scan_schedule(*, files: list[tuple[int, str]]) -> None:
         for scan in ArtifactScan.objects.filter(artifact_id__in=wanted, scanner=scanning.SCANNER)
         .exclude(verdict=ArtifactScan.Verdict.PENDING)
         .only("artifact_id", "pickle_scanned")
+        if not rescan
     }
     for artifact_id, as_pickle in wanted.items():
         if artifact_id not in done or (as_pickle and not done[artifact_id]):

@@ -15,6 +15,8 @@
   `DELETE listings/<slug>/compute-policy/algorithms/<id>`: the creator's policy (404 for
   anyone else)."""
 
+import re
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -195,10 +197,8 @@ class ReceiptApi(APIView):
 
 
 def _is_bytes32(value: str) -> bool:
-    try:
-        return value.startswith("0x") and len(bytes.fromhex(value[2:])) == 32
-    except ValueError:
-        return False
+    # A pattern, not bytes.fromhex: that one skips whitespace ("0x00 00 ..." would pass).
+    return re.fullmatch(r"0x[0-9a-fA-F]{64}", value) is not None
 
 
 class PolicyApi(APIView):

@@ -4,7 +4,8 @@ A beat task sends a `heartbeat` task to each host's own queue; only that host's 
 it, so a host whose worker is gone stops stamping `last_seen_at` and goes offline. Draining is
 an operator's choice and survives heartbeats: the host finishes its jobs and takes no new ones.
 The watchdog fails jobs whose runner stopped stamping its heartbeat (a crashed or killed
-worker), so no job stays in staging or running forever."""
+worker), so no job stays in staging or running forever, and queued jobs whose host went
+offline."""
 
 from datetime import timedelta
 
@@ -76,5 +77,34 @@ def jobs_fail_stale(*, now=None) -> list[int]:
             job_set_status(job=job, to_status=Job.Status.FAILED, reason=reason)
         except InvalidTransition:
             continue  # it finished meanwhile
+        failed.append(job.pk)
+    return failed + _fail_queued_on_offline_hosts(now)
+
+
+def _fail_queued_on_offline_hosts(now) -> list[int]:
+    """A queued job waits on its host's own queue: if the host went offline it may never run,
+    and it would keep its licence's minutes reserved. Failed once queued for longer than a
+    stale runner gets; should the host come back, its runner finds the job failed and skips it.
+    A host whose every slot is busy looks offline too (its heartbeat task waits behind the
+    jobs), so hosts still running a job (whose runners stamp it) are left alone."""
+    cutoff = now - timedelta(seconds=settings.COMPUTE_JOB_STALE_SECONDS)
+    busy = Job.objects.filter(status__in=ACTIVE).values("environment_id")
+    waiting = (
+        Job.objects.filter(
+            status=Job.Status.QUEUED, environment__status=E.OFFLINE, created_at__lt=cutoff
+        )
+        .exclude(environment_id__in=busy)
+        .select_related("environment")
+    )
+    failed = []
+    for job in waiting:
+        reason = (
+            f"The host {job.environment} went offline before the job started; "
+            "its reserved minutes are released."
+        )
+        try:
+            job_set_status(job=job, to_status=Job.Status.FAILED, reason=reason)
+        except InvalidTransition:
+            continue  # its runner took it meanwhile
         failed.append(job.pk)
     return failed

@@ -3,10 +3,10 @@ whether buyers may bring their own scripts, the minutes per licence, trusted alg
 
 from django.db import transaction
 
-from artifacts.models import Artifact
 from compute.models import ComputeEnvironment, ComputePolicy, TrustedAlgorithm
 from compute.services import ENTRY_POINT
 from listings.models import Listing
+from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
 
 
@@ -44,9 +44,13 @@ def trusted_algorithm_add(
         raise ApiError(
             "The entry point must be a file name ending in .py.", code="entry_point_invalid"
         )
-    artifact = Artifact.objects.filter(cid=cid).first()
+    # Only the creator's own bytes: CIDs are public, and "trusting" another listing's paid file
+    # would run it as a script whose SyntaxError quotes it in the log.
+    artifact = artifacts_publishable_by(user=listing.creator, cids=[cid]).get(cid)
     if artifact is None:
-        raise ApiError("No stored file has that CID: upload it first.", code="algorithm_not_found")
+        raise ApiError(
+            "No file of yours has that CID: upload it first.", code="algorithm_not_found"
+        )
     policy = policy_for(listing=listing)
     algorithm, _ = TrustedAlgorithm.objects.update_or_create(
         policy=policy, artifact=artifact, defaults={"name": name, "entry_point": entry_point}

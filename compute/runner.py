@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 
 from compute import sandbox
-from compute.models import ComputeUsage, Job
-from compute.outputs import LogSink, OutputTooLarge, outputs_publish
+from compute.models import ComputeUsage, Job, JobOutput
+from compute.outputs import LogSink, OutputGuard, OutputRejected, outputs_store
 from compute.services import InvalidTransition, job_set_status
 from compute.staging import Staging, StagingError
 
@@ -49,11 +49,18 @@ def _stage_and_run(job: Job, staging: Staging) -> None:
         job = job_set_status(job=job, to_status=S.RUNNING)
     except InvalidTransition:
         return  # cancelled while staging
-    sink = LogSink(job)
+    sink, guard = LogSink(job), OutputGuard(staging.out)
     result = sandbox.run(
-        sandbox_spec(job, staging), on_output=sink.write, should_cancel=sink.cancelled
+        sandbox_spec(job, staging),
+        on_output=sink.write,
+        should_cancel=lambda: sink.cancelled() or guard(),
     )
     sink.flush()
+    if guard.exceeded:  # killed by the guard, not by its owner
+        _record_usage(job, result)
+        sink.note(guard.exceeded)
+        _end(job, S.FAILED, guard.exceeded)
+        return
     _finish(job, result, sink, staging)
 
 
@@ -100,12 +107,15 @@ def _finish(job: Job, result: sandbox.SandboxResult, sink: LogSink, staging: Sta
     except InvalidTransition:
         return
     try:
-        with transaction.atomic():
-            digest = outputs_publish(job=job, out_dir=staging.out)
-            _end(job, S.SUCCEEDED, "", output_digest=digest, output_manifest=job.output_manifest)
-    except OutputTooLarge as exc:
+        digest, manifest, outputs = outputs_store(job=job, out_dir=staging.out)
+    except OutputRejected as exc:
         sink.note(str(exc))
         _end(job, S.FAILED, str(exc))
+        return
+    with transaction.atomic():
+        # The status first: a job the watchdog failed meanwhile gets no outputs recorded.
+        if _end(job, S.SUCCEEDED, "", output_digest=digest, output_manifest=manifest):
+            JobOutput.objects.bulk_create(outputs)
 
 
 def _failure_reason(job: Job, result: sandbox.SandboxResult, tail: str) -> str:
@@ -134,15 +144,17 @@ def _record_usage(job: Job, result: sandbox.SandboxResult) -> None:
     )
 
 
-def _end(job: Job, to_status: str, reason: str, **fields) -> None:
+def _end(job: Job, to_status: str, reason: str, **fields) -> bool:
+    """True when the job ended here; False when a cancel (or the watchdog) came first."""
     try:
         job_set_status(job=job, to_status=to_status, reason=reason, **fields)
     except InvalidTransition:
-        return  # cancelled at the last moment: the cancel stands
+        return False  # cancelled at the last moment: the cancel stands
     if settings.COMPUTE_ATTEST_RECEIPTS:
         from compute import tasks
 
         tasks.job_attest_receipt.delay_on_commit(job.pk)
+    return True
 
 
 def _fail(job: Job, reason: str) -> None:

@@ -53,8 +53,9 @@ TRANSITIONS = {
     (S.PUBLISHING, S.SUCCEEDED),
     (S.PUBLISHING, S.FAILED),
 }
-ENTRY_POINT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}\.py$")
-INPUT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_. -]{0,200}$")
+# \Z, not $: "$" also matches before a trailing newline ("main.py\n").
+ENTRY_POINT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,95}\.py\Z")
+INPUT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_. -]{0,200}\Z")
 
 
 class InvalidTransition(ApiError):

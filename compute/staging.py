@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.utils import timezone
 
 from artifacts.storage import storage_for
 from artifacts.storage.base import StorageError
-from compute.models import Job
+from compute.models import FINISHED, Job
 
 COPY_BLOCK = 1024 * 1024
+HEARTBEAT_SECONDS = 5.0
 
 
 class StagingError(Exception):
@@ -51,19 +55,52 @@ class Staging:
         for directory in (self.algo, self.data, self.inputs, self.out):
             directory.mkdir(parents=True)
         self.root.chmod(0o755)
+        beat = _Heartbeat(job)
         for item in job.inputs.select_related("artifact"):
             base = self.data if item.mount == "data" else self.inputs
-            _copy_verified(item.artifact, _inside(base, item.path), label=item.path)
-        _copy_verified(job.algorithm, _inside(self.algo, job.entry_point), label="the algorithm")
+            _copy_verified(item.artifact, _inside(base, item.path), label=item.path, beat=beat)
+        _copy_verified(
+            job.algorithm, _inside(self.algo, job.entry_point), label="the algorithm", beat=beat
+        )
         for base in (self.algo, self.data, self.inputs):
             _read_only(base)
 
     def cleanup(self) -> None:
         if self.root.exists():
-            for path in [self.root, *self.root.rglob("*")]:
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o700)  # read-only directories cannot be emptied otherwise
+            try:
+                for path in [self.root, *self.root.rglob("*")]:
+                    if path.is_dir() and not path.is_symlink():
+                        path.chmod(0o700)  # read-only directories cannot be emptied otherwise
+            except FileNotFoundError:
+                pass  # the runner and the host's sweep both cleaning: either one finishes it
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def staging_sweep() -> list[str]:
+    """Remove the staging areas of jobs that have finished: a runner killed outright (the
+    task's hard time limit, an OOM kill, a host reboot) never reached its own cleanup, and
+    the copies of the paid files would stay on the host. Runs on the host (its heartbeat);
+    only directories named after a job's uuid are touched."""
+    root = Path(settings.COMPUTE_STAGING_DIR)
+    named = {}
+    for path in root.iterdir() if root.is_dir() else ():
+        try:
+            named[uuid.UUID(hex=path.name)] = path
+        except ValueError:
+            continue
+    if not named:
+        return []
+    active = set(
+        Job.objects.filter(uuid__in=named)
+        .exclude(status__in=FINISHED)
+        .values_list("uuid", flat=True)
+    )
+    removed = []
+    for job_uuid, path in named.items():
+        if job_uuid not in active and path.name == job_uuid.hex:
+            Staging(path).cleanup()
+            removed.append(path.name)
+    return removed
 
 
 def _inside(base: Path, relative: str) -> Path:
@@ -76,13 +113,27 @@ def _inside(base: Path, relative: str) -> Path:
     return target
 
 
-def _copy_verified(artifact, target: Path, *, label: str) -> None:
+class _Heartbeat:
+    """Stamps the job's heartbeat while inputs are copied: staging a large dataset takes longer
+    than COMPUTE_JOB_STALE_SECONDS, and the watchdog would fail a job that is only staging."""
+
+    def __init__(self, job: Job):
+        self.job_id, self.stamped = job.pk, time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.stamped >= HEARTBEAT_SECONDS:
+            self.stamped = time.monotonic()
+            Job.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
+
+
+def _copy_verified(artifact, target: Path, *, label: str, beat=lambda: None) -> None:
     digest = hashlib.sha256()
     try:
         with storage_for(artifact).open(artifact.cid) as source, open(target, "wb") as sink:
             while block := source.read(COPY_BLOCK):
                 digest.update(block)
                 sink.write(block)
+                beat()
     except (OSError, StorageError) as exc:
         raise StagingError(f"Could not stage {label} ({artifact.cid}): {exc}") from exc
     if digest.hexdigest() != artifact.sha256:

@@ -5,7 +5,7 @@ import requests
 from celery import shared_task
 from django.conf import settings
 
-from compute import environments, receipts, runner
+from compute import environments, receipts, runner, staging
 from compute.models import ComputeEnvironment
 
 
@@ -22,8 +22,10 @@ def job_run(self, job_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def heartbeat(name: str) -> None:
-    """Runs on the host's own worker: proof that it is consuming its queue."""
+    """Runs on the host's own worker: proof that it is consuming its queue. Also removes
+    what killed runners left in its staging directory."""
     environments.environment_heartbeat(name=name)
+    staging.staging_sweep()
 
 
 @shared_task(ignore_result=True)

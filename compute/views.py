@@ -146,9 +146,10 @@ def _policy_action(listing, action: str, form, trusted, data) -> bool:
     """Apply one of the page's forms; False when its input is invalid (errors shown)."""
     if action == "remove-algorithm":
         pk = data.get("pk", "")
-        if pk.isdigit():
+        valid = pk.isascii() and pk.isdigit()  # "²".isdigit() too, but int("²") fails
+        if valid:
             policies.trusted_algorithm_remove(listing=listing, pk=int(pk))
-        return pk.isdigit()
+        return valid
     if action == "add-algorithm":
         if trusted.is_valid():
             policies.trusted_algorithm_add(listing=listing, **trusted.cleaned_data)

@@ -119,6 +119,8 @@ def listing_autopublish(*, listing: Listing, attempt: int = 0) -> Listing:
     try:
         checks.check_publishable(listing=listing)
     except ApiError as exc:
+        if exc.get_codes() == "scan_error":
+            return listing  # a scan could not look: it waits in review for a moderator
         if exc.get_codes() != "scan_pending" or attempt >= AUTOPUBLISH_ATTEMPTS:
             raise
         from listings import tasks  # tasks import services
@@ -357,6 +359,11 @@ def version_create(
         )
     for path in paths:
         _check_file_path(path)
+    # Bytes the scanner already flagged never make a release, even of a published listing
+    # (which no moderator reviews again): the creator learns at once, naming the file.
+    checks.check_files_safe_rows(
+        checks.file_checks([VersionFile(artifact=a, path=path) for path, a in files])
+    )
     pairs = [(path, a.cid) for path, a in files]
     manifest = artifact_create_from_stream(stream=io.BytesIO(version_manifest(pairs)))
     version = Version.objects.create(

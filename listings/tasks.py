@@ -1,5 +1,7 @@
 import requests
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
+from web3.exceptions import ContractLogicError
 
 from chain import client
 from listings import provenance
@@ -18,9 +20,19 @@ def version_attest_release(version_id: int) -> str:
     return provenance.version_attest_release(version_id=version_id)
 
 
+class _PauseTask(DjangoTask):  # DjangoTask: the app's task class (delay_on_commit)
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        """Called once the retries are spent (or at once for errors not worth retrying)."""
+        listing_id, paused = args  # queued as .delay_on_commit(listing.pk, paused)
+        moderation_chain.listing_pause_failed(listing_id=listing_id, paused=paused, error=exc)
+
+
 @shared_task(
+    base=_PauseTask,
     acks_late=True,  # idempotent: pausing a paused listing changes nothing on-chain
     autoretry_for=client.RPC_ERRORS,
+    # A revert (a key without MODERATOR_ROLE) fails the same way every time: record it now.
+    dont_autoretry_for=(ContractLogicError,),
     retry_backoff=True,
     max_retries=8,
     soft_time_limit=120,

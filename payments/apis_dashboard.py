@@ -137,7 +137,8 @@ class SplitRelayApi(APIView):
     """POST {message, signature}: relay the owner's signed SplitUpdate (the server pays gas)."""
 
     permission_classes = [IsAuthenticated]
-    throttle_scope = "purchase"
+    # Its own strict scope: every update that passes the checks costs the relayer gas.
+    throttle_scope = "relay"
 
     class InputSerializer(serializers.Serializer):
         message = serializers.DictField()

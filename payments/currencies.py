@@ -11,6 +11,7 @@ from listings.money import EXACT
 
 ETH = "0x0000000000000000000000000000000000000000"
 CACHE_SECONDS = 3600
+FAILED_CACHE_SECONDS = 60
 
 
 def currency_info(address: str) -> dict:
@@ -28,6 +29,9 @@ def currency_info(address: str) -> dict:
             found["decimals"] = int(token.functions.decimals().call())
         except Exception:  # noqa: BLE001 - any failure: show base units, never fail a page
             found["symbol"] = found["symbol"] or f"{address[:6]}…{address[-4:]}"
+            # Remembered briefly too: pages and CSV exports ask once per row, and with the
+            # node down each ask would wait for its timeout again.
+            cache.set(key, found, FAILED_CACHE_SECONDS)
         else:
             cache.set(key, found, CACHE_SECONDS)
     return found

@@ -60,11 +60,22 @@ def payouts_rows(*, user) -> Iterator[list]:
         ]  # fmt: skip
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): listing
+# titles, tier names and ERC-20 symbols are chosen by others, so such text gets a leading "'".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_stream(header: list[str], rows: Iterator[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(header)
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([_cell(value) for value in row])
 
 
 EXPORTS = {"sales": (SALES_HEADER, sales_rows), "payouts": (PAYOUTS_HEADER, payouts_rows)}

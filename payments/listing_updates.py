@@ -12,6 +12,7 @@ a new offer (payments.services.offer_prepare / offer_submit)."""
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from eth_account import Account
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
@@ -25,6 +26,8 @@ from payments.purchase.sale import marketplace, transaction
 from payments.services import json_safe, offer_domain
 
 SIGNED_UPDATE_TTL_SECONDS = 3600
+# How long a relayed update holds its (listing, nonce): longer than a transaction takes to mine.
+RELAY_CLAIM_SECONDS = 600
 MAX_SPLITS = 10
 UINT128_MAX = 2**128 - 1
 
@@ -170,7 +173,7 @@ def split_update_relay(*, listing: Listing, actor, message: dict, signature: str
         nonce, deadline = int(message["nonce"]), int(message["deadline"])
         target = int(message["listingId"])
         raw = bytes(HexBytes(signature))
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # 1e400 → inf
         raise ApiError("The signed split update is malformed.", code="update_malformed") from None
     if target != listing.onchain_id:
         raise ApiError("This update is for another listing.", code="update_malformed")
@@ -193,11 +196,25 @@ def split_update_relay(*, listing: Listing, actor, message: dict, signature: str
         if not signer_accepts(header["owner"], digest, raw):
             raise ApiError(f"The update was not signed by {header['owner']}.",
                            code="signature_invalid")  # fmt: skip
-        relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
-        call = market.functions.setSplitsBySig(update.as_struct(), raw)
+    return _relay_send(market, update, raw)
+
+
+def _relay_send(market, update: typed_data.SplitUpdate, raw: bytes) -> dict:
+    """Send once per (listing, nonce): the same signed update posted twice at once would pass
+    the nonce check twice (the first is not mined yet) and the second would revert on-chain,
+    at the relayer's cost. The claim is released when the contract refused the update (so the
+    owner can retry); after a node error it is kept, as the transaction may have been sent."""
+    claim = f"payments:relay:{update.listing_id}:{update.nonce}"
+    if not cache.add(claim, 1, RELAY_CLAIM_SECONDS):
+        raise ApiError("This update is being relayed already.", code="update_in_flight",
+                       status=409)  # fmt: skip
+    relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
+    call = market.functions.setSplitsBySig(update.as_struct(), raw)
+    with client.chain_errors():
         try:
             receipt = client.transact(call, account=relayer)
         except (ContractLogicError, client.TransactionFailed) as exc:
+            cache.delete(claim)
             raise ApiError(f"The contract refused the update ({exc}).", code="update_refused",
                            status=409) from None  # fmt: skip
     return {"tx_hash": receipt.transactionHash.to_0x_hex(), "block": receipt.blockNumber}

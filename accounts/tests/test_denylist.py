@@ -112,3 +112,23 @@ def test_admin_changes_are_audited(admin_user):
         str(member.pk),
     )
     assert "display_name" in entry.data["change"] or "Display name" in entry.data["change"]
+
+
+def test_the_admin_csv_export_is_for_admins_and_defuses_formulas(admin_user):
+    from django.contrib.auth.models import Permission
+
+    AuditEntry.objects.create(action="report.create", reason='=HYPERLINK("http://evil","x")')
+    ids = [str(pk) for pk in AuditEntry.objects.values_list("pk", flat=True)]
+    form = {"action": "export_csv", "_selected_action": ids}
+    client = Client()
+    client.force_login(admin_user)
+    reply = client.post("/admin/accounts/auditentry/", form)
+    assert reply["Content-Type"].startswith("text/csv")
+    assert "'=HYPERLINK" in reply.content.decode()
+
+    staff = User.objects.create_user("0x" + "5f" * 20, is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
+    client.force_login(staff)
+    assert client.get("/admin/accounts/auditentry/").status_code == 200  # may browse
+    reply = client.post("/admin/accounts/auditentry/", form)
+    assert not reply.get("Content-Type", "").startswith("text/csv")  # may not export

@@ -76,7 +76,7 @@ def test_the_watchdog_fails_a_job_whose_worker_died(
 
 
 @pytest.mark.django_db
-def test_heartbeats_drain_and_staleness(settings):
+def test_heartbeats_drain_and_staleness(settings, compute_settings):
     host = environment(status=ComputeEnvironment.Status.OFFLINE, last_seen_at=None)
     tasks.heartbeat(host.name)  # what the host's worker runs from its queue
     host.refresh_from_db()

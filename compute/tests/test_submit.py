@@ -180,6 +180,10 @@ def test_the_creator_edits_the_policy_and_nobody_else(host):
     unknown = api_for(listing.creator).put(url, {**body, "environments": ["nope"]}, format="json")
     assert unknown.status_code == 400
     algo = stored_file(b"print(1)\n")
+    Upload.objects.create(
+        owner=listing.creator, filename="a.py", size=algo.size, status=Upload.Status.COMPLETE,
+        artifact=algo, expires_at=timezone.now(),
+    )  # fmt: skip
     added = api_for(listing.creator).post(
         f"{url}/algorithms", {"name": "A", "cid": algo.cid, "entry_point": "a.py"}, format="json"
     )

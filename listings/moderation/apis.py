@@ -120,6 +120,7 @@ class ReviewApi(APIView):
                     "creator": listing.creator.address,
                     "onchain_paused": listing.onchain_paused,
                 },
+                "chain_failure": review.chain_failure and review.chain_failure.reason,
                 "files": FileCheckSerializer(review.files, many=True).data,
                 "lint": review.lint,
                 "publishable": not review.blocked,
@@ -159,6 +160,21 @@ class ActionApi(APIView):
         data = _valid(self.InputSerializer, request)
         listing = services.listing_moderate(listing=listing, actor=request.user, **data)
         return Response({"slug": listing.slug, "status": listing.status})
+
+
+class RescanApi(APIView):
+    """POST: scan again the latest version's files whose scan errored or is still pending."""
+
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        request=None,
+        responses={202: inline_serializer("RescanResult", {"queued": serializers.IntegerField()})},
+    )
+    def post(self, request, slug):
+        listing = selectors.listing_for_moderation(slug=slug)
+        queued = services.listing_rescan_files(listing=listing, actor=request.user)
+        return Response({"queued": queued}, status=202)
 
 
 class ReportsApi(APIView):

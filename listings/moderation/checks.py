@@ -93,7 +93,11 @@ def latest_files(listing: Listing) -> list[VersionFile]:
 
 def check_files_safe(*, listing: Listing) -> None:
     """Refuse (422) while a file of the latest version is flagged, naming file and finding."""
-    for row in file_checks(latest_files(listing)):
+    check_files_safe_rows(file_checks(latest_files(listing)))
+
+
+def check_files_safe_rows(rows: list[FileCheck]) -> None:
+    for row in rows:
         if row.blocks:
             finding = next(
                 (f for f in row.findings if f.get("severity") == "dangerous"), {"message": "?"}
@@ -107,9 +111,21 @@ def check_files_safe(*, listing: Listing) -> None:
 
 
 def check_files_scanned(*, listing: Listing) -> None:
-    """Refuse (409) while a file's scan has not finished: approving before the scanner has
-    looked would let a malicious pickle through. Scans run from the worker queue."""
-    pending = [row.path for row in file_checks(latest_files(listing)) if row.verdict == V.PENDING]
+    """Refuse (409) while a file's scan has not finished, or finished without looking (an
+    "error" verdict: bytes missing from the store, a pickle picklescan could not parse):
+    approving a file nobody checked would let a malicious pickle through. Scans run from the
+    worker queue; moderators rescan an errored file from the review page."""
+    rows = file_checks(latest_files(listing))
+    errored = [row for row in rows if row.verdict == V.ERROR]
+    if errored:
+        finding = next((f["message"] for f in errored[0].findings), "the scan failed")
+        raise ApiError(
+            f"The automatic checks of {errored[0].path} could not run ({finding}). "
+            "Rescan the files, or reject the listing if the file is unreadable.",
+            code="scan_error",
+            status=409,
+        )
+    pending = [row.path for row in rows if row.verdict == V.PENDING]
     if pending:
         raise ApiError(
             f"The automatic checks of {pending[0]} have not finished yet; try again shortly.",

@@ -4,11 +4,14 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from accounts.models import AuditEntry
 from listings.models import Listing, ListingStatusChange, Report
 from listings.moderation import checks
+from listings.moderation.chain import listing_chain_failure
 from marketplace.api_errors import ApiError
 
 S = Listing.Status
+UNCHECKED = ("pending", "error")  # scan verdicts that say nothing about the bytes
 
 
 def queue_pending() -> QuerySet[Listing]:
@@ -74,10 +77,16 @@ class Review:
     reports: list[Report]
     history: CreatorHistory
     changes: list[ListingStatusChange]
+    chain_failure: AuditEntry | None = None  # an on-chain pause/unpause that failed
 
     @property
     def blocked(self) -> bool:
-        return bool(self.lint) or any(f.blocks or f.verdict == "pending" for f in self.files)
+        return bool(self.lint) or any(f.blocks or f.verdict in UNCHECKED for f in self.files)
+
+    @property
+    def rescannable(self) -> bool:
+        """A file whose scan errored (or never finished) can be scanned again."""
+        return any(f.verdict in UNCHECKED for f in self.files)
 
 
 def listing_review(*, listing: Listing) -> Review:
@@ -88,6 +97,7 @@ def listing_review(*, listing: Listing) -> Review:
         reports=list(listing.reports.select_related("reporter", "resolved_by")),
         history=creator_history(creator=listing.creator, exclude=listing),
         changes=list(listing.status_changes.select_related("actor")[:20]),
+        chain_failure=listing_chain_failure(listing=listing),
     )
 
 

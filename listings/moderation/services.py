@@ -1,10 +1,13 @@
 """Moderators' actions on listings and reports. Each one goes through `listing_set_status`
 (the transition table) where it changes a status, and writes one audit entry."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import audit_record
+from artifacts.services import artifact_scan_schedule
 from listings.models import Listing, Report
 from listings.moderation import checks
 from listings.services import listing_set_status
@@ -20,6 +23,10 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
     "unpause": ({S.PAUSED}, S.PUBLISHED),
     "delist": ({S.PUBLISHED, S.PAUSED}, S.DELISTED),
 }
+# Actions against a creator's listing say why (the review form promises it; the audit keeps it).
+REASON_REQUIRED = {"reject", "request_changes", "pause", "delist"}
+# Reports one person may file per hour, across all listings (one open per listing besides).
+REPORTS_PER_HOUR = 10
 REASON_PREFIX = {"reject": "Rejected: ", "request_changes": "Changes requested: "}
 
 
@@ -40,7 +47,7 @@ def listing_moderate(*, listing: Listing, action: str, actor, reason: str = "") 
         raise ApiError(f"Unknown moderation action {action!r}.", code="invalid_action")
     from_statuses, to_status = ACTIONS[action]
     reason = reason.strip()
-    if action in ("reject", "request_changes") and not reason:
+    if action in REASON_REQUIRED and not reason:
         raise ApiError("Give a reason: the creator will see it.", code="reason_required")
     with transaction.atomic():
         listing = Listing.objects.select_for_update().select_related("creator").get(pk=listing.pk)
@@ -62,6 +69,49 @@ def listing_moderate(*, listing: Listing, action: str, actor, reason: str = "") 
         if action in ("pause", "unpause", "delist"):
             _chain_pause_after_commit(listing, paused=action != "unpause")
     return listing
+
+
+def listing_rescan_files(*, listing: Listing, actor) -> int:
+    """Scan again the latest version's files whose scan errored or never finished (the store
+    was unreachable, the worker died). Returns how many scans were queued; audited."""
+    _require_moderator(actor)
+    latest = checks.latest_files(listing)
+    files = [
+        (vf.artifact_id, vf.path)
+        for vf, row in zip(latest, checks.file_checks(latest), strict=True)
+        if row.verdict in (checks.V.ERROR, checks.V.PENDING)
+    ]
+    if not files:
+        raise ApiError(
+            "Every file's automatic checks have finished; there is nothing to rescan.",
+            code="nothing_to_rescan",
+            status=409,
+        )
+    with transaction.atomic():
+        artifact_scan_schedule(files=files, rescan=True)
+        audit_record(
+            actor=actor,
+            action="listing.rescan",
+            target=listing,
+            data={"files": [path for _, path in files]},
+        )
+    return len(files)
+
+
+def listing_chain_retry(*, listing: Listing, actor) -> None:
+    """Send again the on-chain pause (or unpause) that failed, matching the site's status."""
+    _require_moderator(actor)
+    from listings.moderation.chain import listing_chain_failure
+
+    if listing_chain_failure(listing=listing) is None:
+        raise ApiError(
+            "The contract already matches this listing's status.",
+            code="nothing_to_retry",
+            status=409,
+        )
+    with transaction.atomic():
+        audit_record(actor=actor, action="listing.chain_retry", target=listing)
+        _chain_pause_after_commit(listing, paused=listing.status in (S.PAUSED, S.DELISTED))
 
 
 def listing_status_request(*, listing: Listing, to_status: str, actor, reason: str = "") -> Listing:
@@ -110,6 +160,15 @@ def report_create(*, listing: Listing, reporter, category: str, text: str) -> Re
         raise ApiError("Describe the problem in 10 to 4000 characters.", code="invalid_text")
     if reporter.pk == listing.creator_id:
         raise ApiError("You cannot report your own listing.", code="own_listing", status=409)
+    recent = Report.objects.filter(
+        reporter=reporter, created_at__gte=timezone.now() - timedelta(hours=1)
+    )
+    if recent.count() >= REPORTS_PER_HOUR:
+        raise ApiError(
+            "You have sent many reports in the last hour; try again later.",
+            code="too_many_reports",
+            status=429,
+        )
     open_reports = Report.objects.select_for_update().filter(
         listing=listing, reporter=reporter, status=Report.Status.OPEN
     )

@@ -107,6 +107,31 @@ def act(request, slug: str):
 
 
 @role_required(MODERATOR)
+@require_POST
+def rescan(request, slug: str):
+    listing = _listing(slug)
+    try:
+        queued = services.listing_rescan_files(listing=listing, actor=request.user)
+    except ApiError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, f"Scanning {queued} file(s) again; reload in a moment.")
+    return redirect("moderation:review", slug=slug)
+
+
+@role_required(MODERATOR)
+@require_POST
+def chain_retry(request, slug: str):
+    try:
+        services.listing_chain_retry(listing=_listing(slug), actor=request.user)
+    except ApiError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, "The on-chain transaction is sent again.")
+    return redirect("moderation:review", slug=slug)
+
+
+@role_required(MODERATOR)
 def reports(request):
     return render(request, "moderation/reports.html", {"listings": _grouped_reports()})
 

@@ -20,7 +20,7 @@ def moderator():
 
 
 def _submitted(**kwargs) -> Listing:
-    listing = factories.complete_listing(**kwargs)
+    listing = factories.complete_listing(stored=True, **kwargs)
     scan_files(listing)
     return services.listing_submit(listing=listing, actor=listing.creator)
 
@@ -215,7 +215,9 @@ def test_moderator_pages_approve_and_reject(moderator):
 
 
 def test_approval_waits_for_the_scans(moderator):
-    listing = factories.complete_listing()  # its scan is scheduled after commit: still pending
+    listing = factories.complete_listing(
+        stored=True
+    )  # its scan is scheduled after commit: still pending
     services.listing_submit(listing=listing, actor=listing.creator)
     with pytest.raises(ApiError) as error:
         moderation.listing_moderate(listing=listing, action="approve", actor=moderator)

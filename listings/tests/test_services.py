@@ -133,14 +133,14 @@ def test_submit_goes_to_review_then_a_moderator_publishes(settings):
 
 def test_submit_publishes_at_once_when_review_is_off(settings):
     settings.LISTINGS_REQUIRE_REVIEW = False
-    listing = factories.complete_listing()
+    listing = factories.complete_listing(stored=True)
     scan_files(listing)
     assert services.listing_submit(listing=listing, actor=listing.creator).status == S.PUBLISHED
 
 
 def test_without_review_a_listing_waits_for_its_scans(settings, django_capture_on_commit_callbacks):
     settings.LISTINGS_REQUIRE_REVIEW = False
-    listing = factories.complete_listing()
+    listing = factories.complete_listing(stored=True)
     with django_capture_on_commit_callbacks() as scheduled:
         listing = services.listing_submit(listing=listing, actor=listing.creator)
     assert listing.status == S.PENDING_REVIEW  # the scan has not run yet

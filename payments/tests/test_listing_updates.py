@@ -2,7 +2,11 @@
 setTierPrice (built by the server), or signs an update the server relays. The indexer records
 the change and the listing follows. A split change applies to sales after it, never before."""
 
+import threading
+import time
+
 import pytest
+from django.conf import settings
 from django.test import Client
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -12,6 +16,7 @@ from web3.logs import DISCARD
 from accounts.models import User
 from chain import client
 from listings.models import Listing
+from marketplace.api_errors import ApiError
 from payments import dashboard, listing_updates
 from payments.models import Payout, SplitChange, TierPriceChange
 from payments.tests.buying import send_step
@@ -21,6 +26,7 @@ from payments.tests.indexing import (
     index,
     mine,
     revert,
+    rpc,
     snapshot,
     tokenized_listing,
     wallets,
@@ -181,6 +187,66 @@ def test_split_refusals(registered, contracts):
     assert refused.status_code == 409
     assert refused.json()["error"]["code"] == "not_registered"
     assert Client().post(url, {}, content_type="application/json").status_code in (401, 403)
+
+
+def test_a_malformed_relay_body_is_a_400_not_a_500(registered):
+    listing, creator, partner, *_ = registered
+    browser = Client()
+    browser.force_login(User.objects.get(address=creator.address))
+    url = f"/api/v1/listings/{listing.slug}/splits/relay"
+    split = f'{{"recipient": "{partner}", "bps": 10000}}'
+    for message in (
+        f'{{"listingId": "{listing.onchain_id}", "splits": [{split}], "nonce": 1e400, '
+        '"deadline": 99999999999}',  # JSON allows 1e400: Python reads it as float inf
+        f'{{"listingId": "{listing.onchain_id}", "splits": [{split}], "nonce": 0, '
+        '"deadline": 99999999999, "listingId": 1e400}',
+        f'{{"listingId": "{listing.onchain_id}", "splits": "abc", "nonce": 0, "deadline": 1}}',
+    ):
+        reply = browser.post(
+            url, f'{{"message": {message}, "signature": "0x{"00" * 65}"}}',
+            content_type="application/json",
+        )  # fmt: skip
+        assert reply.status_code == 400, (message, reply.content)
+        assert reply.json()["error"]["code"] == "update_malformed"
+
+
+def test_the_same_signed_update_posted_twice_at_once_is_sent_once(registered):
+    """While the first relay waits for its block, a second post of the same update passes the
+    nonce check (nothing is mined yet): it must be refused, not sent to revert at our cost."""
+    listing, creator, partner, newcomer, *_ = registered
+    user = User.objects.get(address=creator.address)
+    prepared = listing_updates.split_update_prepare(
+        listing=listing, actor=user, splits=[(creator.address, 7_000), (newcomer, 3_000)]
+    )
+    document = prepared["typed_data"]
+    signature = creator.sign_message(encode_typed_data(full_message=document)).signature
+    body = {"listing": listing, "actor": user, "message": document["message"],
+            "signature": signature.to_0x_hex()}  # fmt: skip
+    w3, results = client.get_web3(), []
+    sent_before = w3.eth.get_transaction_count(relayer_address(), "pending")
+    rpc("evm_setAutomine", False)
+    try:
+        first = threading.Thread(
+            target=lambda: results.append(listing_updates.split_update_relay(**body))
+        )
+        first.start()
+        deadline = time.monotonic() + 30
+        while w3.eth.get_transaction_count(relayer_address(), "pending") == sent_before:
+            assert time.monotonic() < deadline, "the first relay never sent its transaction"
+            time.sleep(0.05)
+        with pytest.raises(ApiError) as second:
+            listing_updates.split_update_relay(**body)
+        assert second.value.get_codes() == "update_in_flight"
+        mine(1)
+        first.join(timeout=30)
+    finally:
+        rpc("evm_setAutomine", True)
+    assert len(results) == 1 and results[0]["tx_hash"]
+    assert w3.eth.get_transaction_count(relayer_address(), "pending") == sent_before + 1
+
+
+def relayer_address() -> str:
+    return Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY).address
 
 
 def test_a_tier_price_change_follows_the_chain(registered):

@@ -118,6 +118,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "api/v1/moderation/queue"): Row(staff(200)),
     ("GET", "api/v1/moderation/listings/<slug:slug>"): Row(staff(200)),
     ("POST", "api/v1/moderation/listings/<slug:slug>/actions"): Row(staff(400), body={}),
+    # The world's files were never scanned: a moderator queues their scans.
+    ("POST", "api/v1/moderation/listings/<slug:slug>/rescan"): Row(staff(202)),
     ("GET", "api/v1/moderation/reports"): Row(staff(200)),
     ("POST", "api/v1/moderation/reports/<int:pk>/resolve"): Row(
         staff(404), body={}, kwargs={"pk": 0}, note="no such report"

@@ -108,3 +108,37 @@ def test_the_settings_page_needs_sign_in_and_csrf():
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(factories.user())
     assert browser.post("/accounts/tokens", {"name": "x"}).status_code == 403
+
+
+def test_a_token_cannot_mint_a_token_that_outlives_it():
+    """A leaked expiring token (e.g. a SIWE sign-in's 30-day one) must not buy permanent access."""
+    user = factories.user()
+    ends = timezone.now() + timedelta(days=2)
+    parent = tokens.api_token_create(user=user, name="short", expires_at=ends)
+    for body in ({"name": "forever"}, {"name": "long", "expires_in_days": 365}):
+        reply = bearer(parent.secret).post(TOKENS, body, format="json")
+        assert reply.status_code == 201, reply.content
+        assert ApiToken.objects.get(pk=reply.json()["id"]).expires_at == ends
+    shorter = bearer(parent.secret).post(TOKENS, {"name": "s", "expires_in_days": 1}, format="json")
+    assert ApiToken.objects.get(pk=shorter.json()["id"]).expires_at < ends
+
+
+@pytest.mark.django_db
+def test_signing_in_again_and_again_never_locks_a_script_out():
+    """Each SIWE sign-in with `"token": true` makes a token; the oldest sign-in tokens are
+    revoked past SIGN_IN_TOKENS_KEPT, so the live-token limit is never reached that way, and
+    tokens made on the settings page are left alone."""
+    from accounts import services
+    from accounts import tokens as token_services
+    from accounts.models import ApiToken, User
+
+    user = User.objects.create_user("0x" + "12" * 20)
+    mine = token_services.api_token_create(user=user, name="CI upload")
+    issued = [
+        services.api_token_issue(user=user) for _ in range(token_services.MAX_LIVE_TOKENS + 5)
+    ]
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    assert live.filter(name=services.SIGN_IN_TOKEN_NAME).count() == services.SIGN_IN_TOKENS_KEPT
+    assert live.filter(pk=mine.token.pk).exists()
+    assert token_services.api_token_live(secret=issued[-1].secret) is not None
+    assert token_services.api_token_live(secret=issued[0].secret) is None

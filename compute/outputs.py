@@ -84,7 +84,8 @@ class LogSink:
         if now - self.checked_at < CANCEL_CHECK_SECONDS:
             return False
         self.checked_at = now
-        return Job.objects.filter(pk=self.job.pk, status=Job.Status.CANCELLED).exists()
+        # Cancelled by its owner, or failed by the watchdog meanwhile: either way, stop.
+        return Job.objects.filter(pk=self.job.pk).exclude(status=Job.Status.RUNNING).exists()
 
 
 class OutputRejected(Exception):

@@ -90,7 +90,12 @@ def sandbox_spec(job: Job, staging: Staging) -> sandbox.SandboxSpec:
 def _finish(job: Job, result: sandbox.SandboxResult, sink: LogSink, staging: Staging) -> None:
     _record_usage(job, result)
     if result.cancelled:
-        sink.note("Cancelled: the sandbox was killed.")
+        job.refresh_from_db(fields=["status"])
+        sink.note(
+            "Cancelled: the sandbox was killed."
+            if job.status == S.CANCELLED
+            else f"Stopped: the job is {job.get_status_display().lower()}; the sandbox was killed."
+        )
         return
     if result.timed_out:
         reason = f"The time limit of {job.time_limit_seconds} s was reached; the job was killed."

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from compute import environments, runner, services, tasks
-from compute.models import ComputeEnvironment, Job
+from compute.models import ComputeEnvironment, ComputeUsage, Job
 from compute.tests.helpers import buyer_with_licence, dataset_listing, environment, log_of, script
 
 S = Job.Status
@@ -49,6 +49,32 @@ def test_cancel_kills_a_running_sandbox(compute_settings, monkeypatch):
     assert job.status == S.CANCELLED
     assert "[runner] Cancelled" in log_of(job)
     assert not list((compute_settings.COMPUTE_STAGING_DIR).iterdir())  # cleaned up
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_the_watchdog_failed_stops_running(compute_settings, monkeypatch):
+    """A runner the watchdog gave up on (stalled, then back) must not keep the sandbox going."""
+    monkeypatch.setattr(services, "_enqueue", lambda job: None)
+    source = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
+    listing = dataset_listing(hosts=[host := environment()])
+    job = services.job_submit(
+        owner=buyer_with_licence(listing),
+        listing=listing,
+        request=services.JobRequest(environment=host.name, algorithm_file=script(source)),
+    )
+    thread = threading.Thread(target=runner.job_run, kwargs={"job_id": job.pk})
+    started = time.monotonic()
+    thread.start()
+    while not Job.objects.filter(pk=job.pk, status=S.RUNNING).exists():
+        assert time.monotonic() - started < 10
+        time.sleep(0.05)
+    services.job_set_status(job=job, to_status=S.FAILED, reason="The watchdog failed it.")
+    thread.join(timeout=10)
+    assert not thread.is_alive() and time.monotonic() - started < 5
+    job.refresh_from_db()
+    assert job.status == S.FAILED and job.reason == "The watchdog failed it."
+    assert "[runner] Stopped: the job is failed" in log_of(job)
+    assert ComputeUsage.objects.filter(job=job).exists()  # the time it ran is metered
 
 
 @pytest.mark.django_db

@@ -24,10 +24,9 @@ def queued_job(host, source: str, django_capture_on_commit_callbacks) -> Job:
         )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_cancel_kills_a_running_sandbox(compute_settings, monkeypatch):
-    # Committed for real here (the runner runs in another thread): the test runs the job
-    # itself instead of queueing it.
+def sleeping_job_running(monkeypatch):
+    """A job sleeping in a real sandbox, its runner in a thread (committed for real: the test
+    runs the job itself instead of queueing it). Returns (job, thread, when it started)."""
     monkeypatch.setattr(services, "_enqueue", lambda job: None)
     source = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
     listing = dataset_listing(hosts=[host := environment()])
@@ -42,6 +41,12 @@ def test_cancel_kills_a_running_sandbox(compute_settings, monkeypatch):
     while not Job.objects.filter(pk=job.pk, status=S.RUNNING).exists():
         assert time.monotonic() - started < 10
         time.sleep(0.05)
+    return job, thread, started
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_kills_a_running_sandbox(compute_settings, monkeypatch):
+    job, thread, started = sleeping_job_running(monkeypatch)
     services.job_cancel(job=job, actor=job.owner)
     thread.join(timeout=10)
     assert not thread.is_alive() and time.monotonic() - started < 5
@@ -54,20 +59,7 @@ def test_cancel_kills_a_running_sandbox(compute_settings, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_a_job_the_watchdog_failed_stops_running(compute_settings, monkeypatch):
     """A runner the watchdog gave up on (stalled, then back) must not keep the sandbox going."""
-    monkeypatch.setattr(services, "_enqueue", lambda job: None)
-    source = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
-    listing = dataset_listing(hosts=[host := environment()])
-    job = services.job_submit(
-        owner=buyer_with_licence(listing),
-        listing=listing,
-        request=services.JobRequest(environment=host.name, algorithm_file=script(source)),
-    )
-    thread = threading.Thread(target=runner.job_run, kwargs={"job_id": job.pk})
-    started = time.monotonic()
-    thread.start()
-    while not Job.objects.filter(pk=job.pk, status=S.RUNNING).exists():
-        assert time.monotonic() - started < 10
-        time.sleep(0.05)
+    job, thread, started = sleeping_job_running(monkeypatch)
     services.job_set_status(job=job, to_status=S.FAILED, reason="The watchdog failed it.")
     thread.join(timeout=10)
     assert not thread.is_alive() and time.monotonic() - started < 5

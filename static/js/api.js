@@ -30,8 +30,27 @@ export async function apiPost(url, body) {
       body: JSON.stringify(body),
     });
   } catch {
-    throw new ApiRequestError("Could not reach the site. Check your connection and try again.");
+    throw unreachable();
   }
+  return reply(response);
+}
+
+export async function apiGet(url) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch {
+    throw unreachable();
+  }
+  return reply(response);
+}
+
+function unreachable() {
+  return new ApiRequestError("Could not reach the site. Check your connection and try again.");
+}
+
+// The JSON body, or an ApiRequestError carrying the API's error message and code.
+async function reply(response) {
   const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
   if (!response.ok) {
     const message = data?.error?.message || `The site answered ${response.status}. Try again.`;

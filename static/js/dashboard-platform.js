@@ -1,8 +1,8 @@
 // The platform fee page (site admins): the server checks the fee against the contract's cap
 // and the admin's role and builds setPlatformFee; the admin's wallet sends it; the page
 // follows it until the indexer has recorded PlatformFeeUpdated, then shows the new fee.
-import { apiPost } from "./api.js";
-import { apiGet, connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
+import { apiGet, apiPost } from "./api.js";
+import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
 
 const config = JSON.parse(document.getElementById("platform-config").textContent);

@@ -9,21 +9,6 @@ import { toHexQuantity } from "./wei.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function apiGet(url) {
-  let response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  } catch {
-    throw new ApiRequestError("Could not reach the site. Check your connection and try again.");
-  }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const message = data?.error?.message || `The site answered ${response.status}. Try again.`;
-    throw new ApiRequestError(message, { status: response.status, code: data?.error?.code });
-  }
-  return data;
-}
-
 // The wallet of the signed-in account, on our chain.
 export async function connectWallet(what) {
   const wallet = await chooseWallet();

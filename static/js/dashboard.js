@@ -1,9 +1,9 @@
 // The dashboard page: revenue charts, and a Withdraw button per credited currency. Withdraw:
 // the server builds withdraw(currency, to) → the wallet sends it → pending → confirmed n/N →
 // indexed (the ledger shows the Withdrawn event) → the balance reads zero.
-import { apiPost } from "./api.js";
 import { startCharts } from "./dashboard-chart.js";
-import { apiGet, connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
+import { apiGet, apiPost } from "./api.js";
+import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
 import { formatAmount } from "./wei.js";
 

@@ -4,7 +4,7 @@
 // builds the transaction(s) → the wallet signs and sends → confirmations → the marketplace
 // records the licence (the indexer) → access. A submitted purchase is kept in sessionStorage,
 // so a reload picks up where it was.
-import { ApiRequestError, apiPost } from "./api.js";
+import { ApiRequestError, apiGet, apiPost } from "./api.js";
 import { revertMessage, revertReason, sendTransaction, waitForConfirmations, waitForReceipt } from "./chain-tx.js";
 import { pageConfig } from "./config.js";
 import { discoverWallets } from "./eip6963.js";
@@ -21,21 +21,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A purchase that cannot go on; its message is for the buyer.
 class BuyError extends Error {}
-
-async function apiGet(url) {
-  let response;
-  try {
-    response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  } catch {
-    throw new ApiRequestError("Could not reach the site. Check your connection and try again.");
-  }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const message = data?.error?.message || `The site answered ${response.status}. Try again.`;
-    throw new ApiRequestError(message, { status: response.status, code: data?.error?.code });
-  }
-  return data;
-}
 
 function stepsView(list) {
   const item = (name) => list.querySelector(`[data-step="${name}"]`);

@@ -1,9 +1,9 @@
 // A listing's dashboard page: the revenue chart, the split editor (review the current and the
 // new split side by side, then send setSplits from the wallet, or sign a SplitUpdate the
 // marketplace relays), tier price changes, and following each change until it is indexed.
-import { apiPost } from "./api.js";
 import { startCharts } from "./dashboard-chart.js";
-import { apiGet, connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
+import { apiGet, apiPost } from "./api.js";
+import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
 import { signTypedData } from "./wallet.js";
 

@@ -22,8 +22,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 # `npm install`, not `npm ci`: anvil's other-platform binaries are optional packages the lock
 # cannot list when the registry lacks them, and `npm ci` then calls the lock out of sync.
+# `--no-save`: npm would otherwise rewrite the committed lock with whichever optional platform
+# packages this registry serves today, leaving a fresh clone dirty after `make test`.
 $(NPM_STAMP): contracts/package.json contracts/package-lock.json
-	cd contracts && npm install --no-audit --no-fund --loglevel=error
+	cd contracts && npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed $(NPM_STAMP)

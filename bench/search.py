@@ -128,6 +128,7 @@ def seed(count: int) -> None:
             price = rng.choice([0, 10**15, 5 * 10**15, 10**16, 5 * 10**16, 10**17])
             rows.append(Listing(
                 creator=creators[i % len(creators)], kind=rng.choice(["model", "model", "dataset"]),
+                owner_address=creators[i % len(creators)].address,
                 title=text["title"], slug=f"bench-{i}", summary=text["summary"], card=text["card"],
                 status="published", task=text["task"], license_id=rng.choice(LICENSES),
                 min_price_wei=price, is_free=price == 0, has_compute=rng.random() < 0.3,

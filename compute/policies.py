@@ -3,6 +3,7 @@ whether buyers may bring their own scripts, the minutes per licence, trusted alg
 
 from django.db import transaction
 
+from accounts.selectors import user_get_by_address
 from compute.models import ComputeEnvironment, ComputePolicy, TrustedAlgorithm
 from compute.services import ENTRY_POINT
 from listings.models import Listing
@@ -44,9 +45,10 @@ def trusted_algorithm_add(
         raise ApiError(
             "The entry point must be a file name ending in .py.", code="entry_point_invalid"
         )
-    # Only the creator's own bytes: CIDs are public, and "trusting" another listing's paid file
+    # Only the owner's own bytes: CIDs are public, and "trusting" another listing's paid file
     # would run it as a script whose SyntaxError quotes it in the log.
-    artifact = artifacts_publishable_by(user=listing.creator, cids=[cid]).get(cid)
+    owner = user_get_by_address(address=listing.owner_address)
+    artifact = artifacts_publishable_by(user=owner, cids=[cid]).get(cid) if owner else None
     if artifact is None:
         raise ApiError(
             "No file of yours has that CID: upload it first.", code="algorithm_not_found"

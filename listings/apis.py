@@ -68,6 +68,8 @@ class VersionSerializer(serializers.Serializer):
 
 class ListingSummarySerializer(serializers.ModelSerializer):
     creator = serializers.CharField(source="creator.address")
+    # Who controls the listing now: the holder of its ownership token (the creator before).
+    owner = serializers.CharField(source="owner_address")
     min_price_wei = WeiField(allow_null=True)
 
     class Meta:
@@ -79,6 +81,7 @@ class ListingSummarySerializer(serializers.ModelSerializer):
             "title",
             "summary",
             "creator",
+            "owner",
             "status",
             "task",
             "license_id",
@@ -90,8 +93,17 @@ class ListingSummarySerializer(serializers.ModelSerializer):
         ]
 
 
+class OwnershipTransferSerializer(serializers.Serializer):
+    from_address = serializers.CharField()
+    to_address = serializers.CharField()
+    block_number = serializers.IntegerField()
+    tx_hash = serializers.CharField()
+    block_time = serializers.DateTimeField()
+
+
 class ListingDetailSerializer(ListingSummarySerializer):
     card_html = serializers.SerializerMethodField()
+    ownership = OwnershipTransferSerializer(source="ownership_transfers", many=True)
     license_terms = LicenseTermsSerializer(allow_null=True)
     tiers = TierSerializer(many=True)
     splits = SplitSerializer(many=True)
@@ -106,6 +118,7 @@ class ListingDetailSerializer(ListingSummarySerializer):
             "tiers",
             "splits",
             "versions",
+            "ownership",
             "created_at",
             "updated_at",
         ]

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ListingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "listings"
+
+    def ready(self) -> None:
+        # The ownership token's transfers move control of the listing (listings.ownership).
+        from listings import ownership
+
+        ownership.register()

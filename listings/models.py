@@ -43,9 +43,15 @@ class Listing(models.Model):
         PAUSED = "paused", "Paused"
         DELISTED = "delisted", "Delisted"
 
+    # Who made the listing. Its on-chain id carries this address for good; who controls the
+    # listing now is `owner_address`.
     creator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="listings"
     )
+    # Who controls the listing: the holder of its ListingOwnership token once it is registered
+    # (kept by the indexer, listings.ownership), its creator before. Every management check
+    # reads it through listings.selectors.listing_controlled_by (docs/ownership.md).
+    owner_address = models.CharField(max_length=42, db_index=True, default="")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     title = models.CharField(max_length=140)
     slug = models.SlugField(max_length=160, unique=True)
@@ -265,3 +271,34 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.listing}"
+
+
+class OwnershipTransfer(models.Model):
+    """A `Transfer` of a listing's ListingOwnership token (the mint at registration included),
+    one per log: the latest in chain order names the listing's owner, and the rows together are
+    its ownership history. Deleted with the log when a reorg orphans it."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    listing = models.ForeignKey(
+        Listing, null=True, on_delete=models.CASCADE, related_name="ownership_transfers"
+    )
+    onchain_listing_id = WeiField()
+    from_address = models.CharField(max_length=42)
+    to_address = models.CharField(max_length=42)
+    tx_hash = models.CharField(max_length=66)
+    block_number = models.PositiveBigIntegerField()
+    log_index = models.PositiveIntegerField()
+    block_time = models.DateTimeField()
+
+    class Meta:
+        ordering = ["listing_id", "block_number", "log_index"]
+        indexes = [
+            models.Index(fields=["listing", "block_number", "log_index"], name="ownership_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}: {self.from_address} -> {self.to_address}"
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (self.block_number, self.log_index)

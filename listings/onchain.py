@@ -28,12 +28,12 @@ FEE_CACHE_SECONDS = 300
 @transaction.atomic
 def listing_apply_onchain_split(*, listing: Listing, splits: list[tuple[str, int]]) -> bool:
     """Make the listing's split the one stored on-chain: (recipient, bps) in contract order,
-    recipient 0 meaning the listing's owner (its creator here). Labels of addresses that stay
-    are kept. Returns whether anything changed."""
+    recipient 0 meaning the listing's owner now (the ownership token's holder). Labels of
+    addresses that stay are kept. Returns whether anything changed."""
     listing = Listing.objects.select_for_update().select_related("creator").get(pk=listing.pk)
     wanted: dict[str, int] = {}
     for recipient, bps in splits:
-        address = listing.creator.address if int(recipient, 16) == 0 else recipient
+        address = listing.owner_address if int(recipient, 16) == 0 else recipient
         address = to_checksum_address(address)
         wanted[address] = wanted.get(address, 0) + int(bps)
     current = {row.address: row for row in listing.splits.all()}

@@ -39,7 +39,8 @@ def version_attest_release(*, version_id: int) -> str:
             client.get_contract("EAS"),
             provenance.MODEL_RELEASE,
             account=Account.from_key(settings.CHAIN_DEPLOYER_KEY),
-            recipient=listing.creator.address,
+            # Whoever controls the listing when the version is released vouches for it.
+            recipient=listing.owner_address,
             ref_uid=parent,
             listingId=listing.onchain_id,
             version=version.tag,

@@ -27,7 +27,11 @@ from listings.models import (
 )
 from listings.moderation import checks
 from listings.search import search_document_refresh
-from listings.selectors import listing_filter_options_forget
+from listings.selectors import (
+    listing_check_controlled_by,
+    listing_controlled_by,
+    listing_filter_options_forget,
+)
 from marketplace.api_errors import ApiError
 
 S = Listing.Status
@@ -60,7 +64,8 @@ def _roles(listing: Listing, actor) -> set[str]:
     """An actor of None is the system acting on a moderator's authority (auto-approval)."""
     if actor is None:
         return {MODERATOR}
-    roles = {CREATOR} if actor.pk == listing.creator_id else set()
+    # "creator" is the role of whoever controls the listing now (its ownership token's holder).
+    roles = {CREATOR} if listing_controlled_by(listing=listing, user=actor) else set()
     if actor.is_moderator:
         roles.add(MODERATOR)
     return roles
@@ -102,7 +107,7 @@ def listing_set_status(*, listing: Listing, to_status: str, actor, reason: str =
 def listing_submit(*, listing: Listing, actor) -> Listing:
     """Send a draft to review, or publish it at once when the site does not require review."""
     listing = Listing.objects.get(pk=listing.pk)  # check what is stored, not a stale copy
-    address_check_allowed(address=listing.creator.address)
+    address_check_allowed(address=listing.owner_address)
     listing_check_complete(listing=listing)
     checks.check_files_safe(listing=listing)
     if not settings.LISTINGS_REQUIRE_REVIEW:
@@ -196,6 +201,7 @@ def listing_create(
     address_check_allowed(address=creator.address)
     listing = Listing(
         creator=creator,
+        owner_address=creator.address,  # until its ownership token moves (listings.ownership)
         kind=kind,
         title=title.strip(),
         summary=summary.strip(),
@@ -213,8 +219,7 @@ def listing_create(
 def listing_update(*, listing: Listing, actor, **fields) -> Listing:
     """Change the descriptive fields (title, summary, card, licence terms)."""
     listing = _lock(listing)
-    if actor.pk != listing.creator_id:
-        raise ApiError("Only the listing's creator can edit it.", code="not_creator", status=403)
+    listing_check_controlled_by(listing=listing, user=actor, what="edit it")
     if listing.status not in EDITABLE_STATUSES:
         raise ApiError("A delisted listing cannot be edited.", code="not_editable", status=409)
     for name in ("title", "summary"):
@@ -237,8 +242,7 @@ def _lock(listing: Listing) -> Listing:
 
 def _require_draft_by_creator(listing: Listing, actor, what: str) -> Listing:
     listing = _lock(listing)
-    if actor.pk != listing.creator_id:
-        raise ApiError("Only the listing's creator can change it.", code="not_creator", status=403)
+    listing_check_controlled_by(listing=listing, user=actor)
     if listing.status != S.DRAFT:
         raise ApiError(
             f"{what} can change only while the listing is a draft; "
@@ -341,10 +345,7 @@ def version_create(
 ) -> Version:
     """An immutable release made of already-stored artifacts, as (path, artifact) pairs."""
     listing = _lock(listing)  # serialises releases of one listing: tags stay unique
-    if actor.pk != listing.creator_id:
-        raise ApiError(
-            "Only the listing's creator can release versions.", code="not_creator", status=403
-        )
+    listing_check_controlled_by(listing=listing, user=actor, what="release versions")
     tag = tag.strip()
     if not tag or len(tag) > 64:
         raise ApiError("A version needs a tag of at most 64 characters.", code="invalid_tag")

@@ -55,7 +55,8 @@ def detail(request, slug: str):
         "card_html": _card_html(listing),
         "splits": _creator_first(listing),
         "platform_fee_bps": platform_fee_bps(),
-        "is_creator": request.user.is_authenticated and request.user.pk == listing.creator_id,
+        "is_creator": selectors.listing_controlled_by(listing=listing, user=request.user),
+        "ownership": selectors.ownership_history(listing=listing),
     }
     return render(request, "listings/detail.html", context)
 
@@ -69,7 +70,7 @@ def _card_html(listing: Listing) -> str:
 
 
 def _creator_first(listing: Listing) -> list:
-    return sorted(listing.splits.all(), key=lambda s: s.address != listing.creator.address)
+    return sorted(listing.splits.all(), key=lambda s: s.address != listing.owner_address)
 
 
 @login_required
@@ -187,7 +188,7 @@ def _render_edit(request, listing: Listing, *, status: int = 200, **bound):
         "split_formset": bound.get("split_formset")
         or forms.SplitFormSet(
             prefix="splits",
-            initial=forms.split_initial(listing.splits.all(), listing.creator.address),
+            initial=forms.split_initial(listing.splits.all(), listing.owner_address),
         ),
         "is_draft": listing.status == S.DRAFT,
         "incomplete": _incomplete_reason(listing),

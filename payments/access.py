@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from listings.models import Listing, Tier
+from listings.selectors import listing_check_controlled_by
 from marketplace.api_errors import ApiError
 from payments import selectors
 from payments.models import AccessGrant, AccessRequest, AccessRequestStatusChange
@@ -42,8 +43,8 @@ def access_request_create(
         raise ApiError(
             "Access requests open when the listing is published.", code="not_published", status=409
         )
-    if requester.pk == listing.creator_id:
-        raise ApiError("You created this listing: you have access.", code="is_creator", status=409)
+    if requester.address == listing.owner_address:
+        raise ApiError("You own this listing: you have access.", code="is_creator", status=409)
     if not accepted_terms:
         raise ApiError("Accept the licence terms to ask for access.", code="terms_not_accepted")
     intended_use = intended_use.strip()
@@ -76,15 +77,16 @@ def access_request_create(
 def access_request_set_status(
     *, access_request: AccessRequest, to_status: str, actor, reason: str = ""
 ) -> AccessRequest:
-    """Approve, deny or revoke, as the listing's creator. Approving grants access (for the
+    """Approve, deny or revoke, as the listing's owner. Approving grants access (for the
     tier's duration, from now); revoking ends the grant. Locks the request row."""
     access_request = (
         AccessRequest.objects.select_for_update()
         .select_related("listing", "tier", "requester")
         .get(pk=access_request.pk)
     )
-    if actor is None or actor.pk != access_request.listing.creator_id:
-        raise ApiError("Only the listing's creator decides.", code="not_creator", status=403)
+    listing_check_controlled_by(
+        listing=access_request.listing, user=actor, what="decide access requests"
+    )
     if (access_request.status, to_status) not in TRANSITIONS:
         raise ApiError(
             f"A request that is {access_request.get_status_display().lower()} cannot become "

@@ -13,6 +13,13 @@ from payments.entitlements import Resolver
 from payments.models import PlatformFeeChange, SplitChange, TierPriceChange
 
 CHANGE_EVENTS = {"SplitUpdated", "TierUpdated"}
+# The split's owner row changes hands with the listing's ownership token.
+OWNERSHIP_TRANSFER = ("ListingOwnership", "Transfer")
+
+
+def ownership_transfers_seen(logs) -> None:
+    """Nothing to record (listings.ownership keeps the transfers): subscribing makes the
+    indexer hand these logs to `recompute`, which re-applies the split for the new owner."""
 
 
 def splits_record(logs) -> None:
@@ -69,10 +76,17 @@ def _chain_order(queryset):
 
 def changes_recompute(logs) -> None:
     """Apply the latest recorded split and tier prices of the listings `logs` touched, and
-    refresh the platform fee the pages show."""
+    refresh the platform fee the pages show. An ownership transfer touches the split too: its
+    owner's share (recipient 0) is shown under the new holder's address (listings.ownership
+    has set the owner by then: listings' recompute runs before ours)."""
     resolver = Resolver()
     listings = {
         resolver.listing(log.args["listingId"]) for log in logs if log.event in CHANGE_EVENTS
+    }
+    listings |= {
+        resolver.listing(log.args["tokenId"])
+        for log in logs
+        if (log.contract, log.event) == OWNERSHIP_TRANSFER
     }
     for listing in filter(None, listings):
         latest = _chain_order(SplitChange.objects.filter(listing=listing)).first()

@@ -1,13 +1,18 @@
 """Reads for the creator dashboard, from the ledger facts the indexer wrote from chain events
 (Purchase, Payout, Entitlement). Every amount is an exact int in wei (or an ERC-20's base
 units), summed in Python from the rows, never a float and never mixed across currencies: each
-figure is per currency. Time buckets are UTC days, or weeks starting on Monday."""
+figure is per currency. Time buckets are UTC days, or weeks starting on Monday.
+
+A listing's sales belong to whoever held its ownership token at each sale (the contract paid
+the owner's share to them): a person's dashboard shows the listings they control now and the
+ones they held before, each with the sales of their own holding periods only."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
+from listings import selectors as listing_selectors
 from listings.models import Listing
 from payments.models import Entitlement, Payout, PlatformFeeChange, Purchase
 
@@ -29,19 +34,34 @@ def fee_recipients() -> set[str]:
     return set(PlatformFeeChange.objects.values_list("recipient", flat=True))
 
 
-def _sales(listings):
-    return (
+class HeldBy:
+    """Keeps the rows (sales, payouts) of the listings' logs made while `address` held the
+    listing's ownership token (the creator before registration)."""
+
+    def __init__(self, *, address: str, listings):
+        self.address = address
+        self.periods = listing_selectors.ownership_periods(listings=listings)
+
+    def __call__(self, row) -> bool:
+        periods = self.periods.get(row.listing_id)
+        order = (row.log.block_number, row.log.log_index)
+        return periods is not None and periods.held_by(self.address, order)
+
+
+def _sales(listings, held: HeldBy | None = None):
+    sales = (
         Purchase.objects.filter(listing__in=listings)
-        .select_related("tier", "listing")
+        .select_related("tier", "listing", "log")
         .order_by("block_time", "id")
     )
+    return sales if held is None else filter(held, sales)
 
 
-def revenue_by_tier(*, listings) -> list[dict]:
+def revenue_by_tier(*, listings, held: HeldBy | None = None) -> list[dict]:
     """Per (listing, tier, currency): sales (events), licences sold, revenue (what buyers
-    paid), in listing and tier order."""
+    paid), in listing and tier order; with `held`, only the sales made while they held it."""
     rows: dict[tuple, dict] = {}
-    for p in _sales(listings):
+    for p in _sales(listings, held):
         key = (p.listing_id, p.tier_index, p.currency)
         row = rows.setdefault(
             key,
@@ -70,14 +90,16 @@ def totals_by_currency(rows: list[dict], amount_key: str) -> dict[str, int]:
     return dict(totals)
 
 
-def revenue_series(*, listings, period: str, by: str = "listing") -> dict[str, dict]:
+def revenue_series(
+    *, listings, period: str, by: str = "listing", held: HeldBy | None = None
+) -> dict[str, dict]:
     """{currency: {"buckets": [date...], "series": [{"label", "values_wei": [int...]}]}}: what
     buyers paid per bucket, one series per listing (or per tier, `by="tier"`). Buckets run
     from the first sale to the last with no gaps, so a chart's x axis is true time."""
     sums: dict[str, dict[str, dict[date, int]]] = defaultdict(lambda: defaultdict(dict))
     first: dict[str, date] = {}
     last: dict[str, date] = {}
-    for p in _sales(listings):
+    for p in _sales(listings, held):
         b = bucket(p.block_time, period)
         if by == "tier":
             label = p.tier.name if p.tier else f"Tier {p.tier_index}"
@@ -103,18 +125,20 @@ def revenue_series(*, listings, period: str, by: str = "listing") -> dict[str, d
     return charts
 
 
-def recipients_received(*, listings) -> list[dict]:
+def recipients_received(*, listings, held: HeldBy | None = None) -> list[dict]:
     """What each address received from the sales of `listings`, per (listing, address,
-    currency): paid at once, credited (to withdraw), and their sum."""
+    currency): paid at once, credited (to withdraw), and their sum; with `held`, from the
+    sales made while they held it."""
     labels = {
         (s.listing_id, s.address): s.label for listing in listings for s in listing.splits.all()
     }
     platform = fee_recipients()
     rows: dict[tuple, dict] = {}
     payouts = Payout.objects.filter(listing__in=listings, kind__in=SALE_KINDS).select_related(
-        "listing__creator"
+        "listing__creator", "log"
     )
-    for p in payouts.order_by("block_time", "id"):
+    payouts = payouts.order_by("block_time", "id")
+    for p in payouts if held is None else filter(held, payouts):
         key = (p.listing_id, p.account, p.currency)
         row = rows.setdefault(
             key,
@@ -136,6 +160,8 @@ def recipients_received(*, listings) -> list[dict]:
 def _label(payout: Payout, labels: dict, platform: set[str]) -> str:
     if payout.account in platform and payout.kind == Payout.Kind.CREDITED:
         return "Platform fee"
+    if payout.account == payout.listing.owner_address:
+        return labels.get((payout.listing_id, payout.account)) or "Owner"
     if payout.account == payout.listing.creator.address:
         return labels.get((payout.listing_id, payout.account)) or "Creator"
     return labels.get((payout.listing_id, payout.account)) or "Contributor"
@@ -158,15 +184,19 @@ def licences(*, listings, days: int = EXPIRING_DAYS) -> dict:
 
 
 def contributor_received(*, address: str) -> list[dict]:
-    """What `address` received as a split recipient on listings it did not create, per
+    """What `address` received as a split recipient on listings it did not hold the ownership
+    token of at the time (the owner's own share is on the owner's side of the dashboard), per
     (listing, currency): paid, credited, and the number of sales it was paid from."""
     rows: dict[tuple, dict] = {}
-    payouts = (
+    payouts = list(
         Payout.objects.filter(account=address, kind__in=SALE_KINDS, listing__isnull=False)
-        .exclude(listing__creator__address=address)
-        .select_related("listing", "listing__creator")
+        .select_related("listing", "listing__creator", "log")
+        .order_by("block_time", "id")
     )
-    for p in payouts.order_by("block_time", "id"):
+    held = HeldBy(address=address, listings={p.listing for p in payouts})
+    for p in payouts:
+        if held(p):
+            continue
         row = rows.setdefault(
             (p.listing_id, p.currency),
             {"listing": p.listing, "currency": p.currency, "paid_wei": 0, "credited_wei": 0,
@@ -180,21 +210,33 @@ def contributor_received(*, address: str) -> list[dict]:
 
 
 def dashboard_for_user(*, user, period: str = "daily") -> dict:
-    """Everything the dashboard page and its API show for `user`."""
-    listings = list(
-        Listing.objects.filter(creator=user).prefetch_related("splits").order_by("title", "pk")
+    """Everything the dashboard page and its API show for `user`: the listings they control
+    now, and, read-only, the past revenue of the ones they held before (`former_listings`)."""
+    current = list(
+        listing_selectors.listings_controlled_by(user=user)
+        .select_related("creator")
+        .prefetch_related("splits")
+        .order_by("title", "pk")
     )
-    tiers = revenue_by_tier(listings=listings)
+    former = list(
+        listing_selectors.listings_formerly_owned(user=user)
+        .select_related("creator")
+        .prefetch_related("splits")
+    )
+    listings = current + former
+    held = HeldBy(address=user.address, listings=listings)
+    tiers = revenue_by_tier(listings=listings, held=held)
     contributor = contributor_received(address=user.address)
     return {
         "period": period,
-        "listings": listings,
+        "listings": current,
+        "former_listings": former,
         "revenue": tiers,
         "revenue_totals": totals_by_currency(tiers, "revenue_wei"),
         "sales_count": sum(row["sales"] for row in tiers),
-        "series": revenue_series(listings=listings, period=period),
-        "recipients": recipients_received(listings=listings),
-        "licences": licences(listings=listings),
+        "series": revenue_series(listings=listings, period=period, held=held),
+        "recipients": recipients_received(listings=listings, held=held),
+        "licences": licences(listings=current),
         "contributor": contributor,
         "contributor_totals": totals_by_currency(contributor, "received_wei"),
     }

@@ -72,7 +72,7 @@ class DownloadLink:
 def download_allowed(*, listing: Listing, address: str) -> bool:
     if address_is_denied(address=address):  # the deny-list overrides any licence
         return False
-    if address == listing.creator.address:
+    if address == listing.owner_address:  # the owner, always (not a former one)
         return True
     if listing.status not in HOLDER_STATUSES:
         return False

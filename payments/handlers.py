@@ -200,6 +200,7 @@ def register() -> None:
             ("LicenseToken", "TransferSingle"): transfers_record,
             ("LicenseToken", "TransferBatch"): transfers_record,
             ("LicenseToken", "ExpiryUpdated"): expiries_record,
+            ("ListingOwnership", "Transfer"): changes.ownership_transfers_seen,
         },
         recompute=recompute,
     )

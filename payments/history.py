@@ -2,17 +2,18 @@
 the rows the indexer recorded (payments.changes). The first of each is the registration."""
 
 from listings.models import Listing
+from listings.selectors import ownership_periods
 from payments.currencies import display
 from payments.models import SplitChange, TierPriceChange
 
 
-def _split_text(listing: Listing, splits: list[dict]) -> list[dict]:
+def _split_text(listing: Listing, splits: list[dict], owner: str) -> list[dict]:
+    """Recipient 0 is the owner: the ownership token's holder when the change was made."""
     labels = {s.address: s.label for s in listing.splits.all()}
-    creator = listing.creator.address
     rows = []
     for s in splits:
-        address = creator if int(s["recipient"], 16) == 0 else s["recipient"]
-        label = labels.get(address) or ("Creator" if address == creator else "Contributor")
+        address = owner if int(s["recipient"], 16) == 0 else s["recipient"]
+        label = labels.get(address) or ("Owner" if address == owner else "Contributor")
         rows.append({"address": address, "label": label, "bps": int(s["bps"])})
     return rows
 
@@ -20,10 +21,12 @@ def _split_text(listing: Listing, splits: list[dict]) -> list[dict]:
 def changes_for_listing(*, listing: Listing) -> list[dict]:
     names = {t.position: t.name for t in listing.tiers.all()}
     changes = []
+    periods = ownership_periods(listings=[listing])[listing.pk]
     for c in SplitChange.objects.filter(listing=listing).select_related("log"):
-        changes.append({"kind": "split", "order": (c.block_number, c.log.log_index),
-                        "tx_hash": c.tx_hash, "block": c.block_number, "at": c.block_time,
-                        "splits": _split_text(listing, c.splits)})  # fmt: skip
+        order = (c.block_number, c.log.log_index)
+        splits = _split_text(listing, c.splits, periods.owner_at(order))
+        changes.append({"kind": "split", "order": order, "tx_hash": c.tx_hash,
+                        "block": c.block_number, "at": c.block_time, "splits": splits})  # fmt: skip
     for c in TierPriceChange.objects.filter(listing=listing).select_related("log"):
         changes.append({"kind": "price", "order": (c.block_number, c.log.log_index),
                         "tx_hash": c.tx_hash, "block": c.block_number, "at": c.block_time,

@@ -21,6 +21,7 @@ from web3.exceptions import ContractLogicError
 from chain import client, typed_data
 from chain.signatures import signer_accepts
 from listings.models import Listing
+from listings.selectors import listing_check_controlled_by
 from marketplace.api_errors import ApiError
 from payments.purchase.sale import marketplace, transaction
 from payments.services import json_safe, offer_domain
@@ -34,8 +35,7 @@ UINT128_MAX = 2**128 - 1
 
 def _registered(listing: Listing, actor):
     """(market, header) of a listing `actor` owns on-chain; clear 4xx otherwise."""
-    if actor.pk != listing.creator_id:
-        raise ApiError("Only the listing's creator can change it.", code="not_creator", status=403)
+    listing_check_controlled_by(listing=listing, user=actor)
     market = marketplace()
     with client.chain_errors():
         header = market.functions.listing(listing.onchain_id).call()
@@ -57,7 +57,7 @@ def _registered(listing: Listing, actor):
 
 
 def checked_splits(listing: Listing, splits) -> list[typed_data.Split]:
-    """(address, bps) pairs as the contract takes them; the creator's own row pays "the
+    """(address, bps) pairs as the contract takes them; the owner's own row pays "the
     owner" (recipient 0) so it follows the ownership token, as in the offer."""
     if not isinstance(splits, list) or not 1 <= len(splits) <= MAX_SPLITS:
         raise ApiError(f"A split has between 1 and {MAX_SPLITS} recipients.", code="invalid_split")
@@ -72,7 +72,7 @@ def checked_splits(listing: Listing, splits) -> list[typed_data.Split]:
             raise ApiError("Each share is between 1 and 10000 basis points.", code="invalid_split")
         seen.add(address)
         total += bps
-        owner = address == listing.creator.address
+        owner = address == listing.owner_address
         result.append(typed_data.Split(typed_data.OWNER if owner else address, bps))
     if total != 10_000:
         raise ApiError(
@@ -85,16 +85,16 @@ def checked_splits(listing: Listing, splits) -> list[typed_data.Split]:
 def _comparison(listing: Listing, old: list, new: list[typed_data.Split]) -> list[dict]:
     """Old and new share of every address, side by side, for the page and the API."""
     labels = {s.address: s.label for s in listing.splits.all()}
-    creator = listing.creator.address
+    owner = listing.owner_address
 
     def address_of(recipient):
-        return creator if int(recipient, 16) == 0 else to_checksum_address(recipient)
+        return owner if int(recipient, 16) == 0 else to_checksum_address(recipient)
 
     before = {address_of(r): int(b) for r, b in old}
     after = {address_of(s.recipient): s.bps for s in new}
     rows = []
     for address in dict.fromkeys([*before, *after]):
-        label = labels.get(address) or ("Creator" if address == creator else "Contributor")
+        label = labels.get(address) or ("Owner" if address == owner else "Contributor")
         rows.append(
             {
                 "address": address,

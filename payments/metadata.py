@@ -140,6 +140,7 @@ def ownership_metadata(listing_id: int) -> dict | None:
         "properties": {
             "listing_id": str(listing_id),
             "creator": listing.creator.address,
+            "owner": listing.owner_address,
             "kind": listing.kind,
             "status": listing.status,
         },

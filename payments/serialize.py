@@ -90,6 +90,10 @@ def dashboard_json(data: dict) -> dict:
     }
     if "listing" in data:
         out["listing"] = _listing(data["listing"])
+    if "former_listings" in data:
+        out["listings"] = [_listing(listing) for listing in data["listings"]]
+        # Held before, handed over since: read-only, with the sales of their holding periods.
+        out["former_listings"] = [_listing(listing) for listing in data["former_listings"]]
     if "contributor" in data:
         out["contributor"] = [_row(r) for r in data["contributor"]]
         out["contributor_totals"] = _totals(data["contributor_totals"])

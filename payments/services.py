@@ -90,10 +90,22 @@ def _creator_counter(creator: str) -> int:
         return client.get_contract("Marketplace").functions.counters(creator).call()
 
 
+def _check_offer_signer(listing: Listing, actor) -> None:
+    """The offer names the creator (the on-chain id carries their address), so only a listing
+    its creator still controls (never registered, so no ownership token moved) takes one."""
+    listing_selectors.listing_check_controlled_by(listing=listing, user=actor, what="list it")
+    if listing.owner_address != listing.creator.address:
+        raise ApiError(
+            "This listing is registered and owned by the holder of its ownership token: its "
+            "terms change on-chain (split and price updates), not with a new offer.",
+            code="registered",
+            status=409,
+        )
+
+
 def offer_prepare(*, listing: Listing, actor) -> dict:
     """The EIP-712 document the creator's wallet signs (eth_signTypedData_v4)."""
-    if actor.pk != listing.creator_id:
-        raise ApiError("Only the listing's creator can list it.", code="not_creator", status=403)
+    _check_offer_signer(listing, actor)
     if listing.status != Listing.Status.DRAFT:
         raise ApiError("Only a draft can be submitted.", code="not_draft", status=409)
     listing_services.listing_check_complete(listing=listing)
@@ -137,8 +149,7 @@ def offer_submit(*, listing: Listing, actor, message: dict, signature: str) -> L
     """Accept the creator's signed offer: it must be exactly the listing as it stands now,
     inside its window, at the creator's current counter, and signed by the creator (EOA or
     ERC-1271). Then the listing goes to review (or is published, per settings)."""
-    if actor.pk != listing.creator_id:
-        raise ApiError("Only the listing's creator can list it.", code="not_creator", status=403)
+    _check_offer_signer(listing, actor)
     raw_signature = _parse_signature(signature)
     valid_after, valid_until, counter = _check_window(message)
     offer = offer_build(

@@ -9,6 +9,7 @@ from django import template
 
 from compute import selectors, services
 from compute.models import ComputeEnvironment
+from listings.selectors import listing_controlled_by
 
 register = template.Library()
 
@@ -31,7 +32,7 @@ def compute_panel(context, listing) -> ComputePanel:
     environments = list(policy.environments.all()) if policy else []
     panel = ComputePanel(
         offered=bool(environments),
-        is_creator=user.is_authenticated and user.pk == listing.creator_id,
+        is_creator=listing_controlled_by(listing=listing, user=user),
         policy=policy,
         environments=environments,
     )

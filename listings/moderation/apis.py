@@ -118,6 +118,7 @@ class ReviewApi(APIView):
                     "kind": listing.kind,
                     "status": listing.status,
                     "creator": listing.creator.address,
+                    "owner": listing.owner_address,
                     "onchain_paused": listing.onchain_paused,
                 },
                 "chain_failure": review.chain_failure and review.chain_failure.reason,

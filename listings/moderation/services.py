@@ -10,6 +10,7 @@ from accounts.services import audit_record
 from artifacts.services import artifact_scan_schedule
 from listings.models import Listing, Report
 from listings.moderation import checks
+from listings.selectors import listing_controlled_by
 from listings.services import listing_set_status
 from marketplace.api_errors import ApiError
 
@@ -120,7 +121,7 @@ def listing_status_request(*, listing: Listing, to_status: str, actor, reason: s
     approval past a flagged file) and the same audit entry as the moderation pages."""
     from listings.services import CREATOR, TRANSITIONS
 
-    own_change = actor.pk == listing.creator_id and CREATOR in TRANSITIONS.get(
+    own_change = listing_controlled_by(listing=listing, user=actor) and CREATOR in TRANSITIONS.get(
         (listing.status, to_status), set()
     )
     action = next(
@@ -158,7 +159,7 @@ def report_create(*, listing: Listing, reporter, category: str, text: str) -> Re
     text = text.strip()
     if not 10 <= len(text) <= 4000:
         raise ApiError("Describe the problem in 10 to 4000 characters.", code="invalid_text")
-    if reporter.pk == listing.creator_id:
+    if reporter.is_authenticated and reporter.address == listing.owner_address:
         raise ApiError("You cannot report your own listing.", code="own_listing", status=409)
     recent = Report.objects.filter(
         reporter=reporter, created_at__gte=timezone.now() - timedelta(hours=1)

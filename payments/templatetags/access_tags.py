@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django import template
 from django.utils import timezone
 
+from listings.selectors import listing_controlled_by
 from payments import downloads, selectors
 from payments.models import AccessRequest
 
@@ -35,7 +36,7 @@ def listing_access(context, listing) -> ListingAccess:
     gated = [GatedTier(tier) for tier in listing.tiers.all() if tier.requires_approval]
     if not user.is_authenticated:
         return ListingAccess(gated=gated)
-    if user.pk == listing.creator_id:
+    if listing_controlled_by(listing=listing, user=user):
         pending = selectors.access_request_list_for_listing(listing=listing, status="pending")
         return ListingAccess(
             can_download=True, is_creator=True, pending_count=pending.count(), gated=gated

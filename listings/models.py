@@ -199,6 +199,9 @@ class Version(models.Model):
         "artifacts.Artifact", on_delete=models.PROTECT, related_name="+", null=True
     )
     content_digest = models.CharField(max_length=66)
+    # The listing's owner who released it (the ownership token's holder at the time): the
+    # recipient of its ModelRelease attestation.
+    released_by = models.CharField(max_length=42, blank=True)
     # The ModelRelease attestation (EAS) of this version, once made.
     release_uid = models.CharField(max_length=66, blank=True)
     release_attested_at = models.DateTimeField(null=True, blank=True)

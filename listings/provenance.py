@@ -40,7 +40,7 @@ def version_attest_release(*, version_id: int) -> str:
             provenance.MODEL_RELEASE,
             account=Account.from_key(settings.CHAIN_DEPLOYER_KEY),
             # Whoever controls the listing when the version is released vouches for it.
-            recipient=listing.owner_address,
+            recipient=version.released_by or listing.owner_address,
             ref_uid=parent,
             listingId=listing.onchain_id,
             version=version.tag,

@@ -373,12 +373,19 @@ def version_create(
         changelog=changelog,
         manifest=manifest,
         content_digest=content_digest(pairs),
+        released_by=listing.owner_address,
     )
     VersionFile.objects.bulk_create(
         VersionFile(version=version, artifact=artifact, path=path) for path, artifact in files
     )
     # Files already scanned at upload are skipped; reused or unscanned ones are scanned now.
     artifact_scan_schedule(files=[(artifact.pk, path) for path, artifact in files])
+    if listing.status != S.DRAFT:
+        # A draft's version is attested when its offer is signed (payments.services); a later
+        # release at once, vouched for by whoever owns the listing now (its recipient).
+        from listings import tasks  # tasks import services
+
+        tasks.version_attest_release.delay_on_commit(version.pk)
     return version
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import apis, apis_access, apis_dashboard, apis_purchase
+from payments import apis, apis_access, apis_dashboard, apis_ownership, apis_purchase
 
 urlpatterns = [
     path("listings/<slug:slug>/offer", apis.OfferApi.as_view(), name="listing-offer"),
@@ -68,6 +68,11 @@ urlpatterns = [
         "listings/<slug:slug>/tiers/<int:position>/price/prepare",
         apis_dashboard.TierPricePrepareApi.as_view(),
         name="listing-tier-price-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/ownership/transfer/prepare",
+        apis_ownership.OwnershipTransferPrepareApi.as_view(),
+        name="listing-ownership-transfer-prepare",
     ),
     path(
         "listings/<slug:slug>/changes",

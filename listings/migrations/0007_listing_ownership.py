@@ -29,6 +29,11 @@ class Migration(migrations.Migration):
             name='owner_address',
             field=models.CharField(db_index=True, default='', max_length=42),
         ),
+        migrations.AddField(
+            model_name='version',
+            name='released_by',
+            field=models.CharField(blank=True, max_length=42),
+        ),
         migrations.CreateModel(
             name='OwnershipTransfer',
             fields=[

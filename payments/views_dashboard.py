@@ -63,13 +63,17 @@ def dashboard_listing_page(request, slug: str):
             "relay": reverse("listing-splits-relay", kwargs={"slug": slug}),
             "changes": reverse("listing-changes", kwargs={"slug": slug}),
             "price": reverse("listing-tier-price-prepare", kwargs={"slug": slug, "position": 0}),
+            "transfer": reverse("listing-ownership-transfer-prepare", kwargs={"slug": slug}),
+            "listing": reverse("listing-detail", kwargs={"slug": slug}),
         },
+        "public_url": reverse("listings:detail", kwargs={"slug": slug}),
     }
     context = {
         **data,
         "splits": list(listing.splits.all()),
         "tiers": list(listing.tiers.filter(active=True).order_by("position")),
         "changes": history.changes_for_listing(listing=listing),
+        "registered": listing.ownership_transfers.exists(),
         "fee_bps": platform_fee_bps(),
         "dashboard_config": config,
     }

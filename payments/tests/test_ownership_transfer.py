@@ -20,13 +20,15 @@ from listings import selectors as listing_selectors
 from listings import services as listing_services
 from listings.models import Listing, OwnershipTransfer
 from listings.moderation import services as moderation_services
+from listings.tests import factories
 from marketplace.api_errors import ApiError
 from payments import dashboard, exports
 from payments.models import SplitChange
 from payments.tests.buying import payouts
-from payments.tests.indexing import buy, index, mine, revert, snapshot
+from payments.tests.indexing import buy, index, mine, revert, snapshot, tokenized_listing
 from payments.tests.ownership_helpers import (
     PRICE,
+    TIERS,
     handed_over,
     send_token,
     sold_listing,
@@ -248,3 +250,35 @@ def test_a_denied_new_owner_cannot_manage_and_moderators_act_whoever_owns_it(cha
         listing=listing, action="delist", actor=admin, reason="Reported and confirmed."
     )
     assert Listing.objects.get(pk=listing.pk).status == Listing.Status.DELISTED
+
+
+def test_an_unregistered_listing_is_handed_over_only_by_registering_it_first(chain):
+    creator = user_create()
+    draft = factories.listing(creator=creator)
+    browser = Client()
+    browser.force_login(creator)
+    url = f"/api/v1/listings/{draft.slug}/ownership/transfer/prepare"
+    heir = Account.create().address
+    reply = browser.post(url, {"to": heir}, content_type="application/json")
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "not_registered"
+    for bad in ("0x123", "0x0000000000000000000000000000000000000000", "me"):
+        reply = browser.post(url, {"to": bad}, content_type="application/json")
+        assert reply.status_code == 400 and reply.json()["error"]["code"] == "bad_address"
+    same = browser.post(url, {"to": creator.address}, content_type="application/json")
+    assert same.status_code == 409 and same.json()["error"]["code"] == "same_owner"
+    # A published listing with a signed offer: register first, then the transfer.
+    state_listing = tokenized_listing(tiers=TIERS)
+    owner = state_listing.creator
+    browser.force_login(owner)
+    reply = browser.post(
+        f"/api/v1/listings/{state_listing.slug}/ownership/transfer/prepare",
+        {"to": heir},
+        content_type="application/json",
+    )
+    assert reply.status_code == 200, reply.content
+    body = reply.json()
+    assert body["registered"] is False
+    assert [t["name"] for t in body["transactions"]] == ["register", "safeTransferFrom"]
+    assert "registers it with your signed offer" in body["consequences"][0]
+    page = Client().get(f"/listings/{state_listing.slug}/")
+    assert 'data-testid="ownership-unregistered"' in page.content.decode()

@@ -98,3 +98,91 @@ def read_attestation(eas: Contract, uid: bytes, schema: Schema) -> dict:
     if bytes(envelope["schema"]) != schema.uid:
         raise ValueError(f"attestation {uid.hex()} is not a {schema.name}")
     return {**envelope, "data": schema.decode(a[9])}
+
+
+# --- Delegated attestations: the attester signs (EIP-712, EAS's domain), anyone relays -------
+# EAS checks the signature with ERC-1271 for a contract attester, and it carries the chain id
+# (domain), a deadline and EAS's single-use per-attester nonce.
+ATTEST_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "Attest": [
+        {"name": "attester", "type": "address"},
+        {"name": "schema", "type": "bytes32"},
+        {"name": "recipient", "type": "address"},
+        {"name": "expirationTime", "type": "uint64"},
+        {"name": "revocable", "type": "bool"},
+        {"name": "refUID", "type": "bytes32"},
+        {"name": "data", "type": "bytes"},
+        {"name": "value", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint64"},
+    ],
+}
+
+
+def delegated_attest_document(
+    eas: Contract,
+    schema: Schema,
+    *,
+    attester: str,
+    recipient: str,
+    ref_uid: bytes,
+    nonce: int,
+    deadline: int,
+    **values,
+) -> dict:
+    """The EIP-712 document `attester` signs for EAS `attestByDelegation` (hex strings for
+    bytes, ints as ints: callers make them JSON-safe)."""
+    return {
+        "types": ATTEST_TYPES,
+        "primaryType": "Attest",
+        "domain": {
+            "name": "EAS",
+            "version": eas.functions.version().call(),
+            "chainId": eas.w3.eth.chain_id,
+            "verifyingContract": eas.address,
+        },
+        "message": {
+            "attester": Web3.to_checksum_address(attester),
+            "schema": "0x" + schema.uid.hex(),
+            "recipient": Web3.to_checksum_address(recipient),
+            "expirationTime": 0,
+            "revocable": schema.revocable,
+            "refUID": "0x" + ref_uid.hex(),
+            "data": "0x" + schema.encode(**values).hex(),
+            "value": 0,
+            "nonce": nonce,
+            "deadline": deadline,
+        },
+    }
+
+
+def attest_by_delegation(
+    eas: Contract, document: dict, signature: bytes, *, account: LocalAccount
+) -> bytes:
+    """Relay a signed delegated attestation from `account` (which pays the gas); returns the
+    attestation uid. `signature` is 65 bytes r‖s‖v, as wallets return it."""
+    m = document["message"]
+    v = signature[64] if signature[64] >= 27 else signature[64] + 27
+    request = {
+        "schema": bytes.fromhex(m["schema"][2:]),
+        "data": {
+            "recipient": m["recipient"],
+            "expirationTime": int(m["expirationTime"]),
+            "revocable": bool(m["revocable"]),
+            "refUID": bytes.fromhex(m["refUID"][2:]),
+            "data": bytes.fromhex(m["data"][2:]),
+            "value": int(m["value"]),
+        },
+        "signature": {"v": v, "r": signature[:32], "s": signature[32:64]},
+        "attester": m["attester"],
+        "deadline": int(m["deadline"]),
+    }
+    receipt = transact(eas.functions.attestByDelegation(request), account=account, w3=eas.w3)
+    (event,) = eas.events.Attested().process_receipt(receipt, errors=DISCARD)
+    return bytes(event["args"]["uid"])

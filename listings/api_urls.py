@@ -11,6 +11,16 @@ urlpatterns = [
     path("listings/<slug:slug>/tiers", apis.ListingTiersApi.as_view(), name="listing-tiers"),
     path("listings/<slug:slug>/splits", apis.ListingSplitsApi.as_view(), name="listing-splits"),
     path("listings/<slug:slug>/versions", apis.VersionCreateApi.as_view(), name="version-create"),
+    path(
+        "listings/<slug:slug>/versions/<str:tag>/release-signature/prepare",
+        apis.ReleaseSignaturePrepareApi.as_view(),
+        name="version-release-signature-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/versions/<str:tag>/release-signature",
+        apis.ReleaseSignatureApi.as_view(),
+        name="version-release-signature",
+    ),
     path("listings/<slug:slug>/status", apis.ListingStatusApi.as_view(), name="listing-status"),
     path(
         "listings/<slug:slug>/reports",

@@ -7,9 +7,9 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from listings import selectors, services
+from listings import release_signing, selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
-from listings.models import LicenseTerms, Listing, Tier
+from listings.models import LicenseTerms, Listing, Tier, Version
 from listings.moderation import services as moderation_services
 from marketplace.api_errors import ApiError
 from marketplace.fields import AddressField, WeiField
@@ -259,6 +259,46 @@ class VersionCreateApi(APIView):
             files=[(f["path"], artifacts[f["artifact"]["cid"]]) for f in data["files"]],
         )
         return Response(_detail_by_slug(slug, request.user), status=201)
+
+
+def _owned_version(request, slug: str, tag: str) -> Version:
+    listing = selectors.listing_owned(owner=request.user, slug=slug)
+    version = Version.objects.select_related("listing__creator", "manifest").filter(
+        listing=listing, tag=tag
+    )
+    found = version.first()
+    if found is None:
+        raise ApiError("No such version.", code="not_found", status=404)
+    return found
+
+
+class ReleaseSignaturePrepareApi(APIView):
+    """POST: the EIP-712 typed data (EAS `Attest`) the owner of a listing that changed hands
+    signs to attest a version themselves (listings.release_signing)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, slug, tag):
+        version = _owned_version(request, slug, tag)
+        return Response(
+            release_signing.release_signature_prepare(version=version, actor=request.user)
+        )
+
+
+class ReleaseSignatureApi(APIView):
+    """POST {message, signature}: relay the owner's signed release attestation."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        message = serializers.DictField()
+        signature = serializers.CharField(max_length=200)
+
+    def post(self, request, slug, tag):
+        version = _owned_version(request, slug, tag)
+        data = _valid(self.InputSerializer, request)
+        uid = release_signing.release_signature_submit(version=version, actor=request.user, **data)
+        return Response({"tag": version.tag, "release_uid": uid}, status=201)
 
 
 class ListingStatusApi(APIView):

@@ -1,5 +1,6 @@
 """ModelRelease attestations: the platform attests, through EAS, that a listing's version has
-this content digest and manifest CID, linked to the release it follows."""
+this content digest and manifest CID, linked to the release it follows. After a handover the
+owner signs them instead (listings.release_signing)."""
 
 from django.conf import settings
 from django.db import transaction
@@ -21,9 +22,26 @@ def _parent_uid(version: Version) -> bytes:
     return bytes(HexBytes(previous.release_uid)) if previous else provenance.ZERO_UID
 
 
+def release_values(version: Version) -> tuple[bytes, dict]:
+    """(refUID, ModelRelease fields) of a version: what any attestation of it says."""
+    listing = version.listing
+    base_models = listing.card_metadata.get("base_model") or [""]
+    parent = _parent_uid(version)
+    values = {
+        "listingId": listing.onchain_id,
+        "version": version.tag,
+        "contentDigest": bytes(HexBytes(version.content_digest)),
+        "cid": version.manifest.cid if version.manifest else "",
+        "parentUID": parent,
+        "baseModel": str(base_models[0])[:200],
+    }
+    return parent, values
+
+
 def version_attest_release(*, version_id: int) -> str:
     """Attest the version once; returns the attestation uid (0x-hex). The version row stays
-    locked while the transaction is mined so two workers cannot attest it twice."""
+    locked while the transaction is mined so two workers cannot attest it twice. A listing
+    that changed hands has its releases signed by its owner instead (release_signing)."""
     with transaction.atomic():
         version = (
             Version.objects.select_for_update(of=("self",))
@@ -32,22 +50,15 @@ def version_attest_release(*, version_id: int) -> str:
         )
         if version.release_uid:
             return version.release_uid
-        listing = version.listing
-        base_models = listing.card_metadata.get("base_model") or [""]
-        parent = _parent_uid(version)
+        parent, values = release_values(version)
         uid = provenance.attest(
             client.get_contract("EAS"),
             provenance.MODEL_RELEASE,
             account=Account.from_key(settings.CHAIN_DEPLOYER_KEY),
             # Whoever controls the listing when the version is released vouches for it.
-            recipient=version.released_by or listing.owner_address,
+            recipient=version.released_by or version.listing.owner_address,
             ref_uid=parent,
-            listingId=listing.onchain_id,
-            version=version.tag,
-            contentDigest=bytes(HexBytes(version.content_digest)),
-            cid=version.manifest.cid if version.manifest else "",
-            parentUID=parent,
-            baseModel=str(base_models[0])[:200],
+            **values,
         )
         version.release_uid = "0x" + uid.hex()
         version.release_attested_at = timezone.now()

@@ -380,9 +380,9 @@ def version_create(
     )
     # Files already scanned at upload are skipped; reused or unscanned ones are scanned now.
     artifact_scan_schedule(files=[(artifact.pk, path) for path, artifact in files])
-    if listing.status != S.DRAFT:
+    if listing.status != S.DRAFT and listing.owner_address == listing.creator.address:
         # A draft's version is attested when its offer is signed (payments.services); a later
-        # release at once, vouched for by whoever owns the listing now (its recipient).
+        # one at once. After a handover the new owner signs it (listings.release_signing).
         from listings import tasks  # tasks import services
 
         tasks.version_attest_release.delay_on_commit(version.pk)

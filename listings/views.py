@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from listings import forms, selectors, services
+from listings import forms, release_signing, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -198,6 +198,7 @@ def _render_edit(request, listing: Listing, *, status: int = 200, **bound):
         "upload": _upload_settings(),
         "moderator_note": moderation_selectors.last_moderator_note(listing=listing),
         "publication_checks": _publication_checks(listing),
+        "owner_signs_releases": release_signing.owner_signs_releases(listing),
     }
     return render(request, "listings/edit.html", context, status=status)
 

@@ -5,6 +5,8 @@ and the path is not owner-scoped) on each path, and the new holder passes each o
 
 import pytest
 from django.test import Client
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from hexbytes import HexBytes
 
 from chain import client, provenance
@@ -177,8 +179,8 @@ def test_the_new_owner_passes_every_management_path(state, django_capture_on_com
         if key in expected:
             got[key] = _call(new, method, path, bodies.get(key, body), names).status_code
     assert got == expected
-    # A version released by the new owner, from their own upload, attested with them as its
-    # recipient (the platform attests; the owner vouches).
+    # A version released by the new owner, from their own upload, then signed by them: EAS
+    # records the owner as its attester (the platform only relays and pays the gas).
     with django_capture_on_commit_callbacks(execute=True):
         reply = new.post(
             f"/api/v1/listings/{state.listing.slug}/versions",
@@ -187,12 +189,28 @@ def test_the_new_owner_passes_every_management_path(state, django_capture_on_com
         )
     assert reply.status_code == 201, reply.content
     version = Version.objects.get(listing=state.listing, tag="v2")
-    assert version.released_by == state.heir.address and version.release_uid
-    eas = client.get_contract("EAS")
+    assert version.released_by == state.heir.address and not version.release_uid
+    base = f"/api/v1/listings/{state.listing.slug}/versions/v2/release-signature"
+    assert _as(state.old).post(f"{base}/prepare").status_code == 404
+    document = new.post(f"{base}/prepare").json()
+    forged = Account.create().sign_message(encode_typed_data(full_message=document))
+    body = {"message": document["message"], "signature": forged.signature.to_0x_hex()}
+    reply = new.post(base, body, content_type="application/json")
+    assert reply.status_code == 400 and reply.json()["error"]["code"] == "signature_invalid"
+    signed = state.heir.sign_message(encode_typed_data(full_message=document))
+    body["signature"] = signed.signature.to_0x_hex()
+    reply = new.post(base, body, content_type="application/json")
+    assert reply.status_code == 201, reply.content
+    again = new.post(base, body, content_type="application/json")  # single use
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_attested"
+    version.refresh_from_db()
     found = provenance.read_attestation(
-        eas, bytes(HexBytes(version.release_uid)), provenance.MODEL_RELEASE
+        client.get_contract("EAS"), bytes(HexBytes(version.release_uid)), provenance.MODEL_RELEASE
     )
+    assert found["attester"] == state.heir.address
     assert found["recipient"] == state.heir.address
+    assert found["data"]["contentDigest"] == bytes(HexBytes(version.content_digest))
+    assert found["data"]["version"] == "v2"
     assert AccessRequest.objects.get(pk=state.request.pk).status == "approved"
     listing = Listing.objects.get(pk=state.listing.pk)
     assert listing.summary == "Mine now" and listing.title == "Mine now"

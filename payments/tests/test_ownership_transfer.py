@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from hexbytes import HexBytes
 
 from accounts import services as account_services
 from accounts.tests.factories import HOST, SCHEME, erc1271_wallet_deploy, sign_text, user_create
-from chain import client
+from chain import client, provenance
 from chain.indexer.store import dispatch
 from chain.models import ChainLog
 from listings import selectors as listing_selectors
@@ -212,6 +213,29 @@ def test_a_contract_wallet_owner_manages_and_signs_through_erc1271(chain):
         content_type="application/json",
     )
     assert reply.status_code == 400 and reply.json()["error"]["code"] == "signature_invalid"
+
+    # It releases a version and signs its attestation through ERC-1271: EAS records the
+    # contract wallet as the attester.
+    upload = factories.uploaded_artifact(user)
+    reply = browser.post(
+        f"/api/v1/listings/{state.listing.slug}/versions",
+        {"tag": "v2", "files": [{"path": "model.bin", "cid": upload.cid}]},
+        content_type="application/json",
+    )
+    assert reply.status_code == 201, reply.content
+    base = f"/api/v1/listings/{state.listing.slug}/versions/v2/release-signature"
+    document = browser.post(f"{base}/prepare").json()
+    signature = key.sign_message(encode_typed_data(full_message=document)).signature.to_0x_hex()
+    reply = browser.post(
+        base, {"message": document["message"], "signature": signature}, "application/json"
+    )
+    assert reply.status_code == 201, reply.content
+    found = provenance.read_attestation(
+        client.get_contract("EAS"),
+        bytes(HexBytes(reply.json()["release_uid"])),
+        provenance.MODEL_RELEASE,
+    )
+    assert found["attester"] == wallet and found["recipient"] == wallet
 
 
 def test_a_denied_new_owner_cannot_manage_and_moderators_act_whoever_owns_it(chain):

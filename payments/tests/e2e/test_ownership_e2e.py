@@ -1,12 +1,15 @@
 """Handing a listing over in headless Chromium, on anvil with the real indexer: the creator of a
 listing that was never sold reviews what the transfer changes (and that it must be registered
 first), signs the two transactions in the wallet, and once the indexer has the transfer the
-new owner signs in and releases a version, while the creator can no longer manage it."""
+new owner signs in, releases a version and signs its attestation, while the creator can no
+longer manage it."""
 
 import pytest
 from django.conf import settings
+from hexbytes import HexBytes
 from playwright.sync_api import expect
 
+from chain import client, provenance
 from listings.models import LicenseTerms, Listing
 from payments.tests.indexing import TierSpec, index, mine, tokenized_listing
 from tests.e2e.helpers import flash, sign_in, snapshot
@@ -81,9 +84,18 @@ def test_creator_hands_the_listing_over_and_the_new_owner_releases_a_version(
         owner_page.get_by_label("Changelog").fill("Released by the new owner.")
         owner_page.get_by_role("button", name="Release version").click()
         expect(flash(owner_page, "success")).to_have_text("Version v2 released.")
+        # The new owner signs the release in their wallet; the marketplace relays it to EAS.
+        owner_page.locator(
+            'details.version[data-version="v2"] [data-testid="sign-release"]'
+        ).click()
+        expect(flash(owner_page, "success")).to_have_text("Version v2 signed and attested.")
         snapshot(owner_page, "payments__ownership_new_owner_release")
     finally:
         context.close()
     version = listing.versions.get(tag="v2")
     assert version.released_by == heir.address
-    assert version.release_uid  # attested, with the new owner as its recipient
+    found = provenance.read_attestation(
+        client.get_contract("EAS"), bytes(HexBytes(version.release_uid)), provenance.MODEL_RELEASE
+    )
+    assert found["attester"] == heir.address  # signed by the new owner, not the platform
+    assert found["data"]["contentDigest"] == bytes(HexBytes(version.content_digest))

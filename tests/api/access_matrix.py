@@ -90,6 +90,14 @@ TABLE: dict[tuple[str, str], Row] = {
         owner(201),
         body=lambda world: {"tag": "v2", "files": [{"path": "m.bin", "cid": world.values["cid"]}]},
     ),
+    # The creator still owns the world's listing (no handover), so the platform attests its
+    # releases: the owner reaches the service and is told so (409), everyone else 404.
+    ("POST", "api/v1/listings/<slug:slug>/versions/<str:tag>/release-signature/prepare"): Row(
+        owner(409), kwargs={"tag": "v1"}
+    ),
+    ("POST", "api/v1/listings/<slug:slug>/versions/<str:tag>/release-signature"): Row(
+        owner(400), kwargs={"tag": "v1"}, body={}
+    ),
     ("POST", "api/v1/listings/<slug:slug>/status"): Row(
         staff(200), body={"status": "paused", "reason": "matrix"}, note="pausing is moderation"
     ),
@@ -145,6 +153,7 @@ TABLE: dict[tuple[str, str], Row] = {
         owner(400), body={}
     ),
     ("GET", "api/v1/listings/<slug:slug>/changes"): Row(owner(200)),
+    ("POST", "api/v1/listings/<slug:slug>/ownership/transfer/prepare"): Row(owner(400), body={}),
     ("GET", "api/v1/platform/fee"): Row(staff(200, moderator=403)),
     ("POST", "api/v1/platform/fee/prepare"): Row(staff(400, moderator=403), body={}),
     ("GET", "api/v1/platform/revenue"): Row(staff(200, moderator=403)),

@@ -9,6 +9,7 @@ from listings.models import (
     LicenseTerms,
     Listing,
     ListingStatusChange,
+    OwnershipTransfer,
     Report,
     SplitRecipient,
     Tier,
@@ -47,6 +48,12 @@ class StatusChangeInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class OwnershipInline(ReadOnlyInline):
+    model = OwnershipTransfer
+    fields = ["block_number", "from_address", "to_address", "tx_hash", "block_time"]
+    readonly_fields = fields
+
+
 class ReportInline(ReadOnlyInline):
     model = Report
     fields = ["created_at", "category", "reporter", "text", "status", "decision", "resolved_by"]
@@ -57,7 +64,9 @@ class ReportInline(ReadOnlyInline):
 class ListingAdmin(AuditedAdmin):
     list_display = ["title", "slug", "kind", "status", "creator", "onchain_paused", "sales_count"]
     list_filter = ["status", "kind", "onchain_paused", "is_free", "has_compute", "created_at"]
-    search_fields = ["title", "slug", "summary", "creator__address", "creator__display_name"]
+    search_fields = [
+        "title", "slug", "summary", "creator__address", "creator__display_name", "owner_address",
+    ]  # fmt: skip
     list_select_related = ["creator"]
     date_hierarchy = "created_at"
     raw_id_fields = ["creator", "license_terms"]
@@ -70,6 +79,7 @@ class ListingAdmin(AuditedAdmin):
         "license_terms",
         "royalty_bps",
         "creator",
+        "owner_address",
         "status",
         "onchain_paused",
         "sales_count",
@@ -86,6 +96,7 @@ class ListingAdmin(AuditedAdmin):
     readonly_fields = [
         "slug",
         "creator",
+        "owner_address",  # follows the ownership token (listings.ownership), never edited here
         "kind",
         "status",
         "onchain_paused",
@@ -101,7 +112,7 @@ class ListingAdmin(AuditedAdmin):
         "updated_at",
         "published_at",
     ]
-    inlines = [TierInline, SplitInline, StatusChangeInline, ReportInline]
+    inlines = [TierInline, SplitInline, OwnershipInline, StatusChangeInline, ReportInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # listings are created by their creators (the signed offer needs a wallet)

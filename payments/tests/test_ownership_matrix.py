@@ -120,6 +120,13 @@ def test_the_transfer_moves_control_and_the_history_records_it(state):
         state.creator.address,
         state.heir.address,
     ]
+    # Operators see the same in the admin (read-only: it follows the chain).
+    admin = factories.user()
+    type(admin).objects.filter(pk=admin.pk).update(is_superuser=True, is_staff=True)
+    admin.refresh_from_db()
+    change = _as(admin).get(f"/admin/listings/listing/{listing.pk}/change/")
+    assert change.status_code == 200
+    assert state.transfer.transactionHash.to_0x_hex() in change.content.decode()
 
 
 def test_the_former_owner_gets_404_or_403_on_every_management_path(state):

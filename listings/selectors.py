@@ -115,11 +115,6 @@ def listing_get_for_viewer(*, slug: str, viewer) -> Listing:
 # which follows the ListingOwnership token (listings.ownership), and is not on the deny-list.
 
 
-def listing_controller(*, listing: Listing) -> str:
-    """The address that controls `listing` now (the ownership token's holder, else creator)."""
-    return listing.owner_address
-
-
 def listing_controlled_by(*, listing: Listing, user) -> bool:
     """Whether `user` may manage `listing`: they hold its ownership token (or created it, before
     registration) and their address is not deny-listed."""
@@ -178,7 +173,7 @@ class OwnershipPeriods:
 
 
 def ownership_periods(*, listings) -> dict[int, OwnershipPeriods]:
-    """OwnershipPeriods per listing id, in two queries whatever the number of listings."""
+    """OwnershipPeriods per listing id, in one query whatever the number of listings."""
     listings = list(listings)
     starts: dict[int, list] = {listing.pk: [] for listing in listings}
     rows = OwnershipTransfer.objects.filter(listing__in=listings).order_by(

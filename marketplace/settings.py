@@ -1,6 +1,6 @@
 """The one settings module. Every value comes from the environment (or a `.env` file) with an
 embedded default that runs the whole product on one machine with nothing installed: SQLite and
-the artifact store under `var/`, a local anvil chain, and a Celery broker on the filesystem.
+the artifact store under `var/`, a local anvil chain, and a Celery broker in a SQLite file.
 `.env.example` documents every variable."""
 
 import secrets
@@ -337,8 +337,17 @@ COMPUTE_RUNNER_TIME_LIMIT_SECONDS = env.int("COMPUTE_RUNNER_TIME_LIMIT_SECONDS",
 COMPUTE_ATTEST_RECEIPTS = env.bool("COMPUTE_ATTEST_RECEIPTS", default=True)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# The embedded default is kombu's SQLAlchemy transport on a SQLite file under var/: it needs no
+# server, and a message is a row written in one transaction, so a consumer never reads half of
+# one (kombu's filesystem transport could, and the JSONDecodeError killed the worker).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or (
+    f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+)
+if CELERY_BROKER_URL.startswith(("sqla+sqlite", "sqlalchemy+sqlite")):
+    # Writers take turns on a SQLite file: wait for the lock (SQLite's default is 5 s) rather
+    # than fail a publish while several processes publish and consume at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 60}}
+elif CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dirs = {name: VAR_DIR / "celery" / name for name in ("queue", "processed", "control")}
     for _path in _celery_dirs.values():
         _path.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,9 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret_key()
 DEBUG = env.bool("DEBUG", default=True)
+# Django's technical error pages (settings, code, tracebacks) even with DEBUG on are shown only
+# when this is set: `make run` runs with DEBUG, and its visitors get the branded pages.
+DEBUG_ERROR_PAGES = env.bool("DEBUG_ERROR_PAGES", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public base URL of the site: token metadata URIs and links in emails point here.
@@ -57,6 +60,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it sees every response on the way out (JSON errors under /api/, branded pages,
+    # 503 when the database is unreachable).
+    "marketplace.middleware.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +95,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A kept connection the server dropped (a restart, a fail-over, an idle timeout) is noticed
+# and replaced at the start of a request instead of failing it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server and the Celery worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from chain.indexer import indexer_status
@@ -9,6 +11,13 @@ from chain.indexer import indexer_status
 @ensure_csrf_cookie  # the wallet sign-in script posts with the CSRF cookie's token
 def home(request):
     return render(request, "home.html")
+
+
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says (and for JSON and files too)."""
+    svg = (settings.BASE_DIR / "static" / "favicon.svg").read_bytes()
+    return HttpResponse(svg, content_type="image/svg+xml")
 
 
 def live(request):

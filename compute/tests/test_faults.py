@@ -24,18 +24,22 @@ def _reset_connections() -> None:
 
 
 @pytest.fixture
-def broker_at():
+def broker_at(monkeypatch):
     """Point the app (not inline) at a given broker for one test."""
     conf = celery_app.conf
-    saved = conf.broker_url, conf.broker_transport_options, conf.task_always_eager
+    names = ("broker_url", "broker_write_url", "broker_read_url", "broker_transport_options")
+    saved = {name: conf.get(name) for name in names} | {"task_always_eager": True}
 
     def point(url: str, options: dict | None = None) -> None:
-        conf.broker_url, conf.broker_transport_options = url, options or {}
-        conf.task_always_eager = False
+        # Celery reads CELERY_BROKER_URL (set in CI) before its own settings.
+        monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+        conf.update(broker_url=url, broker_write_url=url, broker_read_url=url)
+        conf.update(broker_transport_options=options or {}, task_always_eager=False)
         _reset_connections()
 
     yield point
-    conf.broker_url, conf.broker_transport_options, conf.task_always_eager = saved
+    monkeypatch.undo()
+    conf.update(saved)
     _reset_connections()
 
 

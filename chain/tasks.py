@@ -1,7 +1,9 @@
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from chain.indexer import ChainMismatch, Indexer, ReorgTooDeep, RpcUnavailable, deployment_target
 
@@ -13,6 +15,13 @@ _indexers: dict[str, Indexer] = {}
 _warned_undeployed = False
 # Chain ids of local development chains (anvil, hardhat, ganache), which restart from nothing.
 DEV_CHAIN_IDS = {31337, 1337}
+# A worker whose database is unreachable fails a run at once and is free again at once, so it
+# would win nearly every run from the healthy workers (busy following the chain) and indexing
+# would stall. Such a worker holds its slot for a back-off that doubles with each failure in a
+# row, leaving the next runs to the others.
+DB_BACKOFF_FIRST_SECONDS = 2.0
+DB_BACKOFF_MAX_SECONDS = 30.0  # within the soft time limit (interval + 60 s)
+_db_failures = 0
 
 
 def _indexer() -> Indexer:
@@ -43,6 +52,33 @@ def index_chain() -> int:
             _warned_undeployed = True
         return 0
     _warned_undeployed = False
+    try:
+        handled = _follow()
+    except (OperationalError, InterfaceError) as exc:
+        _hold_back(exc)
+        return 0
+    _db_recovered()
+    return handled
+
+
+def _hold_back(exc: Exception) -> None:
+    """This worker cannot reach its database: keep the slot for a while (see DB_BACKOFF_*)."""
+    global _db_failures
+    _db_failures += 1
+    pause = min(DB_BACKOFF_FIRST_SECONDS * 2 ** (_db_failures - 1), DB_BACKOFF_MAX_SECONDS)
+    logger.error("indexer: database unreachable (%s); holding back %.0f s", exc, pause)
+    close_old_connections()  # the next run reconnects
+    time.sleep(pause)
+
+
+def _db_recovered() -> None:
+    global _db_failures
+    if _db_failures:
+        logger.warning("indexer: database reachable again after %s failed runs", _db_failures)
+    _db_failures = 0
+
+
+def _follow() -> int:
     indexer = _indexer()
     try:
         return indexer.follow(seconds=settings.INDEXER_INTERVAL_SECONDS)

@@ -27,9 +27,14 @@ def live(request):
 
 
 def health(request):
-    """Health for load balancers: the database answers. Also the event indexer's lag behind the
+    """Health for load balancers and alerts: the database answers (503 otherwise, from
+    marketplace.middleware), and the event indexer has not stopped (503 with the reason: a
+    reorg deeper than its kept hashes needs an operator). Also the indexer's lag behind the
     chain head (head and lag read "unavailable" when the node does not answer within a second;
     that is reported, not a failure of this process)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "indexer": indexer_status()})
+    indexer = indexer_status()
+    if indexer["stopped"]:
+        return JsonResponse({"status": "indexer_stopped", "indexer": indexer}, status=503)
+    return JsonResponse({"status": "ok", "indexer": indexer})

@@ -217,8 +217,8 @@ class Indexer:
             locked = lock_cursor(target.chain_id)
             drop_above(locked, head)
             rewind_to(locked, block - 1, block_hash)
-            locked.deployment = target.fingerprint
-            locked.save(update_fields=["deployment", "updated_at"])
+            locked.deployment, locked.stopped = target.fingerprint, ""
+            locked.save(update_fields=["deployment", "stopped", "updated_at"])
         return locked
 
     def _hash_of(self, number: int) -> str:
@@ -298,10 +298,12 @@ class Indexer:
         canonical = self.source.headers(h.number for h in kept)
         fork = next((h for h in kept if _still(canonical, h.number, h.hash)), None)
         if fork is None:
-            raise ReorgTooDeep(
+            reason = (
                 f"chain {cursor.chain_id}: none of the {len(kept)} kept block hashes matches; "
                 "run `manage.py index_chain --reset`"
             )
+            IndexerCursor.objects.filter(pk=cursor.pk).update(stopped=reason)
+            raise ReorgTooDeep(reason)
         try:
             with transaction.atomic():
                 locked = lock_cursor(cursor.chain_id)

@@ -182,7 +182,7 @@ def test_a_reorg_rolls_back_orphaned_logs_and_rescans(market, recorder):
         assert market.w3.eth.get_block(kept_hash.number)["hash"].to_0x_hex() == kept_hash.hash
 
 
-def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings):
+def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings, client):
     settings.INDEXER_BLOCK_HASHES = 2
     fork = market.w3.provider.make_request("evm_snapshot", [])["result"]
     indexer = Indexer(confirmations=0, max_range=1)
@@ -201,6 +201,11 @@ def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings)
     mine(market.w3, 6)
     with pytest.raises(ReorgTooDeep):
         indexer.run()
+    # Stopped for good until an operator acts: /healthz says so with a 503, so alerts fire.
+    reply = client.get("/healthz")
+    assert reply.status_code == 503
+    assert reply.json()["status"] == "indexer_stopped"
+    assert "index_chain --reset" in reply.json()["indexer"]["stopped"]
 
     # On a local dev chain (a fresh anvil under the same deployment) the task starts over.
     from chain.tasks import index_chain
@@ -210,6 +215,7 @@ def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings)
     index_chain.apply()
     cursor = IndexerCursor.objects.get()
     assert cursor.block_hash == market.w3.eth.get_block(cursor.block_number)["hash"].to_0x_hex()
+    assert cursor.stopped == "" and client.get("/healthz").status_code == 200
 
 
 class RacingProvider(RpcSource):
@@ -267,7 +273,9 @@ def test_health_reports_indexer_lag_and_survives_a_dead_node(market, client, set
     status._cache.clear()
     body = client.get("/healthz").json()
     head = market.w3.eth.block_number
-    assert body["indexer"] == {"chain_id": 31337, "cursor": head - 3, "head": head, "lag": 3}
+    assert body["indexer"] == {
+        "chain_id": 31337, "cursor": head - 3, "head": head, "lag": 3, "stopped": None
+    }  # fmt: skip
 
     settings.CHAIN_RPC_URL = "http://127.0.0.1:9"  # nothing listens there
     reply = client.get("/healthz")

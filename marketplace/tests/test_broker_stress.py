@@ -41,3 +41,21 @@ def test_producers_and_worker_processes_lose_duplicate_and_corrupt_nothing(tmp_p
     assert report["corrupted"] == 0, report
     assert report["workers_died"] == [], report
     assert report["worker_errors"] == [], report
+
+
+def test_runstack_sweeps_delivered_messages_from_the_embedded_broker(tmp_path):
+    from kombu import Connection
+
+    from marketplace.management.commands.runstack import broker_sweep
+
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    with Connection(url) as connection:
+        queue = connection.SimpleQueue("sweep")
+        for n in range(3):
+            queue.put({"n": n})
+        delivered = queue.get(timeout=5)
+        delivered.ack()
+        assert broker_sweep(url) == 1  # the delivered one only
+        assert sorted(queue.get(timeout=5).payload["n"] for _ in range(2)) == [1, 2]
+        queue.close()
+    assert broker_sweep("redis://127.0.0.1:6379/0") == 0

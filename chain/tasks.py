@@ -68,7 +68,11 @@ def _hold_back(exc: Exception) -> None:
     pause = min(DB_BACKOFF_FIRST_SECONDS * 2 ** (_db_failures - 1), DB_BACKOFF_MAX_SECONDS)
     logger.error("indexer: database unreachable (%s); holding back %.0f s", exc, pause)
     close_old_connections()  # the next run reconnects
-    time.sleep(pause)
+    _pause(pause)
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 def _db_recovered() -> None:

@@ -26,7 +26,7 @@ def market(contracts, w3):
 def pauses(monkeypatch):
     """The back-offs the worker held its slot for (recorded instead of slept)."""
     held: list[float] = []
-    monkeypatch.setattr(tasks.time, "sleep", held.append)
+    monkeypatch.setattr(tasks, "_pause", held.append)  # not time.sleep: other code sleeps too
     monkeypatch.setattr(tasks, "_db_failures", 0)
     return held
 

@@ -9,9 +9,10 @@ from chain.indexer import ChainMismatch, Indexer, ReorgTooDeep, RpcUnavailable, 
 
 logger = logging.getLogger(__name__)
 
-# One indexer per worker process and RPC URL: it keeps what it learnt of the provider's range
-# limits between runs.
-_indexers: dict[str, Indexer] = {}
+# One indexer per worker process, RPC URL and confirmations: it keeps what it learnt of the
+# provider's range limits between runs. (Keyed on the confirmations too: an indexer made under
+# other settings, e.g. by an earlier test, must not be reused with them.)
+_indexers: dict[tuple[str, int], Indexer] = {}
 _warned_undeployed = False
 # Chain ids of local development chains (anvil, hardhat, ganache), which restart from nothing.
 DEV_CHAIN_IDS = {31337, 1337}
@@ -25,10 +26,10 @@ _db_failures = 0
 
 
 def _indexer() -> Indexer:
-    url = settings.CHAIN_RPC_URL
-    if url not in _indexers:
-        _indexers[url] = Indexer()
-    return _indexers[url]
+    key = (settings.CHAIN_RPC_URL, settings.CONFIRMATIONS)
+    if key not in _indexers:
+        _indexers[key] = Indexer()
+    return _indexers[key]
 
 
 @shared_task(

@@ -48,3 +48,15 @@ def test_a_worker_without_its_database_holds_back_longer_each_time(market, setti
     with database_unreachable():
         tasks.index_chain.apply()
     assert pauses[-1] == 2.0
+
+
+def test_the_task_indexer_follows_the_settings_it_runs_under(market, settings):
+    """The task keeps its indexer between runs; one made under other settings (by an earlier
+    test, or before a change) must not be reused: this made tests depend on their order."""
+    settings.INDEXER_INTERVAL_SECONDS = 0.2
+    settings.CONFIRMATIONS = 50
+    tasks.index_chain.apply()  # makes (and keeps) an indexer that waits for 50 confirmations
+    listed(market)
+    settings.CONFIRMATIONS = 0
+    tasks.index_chain.apply()
+    assert ChainLog.objects.filter(event="ListingRegistered").count() == 1

@@ -69,7 +69,8 @@ def unavailable(request) -> HttpResponse:
 
 
 class ErrorPagesMiddleware:
-    """First in MIDDLEWARE, so it sees every response on the way out."""
+    """Early in MIDDLEWARE (after the security and CSP headers), so it sees the responses of
+    everything inside it."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -60,11 +60,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: it sees every response on the way out (JSON errors under /api/, branded pages,
-    # 503 when the database is unreachable).
-    "marketplace.middleware.ErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Outside the rest, so it sees their responses (JSON errors under /api/, branded pages,
+    # 503 when the database is unreachable), and inside these two, whose headers its pages get.
+    "marketplace.middleware.ErrorPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

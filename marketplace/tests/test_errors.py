@@ -79,3 +79,12 @@ def test_the_favicon(client):
     assert reply.status_code == 200
     assert reply["Content-Type"] == "image/svg+xml"
     assert reply.content.startswith(b"<svg")
+
+
+@pytest.mark.django_db
+def test_error_pages_keep_the_security_headers(client, debug):
+    reply = client.get("/no/such/page/")
+    assert reply.status_code == 404
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    # django-csp leaves 404/500 without a policy under DEBUG (for Django's debug pages).
+    assert ("Content-Security-Policy" in reply.headers) is not debug

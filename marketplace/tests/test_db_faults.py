@@ -48,6 +48,7 @@ def test_a_kept_connection_the_server_dropped_is_replaced_not_a_500(settings):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no server to drop connections (run with DATABASE_URL=postgres:)")
     connection.close()
+    kept = connection.settings_dict["CONN_MAX_AGE"]
     connection.settings_dict["CONN_MAX_AGE"] = 600  # kept between requests, as in production
     try:
         assert _wsgi_get("/healthz")[0] == 200
@@ -62,5 +63,5 @@ def test_a_kept_connection_the_server_dropped_is_replaced_not_a_500(settings):
         assert status == 200, body[:500]
         assert connection.connection.info.backend_pid != backend
     finally:
-        connection.settings_dict["CONN_MAX_AGE"] = 0
+        connection.settings_dict["CONN_MAX_AGE"] = kept
         connection.close()

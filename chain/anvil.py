@@ -39,11 +39,14 @@ class Anvil:
         chain_id: int = 31337,
         block_time: int | None = None,
         state_file: Path | None = None,
+        state_interval: int | None = None,
     ):
         self.port = port or free_port()
         self.chain_id = chain_id
         self.block_time = block_time
         self.state_file = state_file
+        # Also save the state every this many seconds, so a killed anvil loses at most that much.
+        self.state_interval = state_interval
         self.process: subprocess.Popen | None = None
 
     @property
@@ -57,6 +60,8 @@ class Anvil:
             cmd += ["--block-time", str(self.block_time)]
         if self.state_file:
             cmd += ["--state", str(self.state_file)]
+            if self.state_interval:
+                cmd += ["--state-interval", str(self.state_interval)]
         return cmd
 
     def start(self, timeout: float = 15.0) -> "Anvil":

@@ -18,6 +18,9 @@ class IndexerCursor(models.Model):
     head = models.BigIntegerField(null=True, blank=True, help_text="Chain head at the last run.")
     # Which deployment the cursor belongs to: a redeploy makes the indexer start over there.
     deployment = models.CharField(max_length=16, blank=True)
+    # Why indexing stopped and an operator must act (a reorg deeper than the kept hashes);
+    # empty while it runs. /healthz answers 503 while it is set, so alerts fire.
+    stopped = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

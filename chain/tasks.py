@@ -1,25 +1,35 @@
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from chain.indexer import ChainMismatch, Indexer, ReorgTooDeep, RpcUnavailable, deployment_target
 
 logger = logging.getLogger(__name__)
 
-# One indexer per worker process and RPC URL: it keeps what it learnt of the provider's range
-# limits between runs.
-_indexers: dict[str, Indexer] = {}
+# One indexer per worker process, RPC URL and confirmations: it keeps what it learnt of the
+# provider's range limits between runs. (Keyed on the confirmations too: an indexer made under
+# other settings, e.g. by an earlier test, must not be reused with them.)
+_indexers: dict[tuple[str, int], Indexer] = {}
 _warned_undeployed = False
 # Chain ids of local development chains (anvil, hardhat, ganache), which restart from nothing.
 DEV_CHAIN_IDS = {31337, 1337}
+# A worker whose database is unreachable fails a run at once and is free again at once, so it
+# would win nearly every run from the healthy workers (busy following the chain) and indexing
+# would stall. Such a worker holds its slot for a back-off that doubles with each failure in a
+# row, leaving the next runs to the others.
+DB_BACKOFF_FIRST_SECONDS = 2.0
+DB_BACKOFF_MAX_SECONDS = 30.0  # within the soft time limit (interval + 60 s)
+_db_failures = 0
 
 
 def _indexer() -> Indexer:
-    url = settings.CHAIN_RPC_URL
-    if url not in _indexers:
-        _indexers[url] = Indexer()
-    return _indexers[url]
+    key = (settings.CHAIN_RPC_URL, settings.CONFIRMATIONS)
+    if key not in _indexers:
+        _indexers[key] = Indexer()
+    return _indexers[key]
 
 
 @shared_task(
@@ -43,6 +53,37 @@ def index_chain() -> int:
             _warned_undeployed = True
         return 0
     _warned_undeployed = False
+    try:
+        handled = _follow()
+    except (OperationalError, InterfaceError) as exc:
+        _hold_back(exc)
+        return 0
+    _db_recovered()
+    return handled
+
+
+def _hold_back(exc: Exception) -> None:
+    """This worker cannot reach its database: keep the slot for a while (see DB_BACKOFF_*)."""
+    global _db_failures
+    _db_failures += 1
+    pause = min(DB_BACKOFF_FIRST_SECONDS * 2 ** (_db_failures - 1), DB_BACKOFF_MAX_SECONDS)
+    logger.error("indexer: database unreachable (%s); holding back %.0f s", exc, pause)
+    close_old_connections()  # the next run reconnects
+    _pause(pause)
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _db_recovered() -> None:
+    global _db_failures
+    if _db_failures:
+        logger.warning("indexer: database reachable again after %s failed runs", _db_failures)
+    _db_failures = 0
+
+
+def _follow() -> int:
     indexer = _indexer()
     try:
         return indexer.follow(seconds=settings.INDEXER_INTERVAL_SECONDS)

@@ -125,6 +125,9 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Stamped by the runner while it works; the watchdog fails jobs whose stamp goes stale.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When job_run was last handed to the broker (database clock); empty while it never was.
+    # The watchdog sends it again when the host's queue has plainly lost it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True, help_text="Celery worker that ran it.")
     log_size = models.PositiveBigIntegerField(default=0)
     # "path<TAB>cid" per output file, sorted: its sha256 is the receipt's outputDigest.

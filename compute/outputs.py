@@ -14,11 +14,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
 
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_file, artifact_create_from_stream
 from compute.models import ComputeEnvironment, Job, JobLogChunk, JobOutput
+from marketplace.clock import db_now
 
 FLUSH_SECONDS = 0.5
 CANCEL_CHECK_SECONDS = 0.5
@@ -65,7 +65,7 @@ class LogSink:
         self.flushed_at = time.monotonic()
         text = "".join(self.pending)
         self.pending = []
-        updates = {"heartbeat_at": timezone.now()}
+        updates = {"heartbeat_at": db_now()}
         if text:
             JobLogChunk.objects.create(job=self.job, offset=self.size, text=text)
             self.size += len(text)
@@ -169,7 +169,7 @@ def outputs_store(*, job: Job, out_dir: Path) -> tuple[str, Artifact, list[JobOu
         artifact = artifact_create_from_file(path=path)
         outputs.append(JobOutput(job=job, path=relative, artifact=artifact))
         lines.append(f"{relative}\t{artifact.cid}\n")
-        Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=db_now())
     manifest = "".join(lines).encode()
     stored = artifact_create_from_stream(stream=io.BytesIO(manifest))
     return "0x" + hashlib.sha256(manifest).hexdigest(), stored, outputs

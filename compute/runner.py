@@ -138,14 +138,18 @@ def _failure_reason(job: Job, result: sandbox.SandboxResult, tail: str) -> str:
 
 
 def _record_usage(job: Job, result: sandbox.SandboxResult) -> None:
+    """The exact time the sandbox ran. Replaces the watchdog's estimate (start to last
+    heartbeat) when the watchdog gave up on this runner first."""
     wall = max(math.ceil(result.wall_seconds), 1)
     gpus = job.environment.gpu_count
-    ComputeUsage.objects.create(
-        entitlement_id=job.entitlement_id,
+    ComputeUsage.objects.update_or_create(
         job=job,
-        wall_seconds=wall,
-        gpu_seconds=wall * gpus,
-        metered_seconds=wall * max(gpus, 1),
+        defaults={
+            "entitlement_id": job.entitlement_id,
+            "wall_seconds": wall,
+            "gpu_seconds": wall * gpus,
+            "metered_seconds": wall * max(gpus, 1),
+        },
     )
 
 

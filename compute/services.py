@@ -8,17 +8,20 @@ Submission errors (all before anything is queued):
 - `algorithm_not_found` 400, `entry_point_invalid` 400, `environment_not_allowed` 400.
 - `environment_unavailable` 409: the host is draining or offline.
 - `compute_minutes_exhausted` 402: the licence's GPU-minutes are used up (402: more minutes
-  are bought, like any licence; nothing about the request itself is wrong)."""
+  are bought, like any licence; nothing about the request itself is wrong).
+- `queue_unavailable` 503 (after the job was saved): the broker did not take the job; the job
+  is failed at once so none of the licence's minutes stay reserved, and the client retries."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_stream
@@ -34,10 +37,14 @@ from compute.models import (
 from listings.models import Listing
 from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
+from marketplace.clock import db_now
 from payments.models import Entitlement
 from payments.selectors import COMPUTE_KINDS, entitlement_active
 
+logger = logging.getLogger(__name__)
 S = Job.Status
+# What publishing raises when the broker is down or unreachable (after kombu's own retries).
+BROKER_ERRORS = (KombuError,)
 # The one table of allowed status changes.
 TRANSITIONS = {
     (S.QUEUED, S.STAGING),
@@ -71,7 +78,7 @@ def job_set_status(*, job: Job, to_status: str, reason: str = "", actor=None, **
     locked = Job.objects.select_for_update().get(pk=job.pk)
     if (locked.status, to_status) not in TRANSITIONS:
         raise InvalidTransition(locked, to_status)
-    now = timezone.now()
+    now = db_now()  # heartbeats and the watchdog share the database's clock
     JobStatusChange.objects.create(
         job=locked, from_status=locked.status, to_status=to_status, reason=reason, actor=actor
     )
@@ -170,14 +177,49 @@ def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
             for upload in request.inputs
         ]
     )
-    transaction.on_commit(lambda: _enqueue(job))
+    # After commit, so the worker finds the job; raises QueueUnavailable (503) out of here.
+    transaction.on_commit(lambda: job_enqueue(job=job))
     return job
 
 
-def _enqueue(job: Job) -> None:
+class QueueUnavailable(ApiError):
+    def __init__(self):
+        super().__init__(
+            "The job queue cannot be reached right now; nothing was charged. Try again shortly.",
+            code="queue_unavailable",
+            status=503,
+        )
+
+
+def job_enqueue(*, job: Job) -> None:
+    """Hand the job to its host's queue. When the broker cannot take it, fail the job at once
+    (a queued job nobody will run would keep its minutes reserved) and raise QueueUnavailable."""
+    if job_publish(job=job):
+        return
+    try:
+        job_set_status(
+            job=job,
+            to_status=S.FAILED,
+            reason="The job queue could not be reached when the job was submitted; "
+            "nothing was charged.",
+        )
+    except InvalidTransition:
+        pass  # cancelled meanwhile: nothing is reserved either
+    raise QueueUnavailable()
+
+
+def job_publish(*, job: Job) -> bool:
+    """Send job_run to the host's queue and stamp `enqueued_at`; False if the broker failed.
+    Sending twice is harmless: the runner takes a job only while it is queued."""
     from compute import tasks  # tasks → runner → services: imported when first needed
 
-    tasks.job_run.apply_async((job.pk,), queue=job.environment.queue)
+    try:
+        tasks.job_run.apply_async((job.pk,), queue=job.environment.queue)
+    except BROKER_ERRORS as exc:
+        logger.warning("compute job %s: the broker did not take it: %r", job.uuid, exc)
+        return False
+    Job.objects.filter(pk=job.pk, status=S.QUEUED).update(enqueued_at=db_now())
+    return True
 
 
 def _environment(policy: ComputePolicy, name: str) -> ComputeEnvironment:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.utils import timezone
 
 from artifacts.storage import storage_for
 from artifacts.storage.base import StorageError
 from compute.models import FINISHED, Job
+from marketplace.clock import db_now
 
 COPY_BLOCK = 1024 * 1024
 HEARTBEAT_SECONDS = 5.0
@@ -123,7 +123,7 @@ class _Heartbeat:
     def __call__(self) -> None:
         if time.monotonic() - self.stamped >= HEARTBEAT_SECONDS:
             self.stamped = time.monotonic()
-            Job.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
+            Job.objects.filter(pk=self.job_id).update(heartbeat_at=db_now())
 
 
 def _copy_verified(artifact, target: Path, *, label: str, beat=lambda: None) -> None:

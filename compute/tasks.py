@@ -40,6 +40,7 @@ def heartbeat_dispatch() -> None:
 @shared_task(ignore_result=True)
 def watchdog() -> None:
     environments.jobs_fail_stale()
+    environments.jobs_requeue_lost()
 
 
 @shared_task(

@@ -1,9 +1,14 @@
 """Error pages for requests no view answered (Django's handler404/handler500/...): under /api/
 they answer in the API's error format, so a client sent to a wrong URL still gets JSON it can
-read; elsewhere Django's own pages. (Only when DEBUG is off; DEBUG shows the technical pages.)"""
+read; elsewhere our branded pages (templates/404.html, 500.html). With DEBUG on, Django shows
+technical pages instead, which marketplace.middleware.ErrorPagesMiddleware replaces."""
+
+import sys
 
 from django.http import JsonResponse
 from django.views import defaults
+
+from marketplace.middleware import UNAVAILABLE_ERRORS, unavailable
 
 
 def _api(request) -> bool:
@@ -22,6 +27,9 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Called while handling the exception: the database being unreachable is a 503, not a bug.
+    if isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+        return unavailable(request)
     if _api(request):
         return _json(500, "server_error", "Something went wrong on our side; it has been logged.")
     return defaults.server_error(request)

@@ -1,6 +1,6 @@
 """The one settings module. Every value comes from the environment (or a `.env` file) with an
 embedded default that runs the whole product on one machine with nothing installed: SQLite and
-the artifact store under `var/`, a local anvil chain, and a Celery broker on the filesystem.
+the artifact store under `var/`, a local anvil chain, and a Celery broker in a SQLite file.
 `.env.example` documents every variable."""
 
 import secrets
@@ -29,6 +29,9 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret_key()
 DEBUG = env.bool("DEBUG", default=True)
+# Django's technical error pages (settings, code, tracebacks) even with DEBUG on are shown only
+# when this is set: `make run` runs with DEBUG, and its visitors get the branded pages.
+DEBUG_ERROR_PAGES = env.bool("DEBUG_ERROR_PAGES", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public base URL of the site: token metadata URIs and links in emails point here.
@@ -59,6 +62,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Outside the rest, so it sees their responses (JSON errors under /api/, branded pages,
+    # 503 when the database is unreachable), and inside these two, whose headers its pages get.
+    "marketplace.middleware.ErrorPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +95,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A kept connection the server dropped (a restart, a fail-over, an idle timeout) is noticed
+# and replaced at the start of a request instead of failing it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server and the Celery worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
@@ -337,8 +346,17 @@ COMPUTE_RUNNER_TIME_LIMIT_SECONDS = env.int("COMPUTE_RUNNER_TIME_LIMIT_SECONDS",
 COMPUTE_ATTEST_RECEIPTS = env.bool("COMPUTE_ATTEST_RECEIPTS", default=True)
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# The embedded default is kombu's SQLAlchemy transport on a SQLite file under var/: it needs no
+# server, and a message is a row written in one transaction, so a consumer never reads half of
+# one (kombu's filesystem transport could, and the JSONDecodeError killed the worker).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or (
+    f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+)
+if CELERY_BROKER_URL.startswith(("sqla+sqlite", "sqlalchemy+sqlite")):
+    # Writers take turns on a SQLite file: wait for the lock (SQLite's default is 5 s) rather
+    # than fail a publish while several processes publish and consume at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 60}}
+elif CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dirs = {name: VAR_DIR / "celery" / name for name in ("queue", "processed", "control")}
     for _path in _celery_dirs.values():
         _path.mkdir(parents=True, exist_ok=True)

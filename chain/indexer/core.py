@@ -22,8 +22,11 @@ from chain.indexer.source import Header, RangeSizer, RpcRejected, RpcSource, Rpc
 from chain.indexer.store import (
     IndexerBusy,
     dispatch,
+    drop_above,
+    drop_stale,
     keep_hashes,
     lock_cursor,
+    rewind_to,
     rollback_to,
     store_logs,
 )
@@ -194,8 +197,11 @@ class Indexer:
         return cursor
 
     def start_at(self, block: int) -> IndexerCursor:
-        """Make `block` the next block indexed: rewinds (undoing what was indexed after it) or,
-        on a chain never indexed, starts there. Refuses to skip ahead: that would lose events."""
+        """Make `block` the next block indexed: rewinds or, on a chain never indexed, starts
+        there. Refuses to skip ahead: that would lose events. Rewinding deletes nothing that
+        may still be true (only logs above the chain's head): the batches that follow re-read
+        the blocks, keep what is canonical and remove the rest, so licences never lapse while
+        the chain is indexed again (a backfill, --reset, a new deployment, a fresh dev chain)."""
         target = self.target()
         if target is None:
             raise client.DeploymentMissing("nothing deployed on this chain yet")
@@ -206,11 +212,13 @@ class Indexer:
         )
         if not created and block - 1 > cursor.block_number:
             raise ValueError(f"the cursor is at {cursor.block_number}: {block} would skip blocks")
+        head = self.source.head()
         with transaction.atomic():
             locked = lock_cursor(target.chain_id)
-            rollback_to(locked, block - 1, block_hash)
-            locked.deployment = target.fingerprint
-            locked.save(update_fields=["deployment", "updated_at"])
+            drop_above(locked, head)
+            rewind_to(locked, block - 1, block_hash)
+            locked.deployment, locked.stopped = target.fingerprint, ""
+            locked.save(update_fields=["deployment", "stopped", "updated_at"])
         return locked
 
     def _hash_of(self, number: int) -> str:
@@ -235,6 +243,7 @@ class Indexer:
                 locked = lock_cursor(target.chain_id)
                 if not _unmoved(locked, cursor):
                     return Step("busy", head=head, cursor=locked.block_number)
+                drop_stale(locked, end, decoded)
                 stored = store_logs(locked, end, decoded, headers)
                 dispatch(stored)
                 keep_hashes(locked, headers, settings.INDEXER_BLOCK_HASHES)
@@ -289,10 +298,12 @@ class Indexer:
         canonical = self.source.headers(h.number for h in kept)
         fork = next((h for h in kept if _still(canonical, h.number, h.hash)), None)
         if fork is None:
-            raise ReorgTooDeep(
+            reason = (
                 f"chain {cursor.chain_id}: none of the {len(kept)} kept block hashes matches; "
                 "run `manage.py index_chain --reset`"
             )
+            IndexerCursor.objects.filter(pk=cursor.pk).update(stopped=reason)
+            raise ReorgTooDeep(reason)
         try:
             with transaction.atomic():
                 locked = lock_cursor(cursor.chain_id)

@@ -47,16 +47,15 @@ def chain_head() -> int | None:
 
 
 def indexer_status(chain_id: int | None = None) -> dict:
-    """{"chain_id", "cursor", "head", "lag"}: head and lag are "unavailable" when the node does
-    not answer; cursor and lag are None before the indexer's first run."""
+    """{"chain_id", "cursor", "head", "lag", "stopped"}: head and lag are "unavailable" when the
+    node does not answer; cursor and lag are None before the indexer's first run; stopped is
+    why indexing stopped for good (an operator must act), or None."""
     chain_id = chain_id or settings.CHAIN_ID
-    cursor = (
-        IndexerCursor.objects.filter(chain_id=chain_id)
-        .values_list("block_number", flat=True)
-        .first()
-    )
+    cursor, stopped = IndexerCursor.objects.filter(chain_id=chain_id).values_list(
+        "block_number", "stopped"
+    ).first() or (None, "")
     head = chain_head()
+    found = {"chain_id": chain_id, "cursor": cursor, "head": head, "stopped": stopped or None}
     if head is None:
-        return {"chain_id": chain_id, "cursor": cursor, "head": UNAVAILABLE, "lag": UNAVAILABLE}
-    lag = None if cursor is None else max(0, head - cursor)
-    return {"chain_id": chain_id, "cursor": cursor, "head": head, "lag": lag}
+        return found | {"head": UNAVAILABLE, "lag": UNAVAILABLE}
+    return found | {"lag": None if cursor is None else max(0, head - cursor)}

@@ -89,6 +89,57 @@ def keep_hashes(cursor: IndexerCursor, headers: dict[int, Header], keep: int) ->
         kept.filter(number__lt=oldest[0]).delete()
 
 
+def drop_stale(cursor: IndexerCursor, end: int, logs: list[RawLog]) -> int:
+    """Before storing a batch that re-reads blocks already indexed (a backfill, a reset, a new
+    deployment): delete the stored logs of (cursor, end] that the chain no longer has there,
+    and stored copies elsewhere of the batch's logs that now sit in another block. Everything
+    still canonical stays, effects included, so access never lapses while re-indexing.
+    Returns how many logs were removed. (In normal operation nothing is stored past the
+    cursor, and this is one indexed query that finds nothing.)"""
+    fresh = {(log.tx_hash, log.log_index): log.block_hash for log in logs}
+    stored = ChainLog.objects.filter(chain_id=cursor.chain_id, block_number__gt=cursor.block_number)
+    in_range = stored.filter(block_number__lte=end).values_list(
+        "id", "tx_hash", "log_index", "block_hash"
+    )
+    stale = [pk for pk, tx, index, bhash in in_range if fresh.get((tx, index)) != bhash]
+    hashes = sorted({tx for tx, _ in fresh})
+    for chunk in range(0, len(hashes), 500):
+        moved = stored.filter(block_number__gt=end, tx_hash__in=hashes[chunk : chunk + 500])
+        stale += [
+            pk
+            for pk, tx, index, bhash in moved.values_list(
+                "id", "tx_hash", "log_index", "block_hash"
+            )
+            if (tx, index) in fresh and fresh[tx, index] != bhash
+        ]
+    return _delete_logs(ChainLog.objects.filter(pk__in=stale)) if stale else 0
+
+
+def drop_above(cursor: IndexerCursor, head: int) -> int:
+    """Delete logs stored above the chain's head: no such block exists, so they cannot be
+    canonical (a local chain started afresh, a chain rolled back past them)."""
+    return _delete_logs(ChainLog.objects.filter(chain_id=cursor.chain_id, block_number__gt=head))
+
+
+def _delete_logs(queryset) -> int:
+    logs = list(queryset.order_by("block_number", "log_index"))
+    ChainLog.objects.filter(pk__in=[log.pk for log in logs]).delete()
+    for subscriber in registry.subscribers():
+        own = subscriber.own(logs)
+        if own and subscriber.recompute:
+            subscriber.recompute(own)
+    return len(logs)
+
+
+def rewind_to(cursor: IndexerCursor, number: int, block_hash: str) -> None:
+    """Put the cursor back at block `number` to index again from there, keeping what is
+    stored: each batch then re-reads its blocks, keeps what is still canonical and removes the
+    rest (drop_stale). Only the kept block hashes after it go (they are re-read too)."""
+    BlockHash.objects.filter(chain_id=cursor.chain_id, number__gt=number).delete()
+    cursor.block_number, cursor.block_hash = number, block_hash
+    cursor.save(update_fields=["block_number", "block_hash", "updated_at"])
+
+
 def rollback_to(cursor: IndexerCursor, number: int, block_hash: str) -> int:
     """Undo every log after block `number` and put the cursor there. Deleting a log deletes its
     effect rows (CASCADE); each app then recomputes its derived state from what remains.

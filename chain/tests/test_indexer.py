@@ -182,18 +182,34 @@ def test_a_reorg_rolls_back_orphaned_logs_and_rescans(market, recorder):
         assert market.w3.eth.get_block(kept_hash.number)["hash"].to_0x_hex() == kept_hash.hash
 
 
-def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings):
+def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings, client):
     settings.INDEXER_BLOCK_HASHES = 2
     fork = market.w3.provider.make_request("evm_snapshot", [])["result"]
     indexer = Indexer(confirmations=0, max_range=1)
+    # From here, not from the deployment: one block per batch over every block the whole
+    # suite mined before this test (thousands, late in a full run) took minutes on a loaded
+    # machine and ran into the test timeout, while alone (a short chain) it passed.
+    indexer.start_at(market.w3.eth.block_number + 1)
     for _ in range(4):
         mine(market.w3, 1)
         indexer.run()
     assert BlockHash.objects.count() == 2
     market.w3.provider.make_request("evm_revert", [fork])
+    # The new branch must differ from the old one: empty blocks mined on the same parent with
+    # the same timestamps hash the same, and anvil stamps block after block at parent + 1 s
+    # once its clock is ahead of the wall clock (after earlier tests mined many blocks) or when
+    # the machine is fast; then there was no reorg to see. A state change makes it a real fork.
+    other = market.accounts[3].address
+    balance = market.w3.eth.get_balance(other)
+    market.w3.provider.make_request("anvil_setBalance", [other, hex(balance + 1)])
     mine(market.w3, 6)
     with pytest.raises(ReorgTooDeep):
         indexer.run()
+    # Stopped for good until an operator acts: /healthz says so with a 503, so alerts fire.
+    reply = client.get("/healthz")
+    assert reply.status_code == 503
+    assert reply.json()["status"] == "indexer_stopped"
+    assert "index_chain --reset" in reply.json()["indexer"]["stopped"]
 
     # On a local dev chain (a fresh anvil under the same deployment) the task starts over.
     from chain.tasks import index_chain
@@ -203,6 +219,7 @@ def test_a_reorg_deeper_than_the_kept_hashes_stops_the_indexer(market, settings)
     index_chain.apply()
     cursor = IndexerCursor.objects.get()
     assert cursor.block_hash == market.w3.eth.get_block(cursor.block_number)["hash"].to_0x_hex()
+    assert cursor.stopped == "" and client.get("/healthz").status_code == 200
 
 
 class RacingProvider(RpcSource):
@@ -260,7 +277,9 @@ def test_health_reports_indexer_lag_and_survives_a_dead_node(market, client, set
     status._cache.clear()
     body = client.get("/healthz").json()
     head = market.w3.eth.block_number
-    assert body["indexer"] == {"chain_id": 31337, "cursor": head - 3, "head": head, "lag": 3}
+    assert body["indexer"] == {
+        "chain_id": 31337, "cursor": head - 3, "head": head, "lag": 3, "stopped": None
+    }  # fmt: skip
 
     settings.CHAIN_RPC_URL = "http://127.0.0.1:9"  # nothing listens there
     reply = client.get("/healthz")
@@ -299,7 +318,7 @@ def test_index_chain_backfills_from_a_block_with_progress(market):
     call_command("index_chain", f"--from-block={registered.block_number}", stdout=out)
     assert f"Indexing again from block {registered.block_number:,}" in out.getvalue()
     again = ChainLog.objects.get(event="ListingRegistered")
-    assert again.pk != registered.pk and again.tx_hash == registered.tx_hash
+    assert again.pk == registered.pk  # still canonical: kept (no gap), handled again
 
     with pytest.raises(CommandError, match="would skip blocks"):
         call_command("index_chain", f"--from-block={market.w3.eth.block_number + 5}")

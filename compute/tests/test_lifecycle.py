@@ -27,7 +27,7 @@ def queued_job(host, source: str, django_capture_on_commit_callbacks) -> Job:
 def sleeping_job_running(monkeypatch):
     """A job sleeping in a real sandbox, its runner in a thread (committed for real: the test
     runs the job itself instead of queueing it). Returns (job, thread, when it started)."""
-    monkeypatch.setattr(services, "_enqueue", lambda job: None)
+    monkeypatch.setattr(services, "job_enqueue", lambda job: None)
     source = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
     listing = dataset_listing(hosts=[host := environment()])
     job = services.job_submit(

@@ -3,10 +3,16 @@
 Starts anvil (unless CHAIN_RPC_URL is set), migrates, deploys the contracts if the chain lacks
 them, then runs a Celery worker, Celery beat and the web server as child processes. Each child
 runs in its own process group so a stop reaches its own children (Celery's pool, runserver's
-reloader) and nothing is left behind."""
+reloader) and nothing is left behind.
+
+It supervises them: a child that exits (a crash, an out-of-memory kill) is restarted after a
+backoff that doubles up to a minute and starts over once the child has stayed up a while, and
+each restart is logged; the others keep running, so one dead worker never takes the site or the
+chain down with it. anvil is restarted the same way, from its state file."""
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +25,48 @@ from chain.anvil import Anvil, rpc_ready
 from marketplace.demo import LOCAL_COMPUTE_HOST
 
 STOP_GRACE_SECONDS = 10
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 60.0
+STABLE_SECONDS = 60.0  # up this long: the next exit is a fresh failure, backoff starts over
+BROKER_SWEEP_SECONDS = 600.0
+
+
+class Child:
+    """One supervised command: started in its own process group, restarted with backoff."""
+
+    def __init__(self, name: str, cmd: list[str], *, cwd, log):
+        self.name, self.cmd, self.cwd, self.log = name, cmd, cwd, log
+        self.process: subprocess.Popen | None = None
+        self.backoff = FIRST_BACKOFF_SECONDS
+        self.started_at = 0.0
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            self.cmd, cwd=self.cwd, start_new_session=True, stdin=subprocess.DEVNULL
+        )
+        self.started_at, self.restart_at = time.monotonic(), None
+
+    def check(self) -> None:
+        """Notice an exit (schedule a restart) or a due restart (do it)."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restarts += 1
+                self.log(f"{self.name}: restarting (restart {self.restarts})")
+                self.start()
+            return
+        if self.process is None or self.process.poll() is None:
+            return
+        code = self.process.returncode
+        # Whatever it left (a prefork pool whose parent was killed) goes with it.
+        _signal_group(self.process, signal.SIGKILL)
+        if now - self.started_at >= STABLE_SECONDS:
+            self.backoff = FIRST_BACKOFF_SECONDS
+        self.log(f"{self.name} exited with {code}; restarting in {self.backoff:.0f} s")
+        self.restart_at = now + self.backoff
+        self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
 
 
 class Command(BaseCommand):
@@ -32,24 +80,26 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, anvil_port, **options):
-        children: list[subprocess.Popen] = []
+        children: list[Child] = []
         anvil = None
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             anvil = self._start_chain(anvil_port)
             call_command("migrate", interactive=False, verbosity=0)
             self._deploy_contracts()
-            children = self._start_services(host, port)
+            children = self._children(host, port)
+            for child in children:
+                child.start()
             self.stdout.write(self.style.SUCCESS(f"\nMarketplace running at http://{host}:{port}/"))
             self.stdout.write("Press Ctrl-C to stop everything.\n")
-            self._wait(children)
+            self._supervise(children, anvil)
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
             # A second Ctrl-C must not cut the cleanup short and strand processes.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            _stop_all(children)
+            _stop_all([c.process for c in children if c.process is not None])
             if anvil:
                 anvil.stop()
             self.stdout.write("Stopped.")
@@ -72,6 +122,7 @@ class Command(BaseCommand):
             chain_id=settings.CHAIN_ID,
             block_time=1,
             state_file=settings.VAR_DIR / f"anvil-state-{settings.CHAIN_ID}.json",
+            state_interval=10,
         ).start()
         settings.CHAIN_RPC_URL = anvil.url
         os.environ["CHAIN_RPC_URL"] = anvil.url  # the children talk to the same chain
@@ -84,31 +135,58 @@ class Command(BaseCommand):
         if "load_demo_data" in get_commands():
             call_command("load_demo_data")
 
-    def _start_services(self, host: str, port: int) -> list[subprocess.Popen]:
+    def _children(self, host: str, port: int) -> list[Child]:
         python = sys.executable
-        commands = [
+        commands = {
             # One worker for everything on one machine, the local compute host's queue included.
-            [python, "-m", "celery", "-A", "marketplace", "worker", "-l", "info", "-c", "2",
-             "-Q", f"celery,compute.{LOCAL_COMPUTE_HOST}"],
-            [python, "-m", "celery", "-A", "marketplace", "beat", "-l", "info",
-             "-s", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)],
-            [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-        ]  # fmt: skip
+            "celery worker": [python, "-m", "celery", "-A", "marketplace", "worker", "-l", "info",
+                              "-c", "2", "-Q", f"celery,compute.{LOCAL_COMPUTE_HOST}"],
+            "celery beat": [python, "-m", "celery", "-A", "marketplace", "beat", "-l", "info",
+                            "-s", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)],
+            "web server": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+        }  # fmt: skip
         return [
-            subprocess.Popen(
-                cmd, cwd=settings.BASE_DIR, start_new_session=True, stdin=subprocess.DEVNULL
-            )
-            for cmd in commands
+            Child(name, cmd, cwd=settings.BASE_DIR, log=self._log) for name, cmd in commands.items()
         ]
 
-    def _wait(self, children: list[subprocess.Popen]) -> None:
+    def _supervise(self, children: list[Child], anvil: Anvil | None) -> None:
+        anvil_backoff, anvil_retry_at = FIRST_BACKOFF_SECONDS, 0.0
+        swept_at = time.monotonic()
         while True:
+            if time.monotonic() - swept_at >= BROKER_SWEEP_SECONDS:
+                swept_at = time.monotonic()
+                broker_sweep(settings.CELERY_BROKER_URL)
             for child in children:
-                if child.poll() is not None:
-                    raise CommandError(
-                        f"{' '.join(child.args[1:4])} exited with {child.returncode}"
-                    )
+                child.check()
+            if anvil and anvil.process.poll() is not None and time.monotonic() >= anvil_retry_at:
+                self._log(f"anvil exited with {anvil.process.returncode}; restarting it")
+                try:
+                    anvil.start()  # from its state file: the chain as last saved
+                    anvil_backoff = FIRST_BACKOFF_SECONDS
+                except RuntimeError as exc:
+                    self._log(f"anvil did not come back ({exc}); next try in {anvil_backoff:.0f} s")
+                    anvil_retry_at = time.monotonic() + anvil_backoff
+                    anvil_backoff = min(anvil_backoff * 2, MAX_BACKOFF_SECONDS)
             time.sleep(0.5)
+
+    def _log(self, message: str) -> None:
+        self.stderr.write(f"[runstack] {message}")
+        self.stderr.flush()
+
+
+def broker_sweep(url: str) -> int:
+    """Delete the messages the embedded broker has delivered: kombu's SQLAlchemy transport only
+    marks them invisible, so its file would grow by every task ever sent (tens of MB a day).
+    Unacknowledged messages are not among them (kombu keeps those in the worker and puts them
+    back as new rows). Returns how many rows went; 0 for any other broker."""
+    prefix = "sqla+sqlite:///"
+    if not url.startswith(prefix):
+        return 0
+    try:
+        with sqlite3.connect(url[len(prefix) :], timeout=30) as db:
+            return db.execute("DELETE FROM kombu_message WHERE visible = 0").rowcount
+    except sqlite3.Error:
+        return 0  # not created yet, or busy beyond the timeout: next time
 
 
 def _interrupt(signum, frame):

@@ -56,6 +56,18 @@ TIER_UPDATE_TYPE = [
     {"name": "nonce", "type": "uint32"},
     {"name": "deadline", "type": "uint64"},
 ]
+OFFER_CANCEL_TYPE = [
+    {"name": "creator", "type": "address"},
+    {"name": "offerDigest", "type": "bytes32"},
+    {"name": "deadline", "type": "uint64"},
+]
+SPLIT_CONSENT_TYPE = [
+    {"name": "listingId", "type": "uint256"},
+    {"name": "contributor", "type": "address"},
+    {"name": "splits", "type": "Split[]"},
+    {"name": "nonce", "type": "uint32"},
+    {"name": "deadline", "type": "uint64"},
+]
 
 
 class Kind(IntEnum):
@@ -193,6 +205,49 @@ class TierUpdate:
 
 
 @dataclass(frozen=True)
+class OfferCancel:
+    """A creator's cancellation of one signed offer (by its EIP-712 digest); anyone may relay
+    it. Cancelling is idempotent, so the digest itself makes it single-use."""
+
+    creator: str
+    offer_digest: bytes | str
+    deadline: int
+
+    primary_type = "OfferCancel"
+    types = {"OfferCancel": OFFER_CANCEL_TYPE}
+
+    def as_struct(self) -> dict:
+        return {
+            "creator": Web3.to_checksum_address(self.creator),
+            "offerDigest": bytes32_hex(self.offer_digest),
+            "deadline": self.deadline,
+        }
+
+
+@dataclass(frozen=True)
+class SplitConsent:
+    """A contributor's consent to new splits that lower their share, at the listing's nonce."""
+
+    listing_id: int
+    contributor: str
+    splits: tuple[Split, ...]
+    nonce: int
+    deadline: int
+
+    primary_type = "SplitConsent"
+    types = {"SplitConsent": SPLIT_CONSENT_TYPE, "Split": SPLIT_TYPE}
+
+    def as_struct(self) -> dict:
+        return {
+            "listingId": self.listing_id,
+            "contributor": Web3.to_checksum_address(self.contributor),
+            "splits": [s.as_struct() for s in self.splits],
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+
+@dataclass(frozen=True)
 class Permit:
     """An ERC-2612 permit letting `spender` (the Marketplace) take `value` of a token. Its
     domain is the token's: Domain(chain_id, token, name=<token name>, version="1")."""
@@ -242,7 +297,7 @@ class Domain:
         }
 
 
-Message = ListingOffer | SplitUpdate | TierUpdate | Permit
+Message = ListingOffer | SplitUpdate | TierUpdate | OfferCancel | SplitConsent | Permit
 
 
 def typed_data(message: Message, domain: Domain) -> dict:

@@ -41,6 +41,7 @@ LISTING_OFFER_TYPE = [
     {"name": "validAfter", "type": "uint64"},
     {"name": "validUntil", "type": "uint64"},
     {"name": "counter", "type": "uint256"},
+    {"name": "lockSplits", "type": "bool"},
 ]
 SPLIT_UPDATE_TYPE = [
     {"name": "listingId", "type": "uint256"},
@@ -144,6 +145,7 @@ class ListingOffer:
     valid_after: int = 0
     royalty_bps: int = 0
     counter: int = 0
+    lock_splits: bool = False  # True: the split can never change after registration
 
     primary_type = "ListingOffer"
     types = {"ListingOffer": LISTING_OFFER_TYPE, "Split": SPLIT_TYPE, "Tier": TIER_TYPE}
@@ -159,6 +161,7 @@ class ListingOffer:
             "validAfter": self.valid_after,
             "validUntil": self.valid_until,
             "counter": self.counter,
+            "lockSplits": self.lock_splits,
         }
 
 

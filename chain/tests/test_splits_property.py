@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
-from chain.tests.helpers import buy, buy_with_offer, events, make_offer, send
+from chain.tests.helpers import buy, buy_with_offer, events, make_offer, send, set_fee
 from chain.typed_data import ETH, OWNER, Split, Tier
 
 POOL = [Web3.to_checksum_address(Web3.keccak(text=f"recipient {i}")[:20]) for i in range(4)]
@@ -116,10 +116,7 @@ def test_wei_out_equals_wei_in(suite, rejecting, shares, price, quantities, fee_
     currency = ETH if in_eth else suite.token.address
     names = {"owner": OWNER, "rejecting": rejecting, **{f"pool{i}": a for i, a in enumerate(POOL)}}
     resolved = [(names[kind], bps) for kind, bps in shares]
-    send(
-        suite.market.functions.setPlatformFee(suite.fee_recipient.address, fee_bps),
-        suite.admin.address,
-    )
+    set_fee(suite, suite.fee_recipient.address, fee_bps)
     offer, sig = make_offer(
         suite,
         creator,

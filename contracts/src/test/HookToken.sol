@@ -7,9 +7,15 @@ interface ITokenReceiver {
     function tokensReceived(address from, uint256 amount) external;
 }
 
-/// @notice A test ERC-20 with a transfer hook (like ERC-777 or ERC-1363): a transfer to a
-/// contract calls its `tokensReceived`, forwarding whatever gas the transfer was given.
+/// @notice A test ERC-20 with a transfer hook (like ERC-777's registered hooks): a transfer to a
+/// recipient that registered calls its `tokensReceived`, forwarding whatever gas it was given.
 contract HookToken is ERC20 {
+    mapping(address => bool) public hooked;
+
+    function setHooked(address account, bool value) external {
+        hooked[account] = value;
+    }
+
     constructor() ERC20("Hook Token", "HOOK") {}
 
     function mint(address to, uint256 amount) external {
@@ -18,7 +24,7 @@ contract HookToken is ERC20 {
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        if (from != address(0) && to.code.length != 0) ITokenReceiver(to).tokensReceived(from, value);
+        if (from != address(0) && hooked[to]) ITokenReceiver(to).tokensReceived(from, value);
     }
 }
 

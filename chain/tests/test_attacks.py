@@ -2,7 +2,6 @@
 (or a careless owner) did to the first contracts; each must fail to do harm now."""
 
 import pytest
-from web3 import Web3
 
 from chain.tests.helpers import (
     DAY,

@@ -2,6 +2,7 @@
 wei paid out plus the wei credited equals the wei paid in, to the wei, and each party gets
 exactly its share (the owner also the rounding dust)."""
 
+import os
 from collections import Counter
 
 import pytest
@@ -100,7 +101,7 @@ def check_purchase(suite, receipt, ledger: Ledger, before, fee_bps: int, shares,
 
 
 @settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "30")),  # `make property`: more
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -29,6 +29,16 @@ class ListingOffer(models.Model):
     digest = models.CharField(max_length=66, unique=True, help_text="EIP-712 hash signed.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A replaced offer stays registrable on-chain until it expires, so the creator signs its
+    # cancellation with the replacement and the site relays it (contracts v2).
+    cancel_signature = models.CharField(
+        max_length=1024,
+        blank=True,
+        default="",
+        help_text="The creator's signed OfferCancel of this offer, relayed on-chain.",
+    )
+    cancel_deadline = models.PositiveBigIntegerField(null=True, blank=True)
+    cancel_tx = models.CharField(max_length=66, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

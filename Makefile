@@ -65,6 +65,17 @@ property: setup-dev
 	PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-300} $(PY) -m pytest -q -p no:cacheprovider \
 	  chain/tests/test_licence_time_property.py chain/tests/test_splits_property.py
 
+# Slither over the product contracts, offline on the pinned solc-js (tools/slither/solc shim).
+# Its own venv: Slither's dependencies stay out of the app's. Findings: docs/security.md.
+SLITHER_VENV := .venv-slither
+$(SLITHER_VENV)/.installed:
+	$(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install -q --disable-pip-version-check slither-analyzer==0.11.6
+	touch $@
+
+slither: $(NPM_STAMP) $(SLITHER_VENV)/.installed
+	$(SLITHER_VENV)/bin/python tools/slither/run.py
+
 # nginx and wrk from the Debian packages (prod-check and the load test run them).
 prod-packages:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] && command -v wrk >/dev/null 2>&1 \

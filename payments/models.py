@@ -346,6 +346,24 @@ class SplitChange(models.Model):
         indexes = [models.Index(fields=["listing", "block_number"], name="split_change_listing")]
 
 
+class SplitNotice(models.Model):
+    """A split change announced by the contract (`SplitsScheduled`, contracts v2): it lowers a
+    contributor's share, so it applies only after the notice period, by `applySplits`. The
+    contributors it lowers see it on their dashboard until then."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    onchain_listing_id = WeiField()
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.CASCADE, related_name="split_notices"
+    )
+    splits = models.JSONField(help_text='[{"recipient": address, "bps": int}] announced.')
+    effective_at = models.DateTimeField()
+    block_number = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["-block_number", "-id"]
+
+
 class TierPriceChange(models.Model):
     """A tier's price and currency as the contract stored them (`TierUpdated`)."""
 

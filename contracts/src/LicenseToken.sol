@@ -108,7 +108,7 @@ contract LicenseToken is ERC1155, IERC2981 {
     function _moveTime(address from, address to, uint256 id, uint256 value, uint256 seatCap) private {
         uint256 fromExpiry = _expiresAt[id][from];
         if (fromExpiry == 0) return;
-        uint256 moved;
+        uint256 moved = 0;
         if (fromExpiry > block.timestamp) {
             // `balanceOf` is already the sender's balance after this transfer.
             moved = ((fromExpiry - block.timestamp) * value) / (balanceOf(from, id) + value);

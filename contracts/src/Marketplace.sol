@@ -687,8 +687,8 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     function _storeSplits(uint256 listingId, Listing storage l, Split[] calldata splits) private {
         (address[] memory recipients, uint16[] memory bps) = _validateSplits(splits);
         Split[MAX_SPLITS] storage stored = _splits[listingId];
-        uint256 ownerBps;
-        uint256 others;
+        uint256 ownerBps = 0;
+        uint256 others = 0;
         for (uint256 i = 0; i < splits.length; ++i) {
             Split calldata s = splits[i];
             if (s.recipient == address(0)) {
@@ -711,7 +711,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         if (count == 0 || count > MAX_SPLITS) revert InvalidSplitCount(count);
         recipients = new address[](count);
         bps = new uint16[](count);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < count; ++i) {
             Split calldata s = splits[i];
             _checkRecipient(s.recipient);
@@ -880,7 +880,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         Split[MAX_SPLITS] storage stored = _splits[listingId];
         for (uint256 i = 0; i < l.splitCount; ++i) {
             Split memory old = stored[i];
-            uint256 after_;
+            uint256 after_ = 0;
             for (uint256 j = 0; j < splits.length; ++j) {
                 if (splits[j].recipient == old.recipient) after_ += splits[j].bps;
             }

@@ -288,6 +288,16 @@ def test_a_split_that_cuts_a_contributor_is_only_announced(registered):
     }
     pending = client.get_contract("Marketplace").functions.pendingSplits(listing.onchain_id)
     assert pending.call()[1] > 0
+    # The partner's dashboard shows the announcement, from the indexed SplitsScheduled event.
+    (notice,) = dashboard.split_notices(address=partner)
+    assert (notice["listing"], notice["now_bps"], notice["new_bps"]) == (listing, 1_000, 0)
+    assert notice["effective_at"].timestamp() == pending.call()[1]
+    page = Client()
+    page.force_login(User.objects.get_or_create(address=partner)[0])
+    reply = page.get("/dashboard/")
+    assert reply.status_code == 200
+    assert b'data-testid="split-notice"' in reply.content
+    assert dashboard.split_notices(address=newcomer) == []  # raised, not lowered
 
 
 def test_a_reorg_that_drops_a_split_change_puts_the_old_split_back(registered):

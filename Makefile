@@ -7,7 +7,7 @@ NPM_STAMP := contracts/node_modules/.installed
 # A real IPFS node (js-ipfs) for the artifacts tests; tests only, so setup-dev installs it.
 IPFS_STAMP := tools/ipfs/node_modules/.installed
 
-.PHONY: setup setup-dev run test lint format contracts vendor-js bench prod-check prod-packages clean
+.PHONY: setup setup-dev run test lint format contracts vendor-js bench prod-check prod-packages clean property slither
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,23 @@ vendor-js:
 # Recompile contracts/src/*.sol into contracts/build/*.json (committed; a test checks freshness).
 contracts: $(NPM_STAMP)
 	cd contracts && node scripts/compile.mjs
+
+# The contract property tests (licence time conserved, wei in = wei out) with many more
+# examples than the suite runs.
+property: setup-dev
+	PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-300} $(PY) -m pytest -q -p no:cacheprovider \
+	  chain/tests/test_licence_time_property.py chain/tests/test_splits_property.py
+
+# Slither over the product contracts, offline on the pinned solc-js (tools/slither/solc shim).
+# Its own venv: Slither's dependencies stay out of the app's. Findings: docs/security.md.
+SLITHER_VENV := .venv-slither
+$(SLITHER_VENV)/.installed:
+	$(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install -q --disable-pip-version-check slither-analyzer==0.11.6
+	touch $@
+
+slither: $(NPM_STAMP) $(SLITHER_VENV)/.installed
+	$(SLITHER_VENV)/bin/python tools/slither/run.py
 
 # nginx and wrk from the Debian packages (prod-check and the load test run them).
 prod-packages:

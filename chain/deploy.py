@@ -2,8 +2,9 @@
 
 What is deployed: EAS's SchemaRegistry and EAS (from the npm package) with our schemas
 registered, and the Marketplace, which deploys its LicenseToken and ListingOwnership itself.
-A contract the file lists and whose address still has code is kept; anything that depends on a
-contract deployed again is deployed again too."""
+A contract the file lists is kept when its address still has code *and* it was built from the
+bytecode the artifact holds now; a contract whose source changed (a new version) is deployed
+again, and so is anything that depends on a contract deployed again."""
 
 import json
 import os
@@ -58,7 +59,7 @@ def deploy_all(
     def ensure(name: str, args: list, depends_on: tuple[str, ...] = ()) -> str:
         entry = contracts.get(name)
         stale = any(dep in result.deployed for dep in depends_on)
-        if entry and not stale and w3.eth.get_code(entry["address"]):
+        if entry and not stale and _current(entry, name) and w3.eth.get_code(entry["address"]):
             log(f"{name}: kept at {entry['address']}")
             return entry["address"]
         contracts[name] = _deploy(w3, account, name, args)
@@ -98,6 +99,22 @@ def _load(path: Path, chain_id: int) -> dict:
     return record if record.get("chainId") == chain_id else empty
 
 
+def bytecode_hash(artifact: dict) -> str:
+    """What identifies a build of one contract: its creation bytecode (which embeds the
+    metadata hash of exactly the sources it was built from, so an unrelated source's change
+    leaves it alone)."""
+    return Web3.keccak(hexstr=artifact["bytecode"]).to_0x_hex()
+
+
+def _current(entry: dict, name: str) -> bool:
+    """Whether the recorded deployment is of today's build (records made before bytecode
+    hashes were kept fall back to the source hash)."""
+    artifact = load_artifact(name)
+    if "bytecodeHash" in entry:
+        return entry["bytecodeHash"] == bytecode_hash(artifact)
+    return entry.get("sourceHash") == artifact["sourceHash"]
+
+
 def _deploy(w3: Web3, account: LocalAccount, name: str, args: list) -> dict:
     artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
@@ -107,6 +124,7 @@ def _deploy(w3: Web3, account: LocalAccount, name: str, args: list) -> dict:
         "txHash": receipt["transactionHash"].to_0x_hex(),
         "blockNumber": receipt["blockNumber"],
         "sourceHash": artifact["sourceHash"],
+        "bytecodeHash": bytecode_hash(artifact),
     }
 
 
@@ -124,6 +142,7 @@ def _record_children(w3: Web3, contracts: dict) -> None:
             "address": address,
             "deployedBy": "Marketplace",
             "sourceHash": load_artifact(name)["sourceHash"],
+            "bytecodeHash": bytecode_hash(load_artifact(name)),
         }
 
 

@@ -41,6 +41,7 @@ LISTING_OFFER_TYPE = [
     {"name": "validAfter", "type": "uint64"},
     {"name": "validUntil", "type": "uint64"},
     {"name": "counter", "type": "uint256"},
+    {"name": "lockSplits", "type": "bool"},
 ]
 SPLIT_UPDATE_TYPE = [
     {"name": "listingId", "type": "uint256"},
@@ -53,6 +54,18 @@ TIER_UPDATE_TYPE = [
     {"name": "tierId", "type": "uint8"},
     {"name": "price", "type": "uint128"},
     {"name": "currency", "type": "address"},
+    {"name": "nonce", "type": "uint32"},
+    {"name": "deadline", "type": "uint64"},
+]
+OFFER_CANCEL_TYPE = [
+    {"name": "creator", "type": "address"},
+    {"name": "offerDigest", "type": "bytes32"},
+    {"name": "deadline", "type": "uint64"},
+]
+SPLIT_CONSENT_TYPE = [
+    {"name": "listingId", "type": "uint256"},
+    {"name": "contributor", "type": "address"},
+    {"name": "splits", "type": "Split[]"},
     {"name": "nonce", "type": "uint32"},
     {"name": "deadline", "type": "uint64"},
 ]
@@ -132,6 +145,7 @@ class ListingOffer:
     valid_after: int = 0
     royalty_bps: int = 0
     counter: int = 0
+    lock_splits: bool = False  # True: the split can never change after registration
 
     primary_type = "ListingOffer"
     types = {"ListingOffer": LISTING_OFFER_TYPE, "Split": SPLIT_TYPE, "Tier": TIER_TYPE}
@@ -147,6 +161,7 @@ class ListingOffer:
             "validAfter": self.valid_after,
             "validUntil": self.valid_until,
             "counter": self.counter,
+            "lockSplits": self.lock_splits,
         }
 
 
@@ -187,6 +202,49 @@ class TierUpdate:
             "tierId": self.tier_id,
             "price": self.price,
             "currency": Web3.to_checksum_address(self.currency),
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+        }
+
+
+@dataclass(frozen=True)
+class OfferCancel:
+    """A creator's cancellation of one signed offer (by its EIP-712 digest); anyone may relay
+    it. Cancelling is idempotent, so the digest itself makes it single-use."""
+
+    creator: str
+    offer_digest: bytes | str
+    deadline: int
+
+    primary_type = "OfferCancel"
+    types = {"OfferCancel": OFFER_CANCEL_TYPE}
+
+    def as_struct(self) -> dict:
+        return {
+            "creator": Web3.to_checksum_address(self.creator),
+            "offerDigest": bytes32_hex(self.offer_digest),
+            "deadline": self.deadline,
+        }
+
+
+@dataclass(frozen=True)
+class SplitConsent:
+    """A contributor's consent to new splits that lower their share, at the listing's nonce."""
+
+    listing_id: int
+    contributor: str
+    splits: tuple[Split, ...]
+    nonce: int
+    deadline: int
+
+    primary_type = "SplitConsent"
+    types = {"SplitConsent": SPLIT_CONSENT_TYPE, "Split": SPLIT_TYPE}
+
+    def as_struct(self) -> dict:
+        return {
+            "listingId": self.listing_id,
+            "contributor": Web3.to_checksum_address(self.contributor),
+            "splits": [s.as_struct() for s in self.splits],
             "nonce": self.nonce,
             "deadline": self.deadline,
         }
@@ -242,7 +300,7 @@ class Domain:
         }
 
 
-Message = ListingOffer | SplitUpdate | TierUpdate | Permit
+Message = ListingOffer | SplitUpdate | TierUpdate | OfferCancel | SplitConsent | Permit
 
 
 def typed_data(message: Message, domain: Domain) -> dict:

@@ -199,6 +199,8 @@ def _render_edit(request, listing: Listing, *, status: int = 200, **bound):
         "moderator_note": moderation_selectors.last_moderator_note(listing=listing),
         "publication_checks": _publication_checks(listing),
         "owner_signs_releases": release_signing.owner_signs_releases(listing),
+        "offer_validity_days": settings.OFFER_VALIDITY_SECONDS // 86_400,
+        "split_notice_days": 14,  # Marketplace.SPLIT_NOTICE
     }
     return render(request, "listings/edit.html", context, status=status)
 

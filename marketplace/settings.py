@@ -274,7 +274,9 @@ SIWE_THROTTLE_RATE = env("SIWE_THROTTLE_RATE", default="30/minute") or None
 # When off, a submitted listing is published at once instead of waiting for a moderator.
 LISTINGS_REQUIRE_REVIEW = env.bool("LISTINGS_REQUIRE_REVIEW", default=True)
 # How long a creator's signed listing offer stays valid for a first (registering) purchase.
-OFFER_VALIDITY_SECONDS = env.int("OFFER_VALIDITY_SECONDS", default=365 * 24 * 3600)
+# Short on purpose (issue 14): a replaced offer is cancelled on-chain, and an unsold listing's
+# creator renews its offer with one signature from the edit page.
+OFFER_VALIDITY_SECONDS = env.int("OFFER_VALIDITY_SECONDS", default=7 * 24 * 3600)
 
 # --- Artifact storage -----------------------------------------------------------------------
 ARTIFACT_STORAGE = env("ARTIFACT_STORAGE", default="local")  # local | ipfs

@@ -29,15 +29,22 @@ class OfferSerializer(serializers.Serializer):
 
 
 class OfferPrepareApi(APIView):
-    """POST: the typed data (eth_signTypedData_v4) for the listing as it stands now."""
+    """POST {lock_splits?}: the typed data (eth_signTypedData_v4) for the listing as it stands
+    now, and the cancellations of its older offers to sign with it."""
 
     permission_classes = [IsAuthenticated]
 
+    class InputSerializer(serializers.Serializer):
+        lock_splits = serializers.BooleanField(default=False)
+
     def post(self, request, slug):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         return Response(
             services.offer_prepare(
                 listing=listing_selectors.listing_owned(owner=request.user, slug=slug),
                 actor=request.user,
+                lock_splits=serializer.validated_data["lock_splits"],
             )
         )
 
@@ -50,6 +57,9 @@ class OfferApi(APIView):
     class InputSerializer(serializers.Serializer):
         message = serializers.DictField()
         signature = serializers.CharField(max_length=1100)
+        cancels = serializers.ListField(
+            child=serializers.DictField(), max_length=50, required=False, default=list
+        )
 
     def get(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
@@ -67,6 +77,7 @@ class OfferApi(APIView):
             actor=request.user,
             message=serializer.validated_data["message"],
             signature=serializer.validated_data["signature"],
+            cancels=serializer.validated_data["cancels"],
         )
         listing.refresh_from_db(fields=["status"])
         return Response(

@@ -5,12 +5,14 @@ history rows; `changes_recompute` then makes the listing's split and tier prices
 ones in chain order (listings.onchain), which after a reorg are whatever rows remain. Each
 sale is paid by the split live at its block, by the contract: history never rewrites sales."""
 
+from datetime import UTC, datetime
+
 from django.db import transaction
 
 from chain.indexer import insert_rows
 from listings import onchain
 from payments.entitlements import Resolver
-from payments.models import PlatformFeeChange, SplitChange, TierPriceChange
+from payments.models import PlatformFeeChange, SplitChange, SplitNotice, TierPriceChange
 
 CHANGE_EVENTS = {"SplitUpdated", "TierUpdated"}
 # The split's owner row changes hands with the listing's ownership token.
@@ -37,6 +39,23 @@ def splits_record(logs) -> None:
         )  # fmt: skip
     fields = ("log", "onchain_listing_id", "listing", "splits", "tx_hash", "block_number")
     insert_rows(SplitChange, (*fields, "block_time"), rows, ignore_conflicts=True)
+
+
+def split_notices_record(logs) -> None:
+    """`SplitsScheduled`: a split change that lowers a contributor, announced for later."""
+    resolver = Resolver()
+    rows = []
+    for log in logs:
+        a = log.args
+        listing = resolver.listing(a["listingId"])
+        splits = [
+            {"recipient": r, "bps": int(b)} for r, b in zip(a["recipients"], a["bps"], strict=True)
+        ]
+        effective = datetime.fromtimestamp(a["effectiveAt"], tz=UTC)
+        rows.append((log.pk, a["listingId"], listing and listing.pk, splits, effective,
+                     log.block_number))  # fmt: skip
+    fields = ("log", "onchain_listing_id", "listing", "splits", "effective_at", "block_number")
+    insert_rows(SplitNotice, fields, rows, ignore_conflicts=True)
 
 
 def tiers_record(logs) -> None:

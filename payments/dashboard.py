@@ -11,10 +11,11 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
+from eth_utils import to_checksum_address
 
 from listings import selectors as listing_selectors
 from listings.models import Listing
-from payments.models import Entitlement, Payout, PlatformFeeChange, Purchase
+from payments.models import Entitlement, Payout, PlatformFeeChange, Purchase, SplitNotice
 
 PERIODS = ("daily", "weekly")
 EXPIRING_DAYS = 7
@@ -209,6 +210,28 @@ def contributor_received(*, address: str) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (r["listing"].title, r["listing"].pk))
 
 
+def split_notices(*, address: str) -> list[dict]:
+    """Announced split changes that lower `address`'s share of a listing (contracts v2): the
+    share today, the share announced, and from when it may apply. Only announcements newer
+    than the listing's live split count (a later change replaces or applies them)."""
+    address = to_checksum_address(address)
+    found = []
+    notices = SplitNotice.objects.select_related("listing").filter(listing__isnull=False)
+    for notice in notices.order_by("-block_number")[:200]:
+        listing = notice.listing
+        live = listing.split_changes.order_by("-block_number", "-id").first()
+        if live is not None and live.block_number > notice.block_number:
+            continue  # applied or replaced since
+        now = {s.address: s.bps for s in listing.splits.all()}.get(address, 0)
+        later = sum(
+            s["bps"] for s in notice.splits if to_checksum_address(s["recipient"]) == address
+        )
+        if later < now:
+            found.append({"listing": listing, "now_bps": now, "new_bps": later,
+                          "effective_at": notice.effective_at})  # fmt: skip
+    return found
+
+
 def dashboard_for_user(*, user, period: str = "daily") -> dict:
     """Everything the dashboard page and its API show for `user`: the listings they control
     now, and, read-only, the past revenue of the ones they held before (`former_listings`)."""
@@ -239,6 +262,7 @@ def dashboard_for_user(*, user, period: str = "daily") -> dict:
         "licences": licences(listings=current),
         "contributor": contributor,
         "contributor_totals": totals_by_currency(contributor, "received_wei"),
+        "split_notices": split_notices(address=user.address),
     }
 
 

@@ -195,6 +195,7 @@ def register() -> None:
             ("Marketplace", "ListingPaused"): listing_events_record,
             ("Marketplace", "ListingUnpaused"): listing_events_record,
             ("Marketplace", "SplitUpdated"): changes.splits_record,
+            ("Marketplace", "SplitsScheduled"): changes.split_notices_record,
             ("Marketplace", "TierUpdated"): changes.tiers_record,
             ("Marketplace", "PlatformFeeUpdated"): changes.fees_record,
             ("LicenseToken", "TransferSingle"): transfers_record,

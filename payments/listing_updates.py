@@ -23,7 +23,7 @@ from chain.signatures import signer_accepts
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
 from marketplace.api_errors import ApiError
-from payments.purchase.sale import marketplace, transaction
+from payments.purchase.sale import is_zero, marketplace, transaction
 from payments.services import json_safe, offer_domain
 
 SIGNED_UPDATE_TTL_SECONDS = 3600
@@ -53,7 +53,12 @@ def _registered(listing: Listing, actor):
             code="not_owner",
             status=403,
         )
-    return market, {"owner": owner, "tier_count": tier_count, "nonce": nonce}
+    return market, {
+        "owner": owner,
+        "tier_count": tier_count,
+        "nonce": nonce,
+        "splits_locked": bool(header[6]),
+    }
 
 
 def checked_splits(listing: Listing, splits) -> list[typed_data.Split]:
@@ -111,8 +116,12 @@ def split_update_prepare(*, listing: Listing, actor, splits) -> dict:
     SplitUpdate to sign instead for a relayed (gasless) change."""
     new = checked_splits(listing, splits)
     market, header = _registered(listing, actor)
+    if header["splits_locked"]:
+        raise ApiError("This listing's split was locked when it was signed: it never changes.",
+                       code="split_locked", status=409)  # fmt: skip
     with client.chain_errors():
         old = market.functions.splitsOf(listing.onchain_id).call()
+        notice = int(market.functions.SPLIT_NOTICE().call())
     structs = [s.as_struct() for s in new]
     data = market.encode_abi("setSplits", args=[listing.onchain_id, structs])
     update = typed_data.SplitUpdate(
@@ -125,10 +134,28 @@ def split_update_prepare(*, listing: Listing, actor, splits) -> dict:
     return {
         "listing_id": str(listing.onchain_id),
         "comparison": _comparison(listing, old, new),
+        # Contributors whose share drops: the contract only announces such a change and
+        # applies it after `notice_seconds` (their dashboards show it meanwhile).
+        "lowered": lowered_contributors(old, new),
+        "notice_seconds": notice,
         "transaction": {**transaction("setSplits", sender=actor.address, to=market.address,
                                       data=data), "value": "0"},
         "typed_data": {**document, "message": json_safe(document["message"])},
     }  # fmt: skip
+
+
+def lowered_contributors(old, new) -> list[str]:
+    """Addresses (not the owner) whose share in `new` is below their share in `old`, as the
+    contract decides whether a split change must wait for its notice period."""
+    after: dict[str, int] = {}
+    for s in new:
+        key = to_checksum_address(s.recipient)
+        after[key] = after.get(key, 0) + s.bps
+    return [
+        to_checksum_address(recipient)
+        for recipient, bps in old
+        if not is_zero(recipient) and after.get(to_checksum_address(recipient), 0) < bps
+    ]
 
 
 def tier_price_prepare(*, listing: Listing, actor, position: int, price_wei: int) -> dict:

@@ -29,6 +29,16 @@ class ListingOffer(models.Model):
     digest = models.CharField(max_length=66, unique=True, help_text="EIP-712 hash signed.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A replaced offer stays registrable on-chain until it expires, so the creator signs its
+    # cancellation with the replacement and the site relays it (contracts v2).
+    cancel_signature = models.CharField(
+        max_length=1024,
+        blank=True,
+        default="",
+        help_text="The creator's signed OfferCancel of this offer, relayed on-chain.",
+    )
+    cancel_deadline = models.PositiveBigIntegerField(null=True, blank=True)
+    cancel_tx = models.CharField(max_length=66, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -334,6 +344,24 @@ class SplitChange(models.Model):
     class Meta:
         ordering = ["-block_number", "-id"]
         indexes = [models.Index(fields=["listing", "block_number"], name="split_change_listing")]
+
+
+class SplitNotice(models.Model):
+    """A split change announced by the contract (`SplitsScheduled`, contracts v2): it lowers a
+    contributor's share, so it applies only after the notice period, by `applySplits`. The
+    contributors it lowers see it on their dashboard until then."""
+
+    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    onchain_listing_id = WeiField()
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.CASCADE, related_name="split_notices"
+    )
+    splits = models.JSONField(help_text='[{"recipient": address, "bps": int}] announced.')
+    effective_at = models.DateTimeField()
+    block_number = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["-block_number", "-id"]
 
 
 class TierPriceChange(models.Model):

@@ -2,9 +2,14 @@
 `setPlatformFee(recipient, bps)` by an account with DEFAULT_ADMIN_ROLE, capped by MAX_FEE_BPS.
 A site admin's wallet sends that transaction itself (built here, as purchases are); a site
 admin whose address lacks the role is told so before their wallet is asked. The indexer
-records `PlatformFeeUpdated` (payments.changes) and pages then show the new fee."""
+records `PlatformFeeUpdated` (payments.changes) and pages then show the new fee.
+
+A rise is announced, not applied (contracts v2): the contract keeps it pending for
+`FEE_NOTICE` so sales already under way keep today's fee; then anyone may apply it
+(`applyPlatformFee`). The page shows the pending fee and when it may apply."""
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from eth_utils import is_address, to_checksum_address
 
@@ -33,6 +38,8 @@ def fee_status(*, user) -> dict:
         recipient = market.functions.feeRecipient().call()
         cap = int(market.functions.MAX_FEE_BPS().call())
         can_set = bool(market.functions.hasRole(DEFAULT_ADMIN_ROLE, user.address).call())
+        pending_recipient, pending_bps, effective_at = market.functions.pendingFee().call()
+        notice = int(market.functions.FEE_NOTICE().call())
     history = PlatformFeeChange.objects.select_related(None).order_by("-block_number", "-id")[:50]
     return {
         "bps": bps,
@@ -41,7 +48,13 @@ def fee_status(*, user) -> dict:
         "address": user.address,
         "can_set": can_set,
         "history": list(history),
-    }
+        "notice_seconds": notice,
+        "pending": (
+            {"bps": int(pending_bps), "recipient": pending_recipient,
+             "effective_at": datetime.fromtimestamp(effective_at, tz=UTC)}
+            if effective_at else None
+        ),
+    }  # fmt: skip
 
 
 def fee_prepare(*, user, bps, recipient=None) -> dict:
@@ -68,6 +81,8 @@ def fee_prepare(*, user, bps, recipient=None) -> dict:
     data = market.encode_abi("setPlatformFee", args=[recipient, bps])
     tx = transaction("setPlatformFee", sender=user.address, to=market.address, data=data)
     return {"bps": bps, "recipient": recipient, "old_bps": status["bps"],
+            # A rise waits out the notice period; anything else applies when mined.
+            "announced": bps > status["bps"], "notice_seconds": status["notice_seconds"],
             "transaction": {**tx, "value": "0"}}  # fmt: skip
 
 

@@ -1,10 +1,16 @@
 """Writes for payments. Offers: the creator signs an EIP-712 ListingOffer in the wallet (no
-gas); we check it as the contract will, keep it, and send the listing to review."""
+gas); we check it as the contract will, keep it, and send the listing to review.
+
+Offers are valid for a short time (OFFER_VALIDITY_SECONDS): an unsold listing's creator renews
+its offer with one more signature, terms unchanged. A replaced offer would stay registrable
+on-chain until it expires, so with every new offer the creator also signs an OfferCancel of
+each older one still live, and the site relays those cancels (`cancelOfferBySig`)."""
 
 import time
 
 from django.conf import settings
 from django.db import transaction
+from eth_account import Account
 from hexbytes import HexBytes
 
 from chain import client, typed_data
@@ -14,6 +20,7 @@ from listings import services as listing_services
 from listings.models import Listing, Tier
 from listings.tasks import version_attest_release
 from marketplace.api_errors import ApiError
+from payments import selectors
 from payments.models import ListingOffer
 
 TIER_KINDS = {
@@ -37,7 +44,7 @@ def offer_domain() -> typed_data.Domain:
 
 
 def offer_build(
-    *, listing: Listing, valid_after: int, valid_until: int, counter: int
+    *, listing: Listing, valid_after: int, valid_until: int, counter: int, lock_splits=False
 ) -> typed_data.ListingOffer:
     """The offer for the listing as it stands: its latest version, active tiers and split.
     The creator's own split row pays "the owner" on-chain, so it follows the ownership token."""
@@ -70,6 +77,7 @@ def offer_build(
         valid_after=valid_after,
         valid_until=valid_until,
         counter=counter,
+        lock_splits=bool(lock_splits),
     )
 
 
@@ -103,21 +111,88 @@ def _check_offer_signer(listing: Listing, actor) -> None:
         )
 
 
-def offer_prepare(*, listing: Listing, actor) -> dict:
-    """The EIP-712 document the creator's wallet signs (eth_signTypedData_v4)."""
-    _check_offer_signer(listing, actor)
-    if listing.status != Listing.Status.DRAFT:
+def _renewing(listing: Listing) -> bool:
+    """Whether a new offer for `listing` renews its live one (same terms, new window): a
+    listing past review whose offer no purchase has registered yet."""
+    if listing.status == Listing.Status.DRAFT:
+        return False
+    registered = listing.offers.filter(status=ListingOffer.Status.REGISTERED).exists()
+    if listing.status != Listing.Status.PUBLISHED or registered:
         raise ApiError("Only a draft can be submitted.", code="not_draft", status=409)
-    listing_services.listing_check_complete(listing=listing)
+    return True
+
+
+def _check_currencies(offer: typed_data.ListingOffer) -> None:
+    """Every ERC-20 of the offer must be on the contract's allow-list, or the first purchase
+    would revert: say so before the creator signs."""
+    market = client.get_contract("Marketplace")
+    for tier in offer.tiers:
+        if int(tier.currency, 16) == 0:
+            continue
+        with client.chain_errors():
+            allowed = market.functions.currencies(tier.currency).call()[0]
+        if not allowed:
+            raise ApiError(
+                f"The marketplace does not accept {tier.currency} as a currency; choose ETH or "
+                "an accepted token.",
+                code="currency_not_allowed",
+                status=409,
+            )
+
+
+def offer_prepare(*, listing: Listing, actor, lock_splits: bool = False) -> dict:
+    """The EIP-712 document the creator's wallet signs (eth_signTypedData_v4), plus `cancels`:
+    an OfferCancel document for each older offer of the listing still live on-chain, to sign
+    too. A published listing that nobody has bought yet can renew its offer this way."""
+    _check_offer_signer(listing, actor)
+    renewing = _renewing(listing)
+    if renewing:
+        lock_splits = bool(selectors.offer_active(listing=listing).message.get("lockSplits"))
+    else:
+        listing_services.listing_check_complete(listing=listing)
     now = int(time.time())
     offer = offer_build(
         listing=listing,
         valid_after=now - 60,  # tolerate a wallet or node clock slightly behind ours
         valid_until=now + settings.OFFER_VALIDITY_SECONDS,
         counter=_creator_counter(listing.creator.address),
+        lock_splits=lock_splits,
     )
-    document = typed_data.typed_data(offer, offer_domain())
-    return {**document, "message": json_safe(document["message"])}
+    _check_currencies(offer)
+    domain = offer_domain()
+    document = typed_data.typed_data(offer, domain)
+    cancels = [
+        typed_data.typed_data(cancel, domain)
+        for cancel in _cancels_needed(listing, domain, now + CANCEL_SIGNATURE_SECONDS)
+    ]
+    return {
+        **document,
+        "message": json_safe(document["message"]),
+        "renewal": renewing,
+        "cancels": [{**c, "message": json_safe(c["message"])} for c in cancels],
+    }
+
+
+# How long a signed OfferCancel may wait to be relayed (it is relayed at once after commit).
+CANCEL_SIGNATURE_SECONDS = 7 * 24 * 3600
+
+
+def _live_older_offers(listing: Listing, domain: typed_data.Domain):
+    """Offers of `listing` on this Marketplace that could still register it on-chain and whose
+    cancellation we do not hold yet."""
+    return listing.offers.filter(
+        chain_id=domain.chain_id,
+        marketplace__iexact=domain.verifying_contract,
+        valid_until__gt=int(time.time()),
+        cancel_signature="",
+    ).exclude(status=ListingOffer.Status.REGISTERED)
+
+
+def _cancels_needed(listing: Listing, domain, deadline: int) -> list[typed_data.OfferCancel]:
+    return [
+        typed_data.OfferCancel(creator=o.creator, offer_digest=o.digest, deadline=deadline)
+        for o in _live_older_offers(listing, domain)
+    ]
 
 
 def _parse_signature(signature: str) -> bytes:
@@ -145,15 +220,23 @@ def _check_window(message: dict) -> tuple[int, int, int]:
 
 
 @transaction.atomic
-def offer_submit(*, listing: Listing, actor, message: dict, signature: str) -> ListingOffer:
+def offer_submit(
+    *, listing: Listing, actor, message: dict, signature: str, cancels: list | None = None
+) -> ListingOffer:
     """Accept the creator's signed offer: it must be exactly the listing as it stands now,
     inside its window, at the creator's current counter, and signed by the creator (EOA or
-    ERC-1271). Then the listing goes to review (or is published, per settings)."""
+    ERC-1271), with a signed cancellation of every older offer still live. Then the listing
+    goes to review (or is published, per settings); a renewal keeps its status."""
     _check_offer_signer(listing, actor)
+    renewing = _renewing(listing)
     raw_signature = _parse_signature(signature)
     valid_after, valid_until, counter = _check_window(message)
     offer = offer_build(
-        listing=listing, valid_after=valid_after, valid_until=valid_until, counter=counter
+        listing=listing,
+        valid_after=valid_after,
+        valid_until=valid_until,
+        counter=counter,
+        lock_splits=message.get("lockSplits") is True,
     )
     domain = offer_domain()
     if json_safe(offer.as_struct()) != json_safe(message):
@@ -174,10 +257,66 @@ def offer_submit(*, listing: Listing, actor, message: dict, signature: str) -> L
             f"The offer was not signed by {offer.creator}: sign with that account.",
             code="signature_invalid",
         )
-    return _store_offer(listing, offer, domain, digest, raw_signature, actor)
+    if ListingOffer.objects.filter(digest="0x" + digest.hex()).exists():
+        raise ApiError("This offer was submitted already.", code="offer_duplicate", status=409)
+    if renewing:
+        _check_same_terms(selectors.offer_active(listing=listing), offer)
+    _accept_cancels(listing, domain, cancels or [])
+    return _store_offer(listing, offer, domain, digest, raw_signature, actor, renewing)
 
 
-def _store_offer(listing, offer, domain, digest, signature, actor) -> ListingOffer:
+def _check_same_terms(live: ListingOffer, offer: typed_data.ListingOffer) -> None:
+    """A renewal changes the validity window (and counter) only: anything else would put new
+    terms on the market without review."""
+    window = ("validAfter", "validUntil", "counter")
+    old = {k: v for k, v in json_safe(live.message).items() if k not in window}
+    new = {k: v for k, v in json_safe(offer.as_struct()).items() if k not in window}
+    if old != new:
+        raise ApiError(
+            "The listing changed since it was published; withdraw it to a draft to change it.",
+            code="offer_mismatch",
+            status=409,
+        )
+
+
+def _accept_cancels(listing: Listing, domain, cancels: list) -> None:
+    """Check and keep the creator's OfferCancel signatures, one per older live offer; they are
+    relayed after commit (tasks.offer_cancels_relay)."""
+    signed = {}
+    for item in cancels:
+        try:
+            msg = item["message"]
+            key = (str(msg["offerDigest"]).lower(), int(msg["deadline"]))
+            signed[key[0]] = (key[1], _parse_signature(item["signature"]))
+        except (KeyError, TypeError, ValueError):
+            raise ApiError("A signed cancellation is malformed.", code="cancel_malformed") from None
+    kept = []
+    for older in _live_older_offers(listing, domain).select_for_update():
+        deadline, raw = signed.get(older.digest.lower(), (None, None))
+        if raw is None:
+            raise ApiError(
+                "Sign the cancellation of the listing's earlier offer too: until it expires, "
+                "anyone could otherwise register its older terms.",
+                code="cancel_missing",
+            )
+        if deadline < time.time() + 3600:
+            raise ApiError("A signed cancellation has expired; sign again.", code="offer_expired")
+        cancel = typed_data.OfferCancel(older.creator, older.digest, deadline)
+        with client.chain_errors():
+            ok = signer_accepts(older.creator, typed_data.digest(cancel, domain), raw)
+        if not ok:
+            raise ApiError(f"The cancellation was not signed by {older.creator}.",
+                           code="signature_invalid")  # fmt: skip
+        older.cancel_signature, older.cancel_deadline = "0x" + raw.hex(), deadline
+        older.save(update_fields=["cancel_signature", "cancel_deadline"])
+        kept.append(older.pk)
+    if kept:
+        from payments.tasks import offer_cancels_relay  # tasks import services
+
+        offer_cancels_relay.delay_on_commit(kept)
+
+
+def _store_offer(listing, offer, domain, digest, signature, actor, renewing) -> ListingOffer:
     listing.offers.filter(status=ListingOffer.Status.ACTIVE).update(
         status=ListingOffer.Status.SUPERSEDED
     )
@@ -196,7 +335,33 @@ def _store_offer(listing, offer, domain, digest, signature, actor) -> ListingOff
         signature="0x" + signature.hex(),
         digest="0x" + digest.hex(),
     )
+    if renewing:  # same terms, already reviewed: it stays on the market
+        return stored
     listing_services.listing_submit(listing=listing, actor=actor)
     # Provenance goes out after commit: a chain transaction must not hold our DB transaction.
     version_attest_release.delay_on_commit(version.pk)
     return stored
+
+
+def offer_cancels_relay(*, offer_ids: list[int]) -> list[str]:
+    """Send the creator's signed cancellations of `offer_ids` with the relayer's key (the
+    creator pays no gas). Idempotent: an offer cancelled on-chain already is only recorded."""
+    market = client.get_contract("Marketplace")
+    relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
+    sent = []
+    for older in ListingOffer.objects.filter(pk__in=offer_ids, cancel_tx="").exclude(
+        cancel_signature=""
+    ):
+        digest = HexBytes(older.digest)
+        if not market.functions.cancelledOffers(older.creator, digest).call():
+            cancel = typed_data.OfferCancel(older.creator, older.digest, older.cancel_deadline)
+            call = market.functions.cancelOfferBySig(
+                cancel.as_struct(), HexBytes(older.cancel_signature)
+            )
+            receipt = client.transact(call, account=relayer)
+            older.cancel_tx = receipt.transactionHash.to_0x_hex()
+        else:
+            older.cancel_tx = older.cancel_tx or "already-cancelled"
+        older.save(update_fields=["cancel_tx"])
+        sent.append(older.cancel_tx)
+    return sent

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from payments import downloads
+from chain import client
+from payments import downloads, services
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
@@ -8,3 +9,17 @@ def download_nonce_purge() -> int:
     """Delete the nonces of expired signed download requests. Idempotent (acks_late is safe);
     for the beat schedule."""
     return downloads.download_nonce_purge()
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,  # idempotent: an offer cancelled on-chain already is only recorded
+    autoretry_for=client.RPC_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def offer_cancels_relay(offer_ids: list[int]) -> list[str]:
+    """Relay the creator's signed cancellations of replaced offers (services.offer_submit)."""
+    return services.offer_cancels_relay(offer_ids=offer_ids)

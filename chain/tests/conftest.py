@@ -78,6 +78,11 @@ def deployed(anvil, dev_accounts, tmp_path_factory) -> Suite:
     )
     suite.token = suite.deploy("TestToken", "Plain Token", "PLAIN")
     suite.permit_token = suite.deploy("TestPermitToken", "Permit Token", "PRMT")
+    for token in (suite.token, suite.permit_token):  # the admin's currency allow-list
+        tx = suite.market.functions.setCurrency(token.address, True).transact(
+            {"from": suite.admin.address}
+        )
+        assert w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
     return suite
 
 

@@ -130,3 +130,13 @@ def buy_with_offer(suite, buyer: str, offer: ListingOffer, signature: bytes, tie
         offer.as_struct(), signature, tier_id, quantity, tier.currency, amount
     )
     return send(call, buyer, amount if tier.currency == ETH else 0)
+
+
+def set_fee(suite, recipient: str, bps: int) -> None:
+    """Set the platform fee as the admin; a rise is announced, so wait out its notice and apply
+    it (anyone may)."""
+    receipt = send(suite.market.functions.setPlatformFee(recipient, bps), suite.admin.address)
+    scheduled = events(suite.market, receipt, "PlatformFeeScheduled")
+    if scheduled:
+        warp(suite.w3, scheduled[0]["effectiveAt"] - chain_now(suite.w3) + 1)
+        send(suite.market.functions.applyPlatformFee(), suite.admin.address)

@@ -36,6 +36,38 @@ def test_a_contract_without_code_is_deployed_again_with_its_dependents(w3, dev_a
     assert again.registered == ["ModelRelease", "JobReceipt"]
 
 
+def test_a_changed_contract_source_deploys_the_new_version(w3, dev_accounts, tmp_path):
+    # Issue 14: the address of an old Marketplace still has code, yet its source changed (a new
+    # contract version): it must be replaced, with its tokens, and the rest kept.
+    path = tmp_path / "31337.json"
+    first = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG).record
+    old = first["contracts"]["Marketplace"]["address"]
+    record = json.loads(path.read_text())
+    record["contracts"]["Marketplace"]["bytecodeHash"] = "0x" + "00" * 32  # built from old source
+    path.write_text(json.dumps(record))
+    again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    assert again.deployed == ["Marketplace"]
+    contracts = again.record["contracts"]
+    assert contracts["Marketplace"]["address"] != old
+    market = get_contract("Marketplace", w3=w3, path=path)
+    assert contracts["LicenseToken"]["address"] == market.functions.licenseToken().call()
+    assert contracts["ListingOwnership"]["address"] == market.functions.ownership().call()
+
+
+def test_a_record_from_before_bytecode_hashes_falls_back_to_the_source_hash(
+    w3, dev_accounts, tmp_path
+):
+    path = tmp_path / "31337.json"
+    deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    record = json.loads(path.read_text())
+    for entry in record["contracts"].values():
+        entry.pop("bytecodeHash")
+    record["contracts"]["Marketplace"]["sourceHash"] = "stale"
+    path.write_text(json.dumps(record))
+    again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
+    assert again.deployed == ["Marketplace"]
+
+
 def test_a_file_for_another_chain_is_not_trusted(w3, dev_accounts, tmp_path):
     path = tmp_path / "31337.json"
     path.write_text(json.dumps({"chainId": 1, "contracts": {"EAS": {"address": "0x" + "22" * 20}}}))

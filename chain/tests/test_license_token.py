@@ -43,28 +43,35 @@ def test_perpetual_licence_has_no_expiry(suite):
     )
 
 
-def test_transferable_licence_moves_and_carries_its_expiry(suite):
+def test_transferable_licence_moves_with_its_time(suite):
+    # The holder's only token carries all of their remaining time to the receiver.
     lid = listing(suite, Tier(PRICE, duration=DAY))
     tid, holder, friend = token_id(lid, 0), suite.accounts[3].address, suite.accounts[4].address
     buy(suite, holder, lid)
     expiry = suite.license.functions.expiresAt(tid, holder).call()
     call = suite.license.functions.safeTransferFrom(holder, friend, tid, 1, b"")
     receipt = send(call, holder)
+    now = suite.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     assert suite.license.functions.balanceOf(friend, tid).call() == 1
-    (event,) = events(suite.license, receipt, "ExpiryUpdated")
-    assert event == {"holder": friend, "tokenId": tid, "expiresAt": expiry}
+    assert events(suite.license, receipt, "ExpiryUpdated") == [
+        {"holder": holder, "tokenId": tid, "expiresAt": now},
+        {"holder": friend, "tokenId": tid, "expiresAt": expiry},
+    ]
     assert suite.license.functions.expiresAt(tid, friend).call() == expiry
 
 
-def test_receiver_keeps_the_later_expiry(suite):
+def test_receiver_adds_the_time_received_to_their_own(suite):
     lid = listing(suite, Tier(PRICE, duration=DAY))
     tid, holder, friend = token_id(lid, 0), suite.accounts[3].address, suite.accounts[4].address
-    buy(suite, holder, lid)
+    buy(suite, holder, lid, quantity=2)
     buy(suite, friend, lid, quantity=5)
-    later = suite.license.functions.expiresAt(tid, friend).call()
+    theirs = suite.license.functions.expiresAt(tid, friend).call()
+    mine = suite.license.functions.expiresAt(tid, holder).call()
     receipt = send(suite.license.functions.safeTransferFrom(holder, friend, tid, 1, b""), holder)
-    assert events(suite.license, receipt, "ExpiryUpdated") == []
-    assert suite.license.functions.expiresAt(tid, friend).call() == later
+    now = suite.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
+    moved = (mine - now) // 2  # one token of two: half the remaining time
+    assert suite.license.functions.expiresAt(tid, holder).call() == mine - moved
+    assert suite.license.functions.expiresAt(tid, friend).call() == theirs + moved
 
 
 def test_soulbound_licence_cannot_be_transferred(suite):
@@ -85,7 +92,7 @@ def test_soulbound_licence_cannot_be_transferred(suite):
 
 
 def test_only_the_marketplace_mints(suite):
-    call = suite.license.functions.mint(suite.accounts[3].address, 1, 1, 0)
+    call = suite.license.functions.mint(suite.accounts[3].address, 1, 1, 0, 0)
     with reverts("NotMarketplace"):
         send(call, suite.admin.address)
 

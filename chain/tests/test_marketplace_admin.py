@@ -257,15 +257,18 @@ def test_moderation_needs_the_moderator_role(suite):
 
 def test_platform_fee_is_capped_and_admin_only(suite):
     admin, treasury = suite.admin.address, suite.accounts[8].address
-    receipt = send(suite.market.functions.setPlatformFee(treasury, 1_000), admin)
+    # A lower fee (or a new recipient) applies at once; a rise is announced first (test_attacks).
+    receipt = send(suite.market.functions.setPlatformFee(treasury, 100), admin)
     (event,) = events(suite.market, receipt, "PlatformFeeUpdated")
-    assert event == {"recipient": treasury, "bps": 1_000}
+    assert event == {"recipient": treasury, "bps": 100}
     assert suite.market.functions.feeRecipient().call() == treasury
-    assert suite.market.functions.feeBps().call() == 1_000
+    assert suite.market.functions.feeBps().call() == 100
     with reverts("FeeAboveCap"):
         send(suite.market.functions.setPlatformFee(treasury, 1_001), admin)
     with reverts("InvalidRecipient"):
         send(suite.market.functions.setPlatformFee(ETH, 1), admin)
+    with reverts("InvalidRecipient"):  # our own contracts could never withdraw it
+        send(suite.market.functions.setPlatformFee(suite.license.address, 1), admin)
     send(suite.market.functions.setPlatformFee(ETH, 0), admin)  # no fee, no recipient: fine
     with reverts("AccessControlUnauthorizedAccount"):
         send(suite.market.functions.setPlatformFee(treasury, 10), suite.accounts[1].address)
@@ -281,10 +284,12 @@ def test_views(suite):
     )
     register(suite, offer, sig)
     market = suite.market.functions
-    assert market.listing(offer.listing_id).call() == (creator.address, 2, 0, 10_000, 300, 0, False)
+    header = market.listing(offer.listing_id).call()
+    assert header == (creator.address, 2, 0, 10_000, 300, 0, False, False)
     assert market.tier(offer.listing_id, 1).call() == (2 * PRICE, DAY, 0, 0, 2, False, False, ETH)
     assert market.tokenIdOf(offer.listing_id, 1).call() == (offer.listing_id << 8) | 1
-    assert market.isTransferable((offer.listing_id << 8) | 1).call() is False
+    assert market.transferTerms((offer.listing_id << 8) | 1).call() == [False, 0]
+    assert market.registeredOffer(offer.listing_id).call() == digest(offer, domain(suite))
     assert market.royaltyOf(offer.listing_id).call() == [creator.address, 300]
     assert market.counters(creator.address).call() == 0
     assert market.licenseToken().call() == suite.license.address

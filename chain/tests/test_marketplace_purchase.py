@@ -167,7 +167,7 @@ def test_recipient_rejecting_eth_is_credited_and_sale_succeeds(suite):
         ).call()
         == 1
     )
-    assert receipt["gasUsed"] < 400_000  # the gas burner got PAYOUT_GAS, not the whole block
+    assert receipt["gasUsed"] < 450_000  # the gas burner got PAYOUT_GAS, not the whole block
 
     # It collects by withdrawing to an address that accepts ETH.
     payee = Web3.to_checksum_address("0x" + "ab" * 20)

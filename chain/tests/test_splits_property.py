@@ -2,6 +2,7 @@
 wei paid out plus the wei credited equals the wei paid in, to the wei, and each party gets
 exactly its share (the owner also the rounding dust)."""
 
+import os
 from collections import Counter
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
-from chain.tests.helpers import buy, buy_with_offer, events, make_offer, send
+from chain.tests.helpers import buy, buy_with_offer, events, make_offer, send, set_fee
 from chain.typed_data import ETH, OWNER, Split, Tier
 
 POOL = [Web3.to_checksum_address(Web3.keccak(text=f"recipient {i}")[:20]) for i in range(4)]
@@ -100,7 +101,7 @@ def check_purchase(suite, receipt, ledger: Ledger, before, fee_bps: int, shares,
 
 
 @settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "30")),  # `make property`: more
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -116,10 +117,7 @@ def test_wei_out_equals_wei_in(suite, rejecting, shares, price, quantities, fee_
     currency = ETH if in_eth else suite.token.address
     names = {"owner": OWNER, "rejecting": rejecting, **{f"pool{i}": a for i, a in enumerate(POOL)}}
     resolved = [(names[kind], bps) for kind, bps in shares]
-    send(
-        suite.market.functions.setPlatformFee(suite.fee_recipient.address, fee_bps),
-        suite.admin.address,
-    )
+    set_fee(suite, suite.fee_recipient.address, fee_bps)
     offer, sig = make_offer(
         suite,
         creator,

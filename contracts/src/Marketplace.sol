@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -25,10 +26,18 @@ import {IListingRegistry} from "./interfaces/IListingRegistry.sol";
 /// paid, to the wei. A recipient that cannot take a payment is credited instead and can
 /// `withdraw` later; it never blocks a sale.
 ///
+/// Version 2 (issue 14) makes the rights hard to game: an offer binds once its listing is
+/// registered (a purchase carrying another offer reverts) and one offer can be cancelled by
+/// signature; only allow-listed ERC-20s are accepted and the amount actually received is
+/// checked; ERC-20 payouts are gas-capped like ETH ones; anyone can push a credit to its owner
+/// (`withdrawFor`); a contributor's share is lowered only with their consent or after a notice
+/// period (or never, if the creator locked the split); the admin role moves in two steps with a
+/// delay, fee rises are announced ahead, and moderators can pause every purchase.
+///
 /// Listing ids carry their creator: `listingId >> 88 == uint160(creator)`, so nobody can
 /// register a listing id in someone else's range before them. Licence token ids are
 /// `listingId << 8 | tierId`.
-contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListingRegistry {
+contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardTransient, IListingRegistry {
     using SafeERC20 for IERC20;
 
     // ------------------------------------------------------------------------------- types
@@ -62,6 +71,7 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         uint64 validAfter;
         uint64 validUntil;
         uint256 counter;
+        bool lockSplits;
     }
 
     /// @notice An owner's signed replacement of a listing's splits.
@@ -70,6 +80,39 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         Split[] splits;
         uint32 nonce;
         uint64 deadline;
+    }
+
+    /// @notice A creator's cancellation of one signed offer, by its EIP-712 digest.
+    struct OfferCancel {
+        address creator;
+        bytes32 offerDigest;
+        uint64 deadline;
+    }
+
+    /// @notice A contributor's signed consent to splits that lower their share. The signature
+    /// covers (listingId, contributor, splits, the listing's nonce, deadline).
+    struct Consent {
+        address contributor;
+        uint64 deadline;
+        bytes signature;
+    }
+
+    /// @notice An allow-listed currency (ETH needs no entry).
+    struct Currency {
+        bool allowed;
+        uint8 decimals;
+    }
+
+    /// @notice A change announced ahead: splits lowering a contributor (by their hash), or a fee.
+    struct PendingSplits {
+        bytes32 splitsHash;
+        uint64 effectiveAt;
+    }
+
+    struct PendingFee {
+        address recipient;
+        uint16 bps;
+        uint64 effectiveAt;
     }
 
     /// @notice An owner's signed change of a tier's price and currency.
@@ -93,6 +136,7 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         uint16 ownerBps;
         uint16 royaltyBps;
         uint32 nonce;
+        bool splitsLocked;
         bool paused;
     }
 
@@ -120,6 +164,15 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     /// @notice Gas given to an ETH recipient: enough for a smart-contract wallet's receive, too
     /// little to do harm; a recipient that runs out is credited instead.
     uint256 public constant PAYOUT_GAS = 30_000;
+    /// @notice Gas given to an ERC-20 transfer that pays a recipient: a plain transfer to a new
+    /// holder needs about 30,000; a token whose hooks want more credits the recipient instead.
+    uint256 public constant ERC20_PAYOUT_GAS = 100_000;
+    /// @notice How long a lowered contributor share is announced before it applies.
+    uint64 public constant SPLIT_NOTICE = 14 days;
+    /// @notice How long a fee rise is announced before it applies.
+    uint64 public constant FEE_NOTICE = 7 days;
+    /// @notice Delay of a default-admin hand-over (two steps: begin, then accept after it).
+    uint48 public constant ADMIN_DELAY = 2 days;
 
     bytes32 private constant TIER_TYPEHASH = keccak256(
         "Tier(uint128 price,address currency,uint32 duration,uint32 maxSupply,uint8 kind,bool transferable)"
@@ -127,12 +180,18 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     bytes32 private constant SPLIT_TYPEHASH = keccak256("Split(address recipient,uint16 bps)");
     bytes32 private constant LISTING_OFFER_TYPEHASH = keccak256(
         "ListingOffer(address creator,uint256 listingId,bytes32 contentDigest,Tier[] tiers,Split[] splits,"
-        "uint16 royaltyBps,uint64 validAfter,uint64 validUntil,uint256 counter)"
+        "uint16 royaltyBps,uint64 validAfter,uint64 validUntil,uint256 counter,bool lockSplits)"
         "Split(address recipient,uint16 bps)"
         "Tier(uint128 price,address currency,uint32 duration,uint32 maxSupply,uint8 kind,bool transferable)"
     );
     bytes32 private constant SPLIT_UPDATE_TYPEHASH = keccak256(
         "SplitUpdate(uint256 listingId,Split[] splits,uint32 nonce,uint64 deadline)Split(address recipient,uint16 bps)"
+    );
+    bytes32 private constant OFFER_CANCEL_TYPEHASH =
+        keccak256("OfferCancel(address creator,bytes32 offerDigest,uint64 deadline)");
+    bytes32 private constant SPLIT_CONSENT_TYPEHASH = keccak256(
+        "SplitConsent(uint256 listingId,address contributor,Split[] splits,uint32 nonce,uint64 deadline)"
+        "Split(address recipient,uint16 bps)"
     );
     bytes32 private constant TIER_UPDATE_TYPEHASH = keccak256(
         "TierUpdate(uint256 listingId,uint8 tierId,uint128 price,address currency,uint32 nonce,uint64 deadline)"
@@ -143,9 +202,11 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     LicenseToken public immutable licenseToken;
     ListingOwnership public immutable ownership;
 
-    /// @notice Receives the platform fee; one slot with `feeBps`.
+    /// @notice Receives the platform fee; one slot with `feeBps` and the global pause, so a
+    /// purchase reads all three with one SLOAD.
     address public feeRecipient;
     uint16 public feeBps;
+    bool public purchasesPaused;
 
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 tokenId => StoredTier) private _tiers;
@@ -156,6 +217,14 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     mapping(address creator => uint256) public counters;
     /// @notice Payments that could not be delivered, by account and currency (0 = ETH).
     mapping(address account => mapping(address currency => uint256)) public credits;
+    /// @notice The digest of the offer each listing was registered from.
+    mapping(uint256 listingId => bytes32) public registeredOffer;
+    /// @notice Offers their creator cancelled one by one.
+    mapping(address creator => mapping(bytes32 offerDigest => bool)) public cancelledOffers;
+    /// @notice The ERC-20s a tier may be priced in.
+    mapping(address token => Currency) public currencies;
+    mapping(uint256 listingId => PendingSplits) public pendingSplits;
+    PendingFee public pendingFee;
 
     // ------------------------------------------------------------------------------ events
 
@@ -191,6 +260,12 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     event ListingUnpaused(uint256 indexed listingId, address indexed moderator);
     event CounterIncremented(address indexed creator, uint256 counter);
     event PlatformFeeUpdated(address indexed recipient, uint16 bps);
+    event PlatformFeeScheduled(address indexed recipient, uint16 bps, uint64 effectiveAt);
+    event OfferRevoked(address indexed creator, bytes32 indexed offerDigest);
+    event CurrencySet(address indexed token, bool allowed, uint8 decimals);
+    event SplitsScheduled(uint256 indexed listingId, address[] recipients, uint16[] bps, uint64 effectiveAt);
+    event AllPurchasesPaused(address indexed moderator);
+    event AllPurchasesResumed(address indexed moderator);
 
     // ------------------------------------------------------------------------------ errors
 
@@ -222,8 +297,20 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     error NothingToWithdraw();
     error WithdrawFailed(address to);
     error NotOwnershipToken();
+    error OfferMismatch(uint256 listingId);
+    error RevokedOffer(bytes32 offerDigest);
+    error CurrencyNotAllowed(address currency);
+    error FeeOnTransferToken(address currency, uint256 expected, uint256 received);
+    error SplitsLocked(uint256 listingId);
+    error SplitsNotScheduled(uint256 listingId);
+    error SplitsNotDue(uint64 effectiveAt);
+    error MissingConsent(address contributor);
+    error NoFeeScheduled();
+    error FeeNotDue(uint64 effectiveAt);
+    error PurchasingPaused();
 
-    /// @param admin Gets the admin and moderator roles.
+    /// @param admin Gets the admin role (handed over in two steps, `ADMIN_DELAY` apart) and the
+    /// moderator role.
     /// @param licenseURI ERC-1155 metadata URL template with `{id}` (hex token id).
     /// @param ownershipURI Base URL of the ownership tokens' metadata (+ decimal listing id).
     constructor(
@@ -232,13 +319,12 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         uint16 feeBps_,
         string memory licenseURI,
         string memory ownershipURI
-    ) EIP712("AI Model Marketplace", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    ) AccessControlDefaultAdminRules(ADMIN_DELAY, admin) EIP712("AI Model Marketplace", "1") {
         _grantRole(MODERATOR_ROLE, admin);
-        _setPlatformFee(feeRecipient_, feeBps_);
         // Deployed from here so each token knows its one minter without a setter or a role check.
         licenseToken = new LicenseToken(licenseURI);
         ownership = new ListingOwnership(ownershipURI);
+        _setPlatformFee(feeRecipient_, feeBps_);
     }
 
     // --------------------------------------------------------------------------- listing
@@ -250,24 +336,62 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         _register(offer, signature);
     }
 
+    /// @notice Cancel one offer the caller signed (by its EIP-712 digest, `hashListingOffer`).
+    function cancelOffer(bytes32 offerDigest) external {
+        _revokeOffer(msg.sender, offerDigest);
+    }
+
+    /// @notice Cancel one offer with a cancellation its creator signed (anyone may relay it).
+    function cancelOfferBySig(OfferCancel calldata cancel, bytes calldata signature) external {
+        if (block.timestamp > cancel.deadline) revert SignatureExpired(cancel.deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(OFFER_CANCEL_TYPEHASH, cancel.creator, cancel.offerDigest, cancel.deadline))
+        );
+        _checkSignature(cancel.creator, digest, signature);
+        _revokeOffer(cancel.creator, cancel.offerDigest);
+    }
+
     /// @notice Invalidate every offer the caller has signed so far.
     function incrementCounter() external returns (uint256 counter) {
         counter = ++counters[msg.sender];
         emit CounterIncremented(msg.sender, counter);
     }
 
-    /// @notice Replace a listing's splits. Listing owner only.
+    /// @notice Replace a listing's splits. Listing owner only. Splits that lower a contributor's
+    /// share are only announced (`SplitsScheduled`) and apply after `SPLIT_NOTICE`.
     function setSplits(uint256 listingId, Split[] calldata splits) external nonReentrant {
         Listing storage l = _ownedBy(listingId, msg.sender);
-        _storeSplits(listingId, l, splits);
-        l.nonce += 1;
+        _changeSplits(listingId, l, splits, new Consent[](0));
     }
 
-    /// @notice Replace a listing's splits with an update its owner signed (anyone may relay it).
+    /// @notice Replace a listing's splits at once, lowering contributors who signed their consent.
+    function setSplitsWithConsent(uint256 listingId, Split[] calldata splits, Consent[] calldata consents)
+        external
+        nonReentrant
+    {
+        Listing storage l = _ownedBy(listingId, msg.sender);
+        _changeSplits(listingId, l, splits, consents);
+    }
+
+    /// @notice Replace a listing's splits with an update its owner signed (anyone may relay it);
+    /// lowering a contributor is announced, as in `setSplits`.
     function setSplitsBySig(SplitUpdate calldata update, bytes calldata signature) external nonReentrant {
         Listing storage l = _listings[update.listingId];
         _checkSignedUpdate(l, update.listingId, update.nonce, update.deadline, hashSplitUpdate(update), signature);
-        _storeSplits(update.listingId, l, update.splits);
+        _changeSplits(update.listingId, l, update.splits, new Consent[](0));
+    }
+
+    /// @notice Apply announced splits once their notice period is over. Anyone may call it.
+    function applySplits(uint256 listingId, Split[] calldata splits) external nonReentrant {
+        PendingSplits memory pending = pendingSplits[listingId];
+        if (pending.effectiveAt == 0 || pending.splitsHash != _hashSplits(splits)) {
+            revert SplitsNotScheduled(listingId);
+        }
+        if (block.timestamp < pending.effectiveAt) revert SplitsNotDue(pending.effectiveAt);
+        Listing storage l = _listings[listingId];
+        if (l.splitsLocked) revert SplitsLocked(listingId);
+        delete pendingSplits[listingId];
+        _storeSplits(listingId, l, splits);
         l.nonce += 1;
     }
 
@@ -298,9 +422,51 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         emit ListingUnpaused(listingId, msg.sender);
     }
 
+    /// @notice Stop every purchase (an incident: a bad currency, a bug). Moderator only.
+    function pausePurchases() external onlyRole(MODERATOR_ROLE) {
+        purchasesPaused = true;
+        emit AllPurchasesPaused(msg.sender);
+    }
+
+    /// @notice Resume purchases after `pausePurchases`. Moderator only.
+    function unpausePurchases() external onlyRole(MODERATOR_ROLE) {
+        purchasesPaused = false;
+        emit AllPurchasesResumed(msg.sender);
+    }
+
     /// @notice Set who receives the platform fee and how much (at most `MAX_FEE_BPS`). Admin only.
+    /// A lower or equal fee applies at once; a higher one is announced (`PlatformFeeScheduled`)
+    /// and applies after `FEE_NOTICE`, so sales already under way keep today's fee.
     function setPlatformFee(address recipient, uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setPlatformFee(recipient, bps);
+        if (bps <= feeBps) {
+            delete pendingFee;
+            _setPlatformFee(recipient, bps);
+            return;
+        }
+        _checkFee(recipient, bps);
+        uint64 effectiveAt = uint64(block.timestamp) + FEE_NOTICE;
+        pendingFee = PendingFee(recipient, bps, effectiveAt);
+        emit PlatformFeeScheduled(recipient, bps, effectiveAt);
+    }
+
+    /// @notice Apply an announced fee once its notice period is over. Anyone may call it.
+    function applyPlatformFee() external {
+        PendingFee memory pending = pendingFee;
+        if (pending.effectiveAt == 0) revert NoFeeScheduled();
+        if (block.timestamp < pending.effectiveAt) revert FeeNotDue(pending.effectiveAt);
+        delete pendingFee;
+        _setPlatformFee(pending.recipient, pending.bps);
+    }
+
+    /// @notice Allow (or stop) an ERC-20 as a tier currency; its decimals are read from the
+    /// token, kept and announced (wallets and the site read its symbol from the token). Admin only. Only plain tokens belong here: a rebasing token
+    /// would change balances behind the contract's back (fee-on-transfer ones are refused at
+    /// purchase anyway).
+    function setCurrency(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == address(0) || token.code.length == 0) revert CurrencyNotAllowed(token);
+        uint8 decimals = IERC20Metadata(token).decimals();
+        currencies[token] = Currency(allowed, decimals);
+        emit CurrencySet(token, allowed, decimals);
     }
 
     /// @inheritdoc IListingRegistry
@@ -334,7 +500,12 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         address currency,
         uint256 amount
     ) external payable nonReentrant {
-        if (_listings[offer.listingId].tierCount == 0) _register(offer, signature);
+        if (_listings[offer.listingId].tierCount == 0) {
+            _register(offer, signature);
+        } else if (registeredOffer[offer.listingId] != hashListingOffer(offer)) {
+            // The buyer saw other terms than the ones registered: refuse rather than surprise.
+            revert OfferMismatch(offer.listingId);
+        }
         _purchase(offer.listingId, tierId, quantity, currency, amount);
     }
 
@@ -359,17 +530,13 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
 
     /// @notice Send the caller's credited `currency` (0 = ETH) to `to`.
     function withdraw(address currency, address to) external nonReentrant {
-        if (to == address(0)) revert InvalidRecipient(to);
-        uint256 amount = credits[msg.sender][currency];
-        if (amount == 0) revert NothingToWithdraw();
-        credits[msg.sender][currency] = 0;
-        if (currency == address(0)) {
-            (bool ok,) = to.call{value: amount}("");
-            if (!ok) revert WithdrawFailed(to);
-        } else {
-            IERC20(currency).safeTransfer(to, amount);
-        }
-        emit Withdrawn(msg.sender, currency, to, amount);
+        _withdraw(msg.sender, currency, to);
+    }
+
+    /// @notice Send `account`'s credited `currency` to `account` itself. Anyone may call it, so a
+    /// credit is never stranded at a contract that cannot call `withdraw`.
+    function withdrawFor(address account, address currency) external nonReentrant {
+        _withdraw(account, currency, account);
     }
 
     // ---------------------------------------------------------------------------- views
@@ -379,9 +546,12 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         return _listings[listingId];
     }
 
-    /// @notice A tier's stored terms, including how many have been minted if it is capped.
-    function tier(uint256 listingId, uint8 tierId) external view returns (StoredTier memory) {
-        return _tiers[tokenIdOf(listingId, tierId)];
+    /// @notice A tier's stored terms. `minted` counts what the cap counts: tokens on a capped
+    /// perpetual tier, seats (holders) on a capped time-limited one.
+    function tier(uint256 listingId, uint8 tierId) external view returns (StoredTier memory t) {
+        uint256 tokenId = tokenIdOf(listingId, tierId);
+        t = _tiers[tokenId];
+        if (t.duration != 0 && t.maxSupply != 0) t.minted = uint32(licenseToken.seats(tokenId));
     }
 
     /// @notice A listing's live splits: the owner's share first (recipient 0) if it has one.
@@ -401,8 +571,9 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     }
 
     /// @inheritdoc IListingRegistry
-    function isTransferable(uint256 tokenId) external view returns (bool) {
-        return _tiers[tokenId].transferable;
+    function transferTerms(uint256 tokenId) external view returns (bool transferable, uint32 seatCap) {
+        StoredTier storage t = _tiers[tokenId];
+        return (t.transferable, t.duration == 0 ? 0 : t.maxSupply);
     }
 
     /// @inheritdoc IListingRegistry
@@ -423,7 +594,8 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
             offer.royaltyBps,
             offer.validAfter,
             offer.validUntil,
-            offer.counter
+            offer.counter,
+            offer.lockSplits
         );
         return _hashTypedDataV4(keccak256(encoded));
     }
@@ -432,6 +604,23 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     function hashSplitUpdate(SplitUpdate calldata u) public view returns (bytes32) {
         return _hashTypedDataV4(
             keccak256(abi.encode(SPLIT_UPDATE_TYPEHASH, u.listingId, _hashSplits(u.splits), u.nonce, u.deadline))
+        );
+    }
+
+    /// @dev The EIP-712 digest a contributor signs to consent to `splits` (SplitConsent).
+    function _hashSplitConsent(
+        uint256 listingId,
+        address contributor,
+        Split[] calldata splits,
+        uint32 nonce,
+        uint64 deadline
+    )
+        private
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(SPLIT_CONSENT_TYPEHASH, listingId, contributor, _hashSplits(splits), nonce, deadline))
         );
     }
 
@@ -455,7 +644,10 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         if (block.timestamp > offer.validUntil) revert OfferExpired(offer.validUntil);
         uint256 current = counters[offer.creator];
         if (offer.counter != current) revert OfferCancelled(offer.counter, current);
-        _checkSignature(offer.creator, hashListingOffer(offer), signature);
+        bytes32 digest = hashListingOffer(offer);
+        if (cancelledOffers[offer.creator][digest]) revert RevokedOffer(digest);
+        _checkSignature(offer.creator, digest, signature);
+        registeredOffer[listingId] = digest;
         if (offer.royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyAboveCap(offer.royaltyBps, MAX_ROYALTY_BPS);
 
         uint256 tierCount = offer.tiers.length;
@@ -467,6 +659,7 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         l.owner = offer.creator;
         l.tierCount = uint8(tierCount);
         l.royaltyBps = offer.royaltyBps;
+        l.splitsLocked = offer.lockSplits;
         _storeSplits(listingId, l, offer.splits);
         ownership.mint(offer.creator, listingId);
         emit ListingRegistered(listingId, offer.creator, offer.contentDigest, offer.royaltyBps);
@@ -474,6 +667,7 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
 
     function _storeTier(uint256 listingId, uint8 tierId, Tier calldata t) private {
         if (t.kind == 0 || t.kind > 3) revert InvalidTierKind(t.kind);
+        _checkCurrency(t.currency);
         uint256 tokenId = tokenIdOf(listingId, tierId);
         _tiers[tokenId] = StoredTier({
             price: t.price,
@@ -491,34 +685,47 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     }
 
     function _storeSplits(uint256 listingId, Listing storage l, Split[] calldata splits) private {
-        uint256 count = splits.length;
-        if (count == 0 || count > MAX_SPLITS) revert InvalidSplitCount(count);
+        (address[] memory recipients, uint16[] memory bps) = _validateSplits(splits);
         Split[MAX_SPLITS] storage stored = _splits[listingId];
-        address[] memory recipients = new address[](count);
-        uint16[] memory bps = new uint16[](count);
-        uint256 total;
-        uint256 ownerBps;
-        uint256 others;
-        for (uint256 i = 0; i < count; ++i) {
+        uint256 ownerBps = 0;
+        uint256 others = 0;
+        for (uint256 i = 0; i < splits.length; ++i) {
             Split calldata s = splits[i];
-            if (s.recipient == address(this)) revert InvalidRecipient(s.recipient);
-            total += s.bps;
-            (recipients[i], bps[i]) = (s.recipient, s.bps);
             if (s.recipient == address(0)) {
                 ownerBps += s.bps; // kept in the listing's slot, not read from a split slot
             } else {
                 stored[others++] = s;
             }
         }
-        if (total != 10_000) revert SplitsMustTotal10000(total);
         (l.splitCount, l.ownerBps) = (uint8(others), uint16(ownerBps));
         emit SplitUpdated(listingId, recipients, bps);
+    }
+
+    /// @dev Check a split list (count, recipients, total) and return it as two arrays.
+    function _validateSplits(Split[] calldata splits)
+        private
+        view
+        returns (address[] memory recipients, uint16[] memory bps)
+    {
+        uint256 count = splits.length;
+        if (count == 0 || count > MAX_SPLITS) revert InvalidSplitCount(count);
+        recipients = new address[](count);
+        bps = new uint16[](count);
+        uint256 total = 0;
+        for (uint256 i = 0; i < count; ++i) {
+            Split calldata s = splits[i];
+            _checkRecipient(s.recipient);
+            total += s.bps;
+            (recipients[i], bps[i]) = (s.recipient, s.bps);
+        }
+        if (total != 10_000) revert SplitsMustTotal10000(total);
     }
 
     function _setTierPrice(uint256 listingId, Listing storage l, uint8 tierId, uint128 price, address currency)
         private
     {
         if (tierId >= l.tierCount) revert UnknownTier(listingId, tierId);
+        _checkCurrency(currency);
         uint256 tokenId = tokenIdOf(listingId, tierId);
         StoredTier storage t = _tiers[tokenId];
         (t.price, t.erc20, t.currency) = (price, currency != address(0), currency);
@@ -526,6 +733,7 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     }
 
     function _purchase(uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount) private {
+        if (purchasesPaused) revert PurchasingPaused();
         Listing memory l = _listings[listingId];
         if (l.tierCount == 0) revert ListingNotRegistered(listingId);
         if (l.paused) revert ListingIsPaused(listingId);
@@ -538,13 +746,17 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
         uint256 total = uint256(t.price) * quantity;
         if (amount != total) revert WrongPrice(total, amount);
         uint256 maxSupply = t.maxSupply;
-        if (maxSupply != 0) {
+        uint256 duration = t.duration;
+        // A perpetual tier's cap counts tokens here; a time-limited tier's counts seats, kept by
+        // the licence token (which also sees transfers to new holders).
+        if (maxSupply != 0 && duration == 0) {
             uint256 minted = uint256(t.minted) + quantity;
             if (minted > maxSupply) revert SupplyCapExceeded(tokenId, maxSupply - t.minted);
             t.minted = uint32(minted);
         }
         _collect(currency, total);
-        uint64 expiresAt = licenseToken.mint(msg.sender, tokenId, quantity, t.duration);
+        uint64 expiresAt =
+            licenseToken.mint(msg.sender, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
         emit Purchased(msg.sender, listingId, tokenId, tierId, quantity, currency, total, expiresAt);
         _distribute(listingId, l.owner, l.splitCount, currency, total);
     }
@@ -554,7 +766,14 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
             if (msg.value != total) revert WrongPrice(total, msg.value);
         } else {
             if (msg.value != 0) revert UnexpectedValue();
+            // Checked at every sale, not only when listed: the admin may stop a currency.
+            if (!currencies[currency].allowed) revert CurrencyNotAllowed(currency);
+            // What arrives is what gets paid out: a token that takes a cut in transit (or any
+            // other surprise) would leave the contract owing more than it holds.
+            uint256 before = IERC20(currency).balanceOf(address(this));
             IERC20(currency).safeTransferFrom(msg.sender, address(this), total);
+            uint256 received = IERC20(currency).balanceOf(address(this)) - before;
+            if (received != total) revert FeeOnTransferToken(currency, total, received);
         }
     }
 
@@ -588,13 +807,116 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
                 ok := call(PAYOUT_GAS, to, amount, 0, 0, 0, 0)
             }
         } else {
-            ok = IERC20(currency).trySafeTransfer(to, amount);
+            ok = _tryTransfer(currency, to, amount);
         }
         if (ok) {
             emit Paid(listingId, to, currency, amount);
         } else {
             _credit(listingId, to, currency, amount);
         }
+    }
+
+    /// @dev An ERC-20 transfer with `ERC20_PAYOUT_GAS` and at most 32 bytes of reply copied:
+    /// success is a call that did not revert and returned nothing (with code at the token) or
+    /// `true`, as in SafeERC20.
+    function _tryTransfer(address token, address to, uint256 amount) private returns (bool ok) {
+        bytes memory data = abi.encodeCall(IERC20.transfer, (to, amount));
+        uint256 size;
+        uint256 word;
+        assembly ("memory-safe") {
+            ok := call(ERC20_PAYOUT_GAS, token, 0, add(data, 0x20), mload(data), 0, 0x20)
+            size := returndatasize()
+            word := mload(0)
+        }
+        if (!ok) return false;
+        return size == 0 ? token.code.length != 0 : (size >= 32 && word == 1);
+    }
+
+    function _withdraw(address account, address currency, address to) private {
+        if (to == address(0)) revert InvalidRecipient(to);
+        _checkRecipient(to);
+        uint256 amount = credits[account][currency];
+        if (amount == 0) revert NothingToWithdraw();
+        credits[account][currency] = 0;
+        if (currency == address(0)) {
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert WithdrawFailed(to);
+        } else {
+            IERC20(currency).safeTransfer(to, amount);
+        }
+        emit Withdrawn(account, currency, to, amount);
+    }
+
+    function _revokeOffer(address creator, bytes32 offerDigest) private {
+        cancelledOffers[creator][offerDigest] = true;
+        emit OfferRevoked(creator, offerDigest);
+    }
+
+    /// @dev Store `splits` at once unless they lower a contributor who has not consented: those
+    /// are announced and wait for `applySplits`. A locked split never changes.
+    function _changeSplits(uint256 listingId, Listing storage l, Split[] calldata splits, Consent[] memory consents)
+        private
+    {
+        if (l.splitsLocked) revert SplitsLocked(listingId);
+        if (_lowersUnconsented(listingId, l, splits, consents)) {
+            uint64 effectiveAt = uint64(block.timestamp) + SPLIT_NOTICE;
+            pendingSplits[listingId] = PendingSplits(_hashSplits(splits), effectiveAt);
+            (address[] memory recipients, uint16[] memory bps) = _validateSplits(splits);
+            emit SplitsScheduled(listingId, recipients, bps, effectiveAt);
+            return;
+        }
+        delete pendingSplits[listingId];
+        _storeSplits(listingId, l, splits);
+        l.nonce += 1;
+    }
+
+    /// @dev Whether `splits` give some current contributor (not the owner) less than now,
+    /// without that contributor's valid consent among `consents`.
+    function _lowersUnconsented(uint256 listingId, Listing storage l, Split[] calldata splits, Consent[] memory consents)
+        private
+        view
+        returns (bool)
+    {
+        Split[MAX_SPLITS] storage stored = _splits[listingId];
+        for (uint256 i = 0; i < l.splitCount; ++i) {
+            Split memory old = stored[i];
+            uint256 after_ = 0;
+            for (uint256 j = 0; j < splits.length; ++j) {
+                if (splits[j].recipient == old.recipient) after_ += splits[j].bps;
+            }
+            if (after_ < old.bps && !_consented(listingId, l.nonce, old.recipient, splits, consents)) return true;
+        }
+        return false;
+    }
+
+    function _consented(
+        uint256 listingId,
+        uint32 nonce,
+        address contributor,
+        Split[] calldata splits,
+        Consent[] memory consents
+    ) private view returns (bool) {
+        for (uint256 k = 0; k < consents.length; ++k) {
+            Consent memory c = consents[k];
+            if (c.contributor != contributor) continue;
+            if (block.timestamp > c.deadline) revert SignatureExpired(c.deadline);
+            bytes32 digest = _hashSplitConsent(listingId, contributor, splits, nonce, c.deadline);
+            if (!SignatureChecker.isValidSignatureNow(contributor, digest, c.signature)) revert InvalidSignature();
+            return true;
+        }
+        if (consents.length != 0) revert MissingConsent(contributor);
+        return false;
+    }
+
+    /// @dev Refuse our own contracts as payees: they could never withdraw a credit.
+    function _checkRecipient(address to) private view {
+        if (to == address(this) || to == address(licenseToken) || to == address(ownership)) {
+            revert InvalidRecipient(to);
+        }
+    }
+
+    function _checkCurrency(address currency) private view {
+        if (currency != address(0) && !currencies[currency].allowed) revert CurrencyNotAllowed(currency);
     }
 
     function _credit(uint256 listingId, address to, address currency, uint256 amount) private {
@@ -628,10 +950,15 @@ contract Marketplace is AccessControl, EIP712, ReentrancyGuardTransient, IListin
     }
 
     function _setPlatformFee(address recipient, uint16 bps) private {
-        if (bps > MAX_FEE_BPS) revert FeeAboveCap(bps, MAX_FEE_BPS);
-        if (recipient == address(0) && bps != 0) revert InvalidRecipient(recipient);
+        _checkFee(recipient, bps);
         (feeRecipient, feeBps) = (recipient, bps);
         emit PlatformFeeUpdated(recipient, bps);
+    }
+
+    function _checkFee(address recipient, uint16 bps) private view {
+        if (bps > MAX_FEE_BPS) revert FeeAboveCap(bps, MAX_FEE_BPS);
+        if (recipient == address(0) && bps != 0) revert InvalidRecipient(recipient);
+        _checkRecipient(recipient);
     }
 
     function _hashTiers(Tier[] calldata tiers) private pure returns (bytes32) {

@@ -104,7 +104,7 @@ def purchase_prepare(
     address_check_allowed(address=buyer)  # a denied wallet may not buy (403)
     market = marketplace()
     with client.chain_errors():
-        sale = read_sale(listing, tier, quantity, market)
+        sale = read_sale(listing, tier, quantity, market, buyer)
         if sale.is_eth:
             method, steps = _eth_steps(sale, market, buyer)
         else:

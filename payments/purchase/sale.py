@@ -113,22 +113,29 @@ def _unregistered_terms(listing: Listing, tier: int, market: Contract, block) ->
     return {"offer": offer, "tier": message["tiers"][tier], "splits": message["splits"]}
 
 
-def read_sale(listing: Listing, tier: int, quantity: int, market: Contract) -> Sale:
-    """Everything the contract will use, read at one block so the pieces agree."""
+def read_sale(
+    listing: Listing, tier: int, quantity: int, market: Contract, buyer: str | None = None
+) -> Sale:
+    """Everything the contract will use, read at one block so the pieces agree. `buyer`, when
+    known, tells whether a capped time-limited tier needs a new seat for them."""
     header = market.w3.eth.get_block("latest")
     block = header.number
     lid = listing.onchain_id
-    owner, tier_count, _, _, _, _, paused = market.functions.listing(lid).call(
-        block_identifier=block
-    )
+    if market.functions.purchasesPaused().call(block_identifier=block):
+        raise ApiError(
+            "Purchases are paused on the whole marketplace for now; try again later.",
+            code="purchases_paused",
+            status=409,
+        )
+    owner, tier_count, *_, paused = market.functions.listing(lid).call(block_identifier=block)
     if paused:  # a moderator can pause a listing before its first sale, too
         raise ApiError("Sales of this listing are paused.", code="paused", status=409)
     if tier_count:
         if tier >= tier_count:
             raise ApiError(f"This listing has no licence tier {tier}.", code="unknown_tier")
-        price, _, max_supply, minted, _, _, erc20, currency = market.functions.tier(lid, tier).call(
-            block_identifier=block
-        )
+        price, duration, max_supply, minted, _, _, erc20, currency = market.functions.tier(
+            lid, tier
+        ).call(block_identifier=block)
         currency = currency if erc20 else typed_data.ETH
         splits = market.functions.splitsOf(lid).call(block_identifier=block)
         offer = None
@@ -137,8 +144,11 @@ def read_sale(listing: Listing, tier: int, quantity: int, market: Contract) -> S
         offer, owner, minted = terms["offer"], terms["offer"].creator, 0
         price, currency = int(terms["tier"]["price"]), terms["tier"]["currency"]
         max_supply = int(terms["tier"]["maxSupply"])
+        duration = int(terms["tier"]["duration"])
         splits = [(s["recipient"], int(s["bps"])) for s in terms["splits"]]
-    if max_supply and minted + quantity > max_supply:
+    # A time-limited tier's cap counts seats (holders): a renewal needs none, a new holder one.
+    needed = quantity if not duration else int(not _has_seat(market, lid, tier, buyer, block))
+    if max_supply and minted + needed > max_supply:
         left = max_supply - minted
         text = f"Only {left} left in this tier." if left else "This tier is sold out."
         raise ApiError(text, code="supply_cap", status=409)
@@ -156,6 +166,14 @@ def read_sale(listing: Listing, tier: int, quantity: int, market: Contract) -> S
         fee_bps=market.functions.feeBps().call(block_identifier=block),
         offer=offer,
     )
+
+
+def _has_seat(market: Contract, lid: int, tier: int, buyer: str | None, block) -> bool:
+    if buyer is None:
+        return False
+    licence = client.get_contract("LicenseToken", w3=market.w3)
+    expiry = licence.functions.expiresAt(typed_data.token_id(lid, tier), buyer)
+    return expiry.call(block_identifier=block) != 0
 
 
 def purchase_call(sale: Sale, market: Contract, permit: tuple | None = None) -> tuple[str, str]:

@@ -70,6 +70,8 @@ def deploy_token(name: str, symbol: str, *, permit: bool):
     w3 = client.get_web3()
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     receipt = client.transact(factory.constructor(name, symbol), account=deployer())
+    allow = client.get_contract("Marketplace").functions.setCurrency(receipt.contractAddress, True)
+    client.transact(allow, account=deployer())  # the admin's currency allow-list
     return w3.eth.contract(address=receipt.contractAddress, abi=artifact["abi"])
 
 

@@ -129,10 +129,18 @@ def test_transferring_a_transferable_licence_moves_access(chain):
     buy(listing, buyer, quantity=2)
     license_transfer(buyer, friend.address, listing)
     index()
-    mine_expiry = Purchase.objects.get().expires_at
+    bought_until = Purchase.objects.get().expires_at
     assert active(buyer, listing).balance == 1
     assert active(friend, listing).balance == 1
-    assert active(friend, listing).expires_at == mine_expiry  # the expiry travels with it
+    # Time moves with the tokens (issue 14): one of two tokens carries half the remaining time,
+    # and both expiries come from the chain's ExpiryUpdated events.
+    licence = client.get_contract("LicenseToken").functions
+    for who in (buyer, friend):
+        on_chain = licence.expiresAt(listing.onchain_id << 8, who.address).call()
+        assert active(who, listing).expires_at.timestamp() == on_chain
+    mine, theirs = active(buyer, listing).expires_at, active(friend, listing).expires_at
+    assert theirs < bought_until and mine < bought_until
+    assert abs((mine - theirs).total_seconds()) <= 60  # the same half each, give or take seconds
 
     license_transfer(buyer, friend.address, listing)
     index()

@@ -120,8 +120,9 @@ def test_a_signed_split_update_is_relayed_by_the_server(registered):
     reply = browser.post(
         f"/api/v1/listings/{listing.slug}/splits/prepare",
         {
-            "splits": [
-                {"address": creator.address, "bps": 8_000},
+            "splits": [  # the partner keeps 10%: lowering it would only be announced
+                {"address": creator.address, "bps": 7_000},
+                {"address": partner, "bps": 1_000},
                 {"address": newcomer, "bps": 2_000},
             ]
         },
@@ -149,7 +150,8 @@ def test_a_signed_split_update_is_relayed_by_the_server(registered):
     assert client.get_web3().eth.get_balance(creator.address) == balance  # no gas for the creator
     index()
     assert {s.address: s.bps for s in listing.splits.all()} == {
-        creator.address: 8_000,
+        creator.address: 7_000,
+        partner: 1_000,
         newcomer: 2_000,
     }
     again = browser.post(
@@ -269,6 +271,35 @@ def test_a_tier_price_change_follows_the_chain(registered):
         listing_updates.tier_price_prepare(listing=listing, actor=user, position=5, price_wei=1)
 
 
+def test_a_split_that_cuts_a_contributor_is_only_announced(registered):
+    listing, creator, partner, newcomer, *_ = registered
+    prepared = listing_updates.split_update_prepare(
+        listing=listing,
+        actor=User.objects.get(address=creator.address),
+        splits=[(creator.address, 8_000), (newcomer, 2_000)],
+    )
+    assert prepared["lowered"] == [partner] and prepared["notice_seconds"] == 14 * 86_400
+    send_step(prepared["transaction"], creator)
+    index()
+    # The chain announced it; sales keep paying the partner until the notice is over.
+    assert {s.address: s.bps for s in listing.splits.all()} == {
+        creator.address: 9_000,
+        partner: 1_000,
+    }
+    pending = client.get_contract("Marketplace").functions.pendingSplits(listing.onchain_id)
+    assert pending.call()[1] > 0
+    # The partner's dashboard shows the announcement, from the indexed SplitsScheduled event.
+    (notice,) = dashboard.split_notices(address=partner)
+    assert (notice["listing"], notice["now_bps"], notice["new_bps"]) == (listing, 1_000, 0)
+    assert notice["effective_at"].timestamp() == pending.call()[1]
+    page = Client()
+    page.force_login(User.objects.get_or_create(address=partner)[0])
+    reply = page.get("/dashboard/")
+    assert reply.status_code == 200
+    assert b'data-testid="split-notice"' in reply.content
+    assert dashboard.split_notices(address=newcomer) == []  # raised, not lowered
+
+
 def test_a_reorg_that_drops_a_split_change_puts_the_old_split_back(registered):
     listing, creator, partner, newcomer, *_ = registered
     index(confirmations=1)
@@ -276,12 +307,12 @@ def test_a_reorg_that_drops_a_split_change_puts_the_old_split_back(registered):
     prepared = listing_updates.split_update_prepare(
         listing=listing,
         actor=User.objects.get(address=creator.address),
-        splits=[(creator.address, 5_000), (newcomer, 5_000)],
+        splits=[(creator.address, 4_000), (partner, 1_000), (newcomer, 5_000)],
     )
     send_step(prepared["transaction"], creator)
     mine(3)
     index(confirmations=1)
-    assert {s.address for s in listing.splits.all()} == {creator.address, newcomer}
+    assert {s.address for s in listing.splits.all()} == {creator.address, partner, newcomer}
 
     revert(fork)
     mine(3)  # a longer branch without the change

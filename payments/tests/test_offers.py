@@ -65,7 +65,9 @@ def test_prepare_gives_wallet_ready_typed_data(listing, contracts):
     assert message["listingId"] == str(listing.onchain_id)  # a string: JS would round it
     assert message["splits"] == [{"recipient": "0x" + "0" * 40, "bps": "10000"}]
     assert message["tiers"][0]["price"] == str(10**16)
-    assert int(message["validUntil"]) > time.time() + 300 * 24 * 3600
+    # Short-lived (issue 14): an unsold listing's creator renews it with one signature.
+    assert time.time() + 6 * 24 * 3600 < int(message["validUntil"]) <= time.time() + 7 * 24 * 3600
+    assert message["lockSplits"] is False and document["cancels"] == []
 
 
 def test_signed_offer_is_accepted_attested_and_registers_on_chain(
@@ -214,3 +216,119 @@ def test_the_live_offer_is_public_once_published(listing, creator_key):
     reply = APIClient().get(url)
     assert reply.status_code == 200
     assert reply.json()["message"]["listingId"] == str(listing.onchain_id)
+
+
+# ------------------------------------------------------------------ contracts v2 (issue 14)
+
+
+def _signed_and_published(listing, creator_key) -> ListingOffer:
+    document = prepare(listing)
+    assert submit(listing, document["message"], sign(document, creator_key)).status_code == 201
+    listing_services.listing_set_status(
+        listing=listing, to_status=Listing.Status.PUBLISHED, actor=None
+    )
+    return ListingOffer.objects.get(status=ListingOffer.Status.ACTIVE)
+
+
+def _submit_with(listing, document, signature, cancels):
+    return api(listing.creator).post(
+        f"/api/v1/listings/{listing.slug}/offer",
+        {"message": document["message"], "signature": signature, "cancels": cancels},
+        format="json",
+    )
+
+
+def _later(monkeypatch, seconds: int) -> None:
+    """The site's clock `seconds` on (a renewal a moment later has a new validity window)."""
+    now = time.time
+    monkeypatch.setattr(time, "time", lambda: now() + seconds)
+
+
+def test_a_renewed_offer_cancels_the_old_one_on_chain(
+    listing, creator_key, django_capture_on_commit_callbacks, w3, monkeypatch
+):
+    old = _signed_and_published(listing, creator_key)
+    _later(monkeypatch, 5)
+    document = prepare(listing)
+    assert document["renewal"] is True
+    (cancel,) = document["cancels"]
+    assert cancel["primaryType"] == "OfferCancel"
+    assert cancel["message"]["offerDigest"] == old.digest
+    signature = sign(
+        {k: document[k] for k in ("types", "primaryType", "domain", "message")}, creator_key
+    )
+
+    missing = _submit_with(listing, document, signature, [])
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "cancel_missing"
+    forged = [{"message": cancel["message"], "signature": sign(cancel, Account.create())}]
+    refused = _submit_with(listing, document, signature, forged)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "signature_invalid"
+
+    cancels = [{"message": cancel["message"], "signature": sign(cancel, creator_key)}]
+    with django_capture_on_commit_callbacks(execute=True):  # the relay runs after commit
+        reply = _submit_with(listing, document, signature, cancels)
+    assert reply.status_code == 201, reply.json()
+    again = _submit_with(listing, document, signature, cancels)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "offer_duplicate"
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.PUBLISHED  # same terms: no new review
+    old.refresh_from_db()
+    assert old.status == ListingOffer.Status.SUPERSEDED and old.cancel_tx.startswith("0x")
+
+    # On-chain, the old offer can no longer register the listing; the new one can.
+    market = client.get_contract("Marketplace")
+    assert market.functions.cancelledOffers(old.creator, HexBytes(old.digest)).call() is True
+    anyone = dev_accounts(3)[2]
+    with pytest.raises(Exception, match="0x"):
+        client.transact(
+            market.functions.register(old.message, HexBytes(old.signature)), account=anyone
+        )
+    new = ListingOffer.objects.get(status=ListingOffer.Status.ACTIVE)
+    client.transact(market.functions.register(new.message, HexBytes(new.signature)), account=anyone)
+    assert market.functions.registeredOffer(listing.onchain_id).call() == HexBytes(new.digest)
+
+
+def test_a_renewal_cannot_change_the_terms(listing, creator_key, monkeypatch):
+    _signed_and_published(listing, creator_key)
+    _later(monkeypatch, 5)
+    tier = listing.tiers.get(position=0)
+    tier.price_wei += 1
+    tier.save()
+    document = prepare(listing)
+    signature = sign(
+        {k: document[k] for k in ("types", "primaryType", "domain", "message")}, creator_key
+    )
+    cancels = [
+        {"message": c["message"], "signature": sign(c, creator_key)} for c in document["cancels"]
+    ]
+    reply = _submit_with(listing, document, signature, cancels)
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "offer_mismatch"
+
+
+def test_the_creator_may_lock_the_split_when_signing(listing, creator_key, w3):
+    reply = api(listing.creator).post(
+        f"/api/v1/listings/{listing.slug}/offer/prepare", {"lock_splits": True}, format="json"
+    )
+    assert reply.status_code == 200
+    document = reply.json()
+    assert document["message"]["lockSplits"] is True
+    signature = sign(
+        {k: document[k] for k in ("types", "primaryType", "domain", "message")}, creator_key
+    )
+    assert _submit_with(listing, document, signature, []).status_code == 201
+    offer = ListingOffer.objects.get()
+    market = client.get_contract("Marketplace")
+    client.transact(
+        market.functions.register(offer.message, HexBytes(offer.signature)),
+        account=dev_accounts(3)[2],
+    )
+    assert market.functions.listing(listing.onchain_id).call()[6] is True  # splitsLocked
+
+
+def test_a_currency_off_the_allow_list_is_refused_before_signing(listing):
+    tier = listing.tiers.get(position=0)
+    tier.currency = "0x" + "12" * 20
+    tier.save()
+    reply = api(listing.creator).post(f"/api/v1/listings/{listing.slug}/offer/prepare")
+    assert reply.status_code == 409
+    assert reply.json()["error"]["code"] == "currency_not_allowed"

@@ -77,19 +77,24 @@ def test_admin_sets_the_fee_and_the_site_shows_it_once_indexed(
     assert above.status_code == 400
     assert above.json()["error"]["code"] == "fee_above_cap"
     before = onchain.platform_fee_bps()
-    reply = browser.post(
+    rise = browser.post(
         "/api/v1/platform/fee/prepare", {"bps": 420}, content_type="application/json"
     )
+    assert rise.status_code == 200, rise.content
+    assert rise.json()["announced"] is True  # a rise is announced, then applied (test_attacks)
+    reply = browser.post(
+        "/api/v1/platform/fee/prepare", {"bps": 120}, content_type="application/json"
+    )
     assert reply.status_code == 200, reply.content
-    assert reply.json()["old_bps"] == before
+    assert reply.json()["old_bps"] == before and reply.json()["announced"] is False
     receipt = send_step(reply.json()["transaction"], deployer())
     assert receipt.status == 1
     assert onchain.platform_fee_bps() == before  # cached until the indexer sees the event
     with django_capture_on_commit_callbacks(execute=True):  # the cache is set after commit
         index()
     latest = PlatformFeeChange.objects.order_by("-block_number").first()
-    assert (latest.bps, latest.tx_hash) == (420, receipt.transactionHash.to_0x_hex())
-    assert onchain.platform_fee_bps() == 420
+    assert (latest.bps, latest.tx_hash) == (120, receipt.transactionHash.to_0x_hex())
+    assert onchain.platform_fee_bps() == 120
 
 
 def test_platform_revenue_is_the_fees_credited_exactly(admin_user):

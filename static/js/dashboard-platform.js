@@ -1,6 +1,7 @@
 // The platform fee page (site admins): the server checks the fee against the contract's cap
 // and the admin's role and builds setPlatformFee; the admin's wallet sends it; the page
-// follows it until the indexer has recorded PlatformFeeUpdated, then shows the new fee.
+// follows it until the indexer has recorded PlatformFeeUpdated, then shows the new fee. A
+// rise is announced by the contract instead (it applies after a notice period): the page says so.
 import { apiGet, apiPost } from "./api.js";
 import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
@@ -28,6 +29,13 @@ form?.addEventListener("submit", async (event) => {
       confirmations: config.confirmations,
       onStatus: (state, detail) => status(state, state === "pending" ? `Pending: ${detail}` : `Mined: ${detail} confirmations`),
     });
+    if (prepared.announced) {
+      // A rise is only announced: the contract applies it after its notice period.
+      const days = Math.round(prepared.notice_seconds / 86400);
+      status("announced", `Announced: ${prepared.bps} bps applies in ${days} days; sales until then keep ${prepared.old_bps} bps.`);
+      showMessage(`Fee rise to ${prepared.bps} bps announced.`, "success");
+      return;
+    }
     status("confirmed", "Confirmed. Waiting for the marketplace to record it…");
     await waitUntil(async () => {
       const fee = await apiGet(config.api.fee);

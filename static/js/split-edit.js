@@ -81,6 +81,15 @@ function follow(node, what) {
   };
 }
 
+// A split that lowers a contributor's share is only announced by the contract: it applies
+// after the notice period (the contributor sees it on their dashboard meanwhile).
+function announced(node) {
+  if (!prepared.lowered?.length) return false;
+  const days = Math.round(prepared.notice_seconds / 86400);
+  status(node, "announced", `Announced: it lowers the share of ${prepared.lowered.join(", ")}, so it applies in ${days} days (anyone can then apply it). Sales until then keep the current split.`);
+  return true;
+}
+
 function startSplitEditor() {
   if (!editor) return;
   const form = editor.querySelector("[data-split-form]");
@@ -105,6 +114,7 @@ function startSplitEditor() {
       const receipt = await sendAndConfirm(provider, prepared.transaction, {
         what: "split change", confirmations: config.confirmations, onStatus: follow(node, "transaction"),
       });
+      if (announced(node)) return;
       status(node, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
       await waitIndexed(receipt.transactionHash);
       status(node, "indexed", "The new split is live: it applies to every sale from now on.");
@@ -116,6 +126,7 @@ function startSplitEditor() {
       const signature = await signTypedData(provider, account, prepared.typed_data, "You declined to sign the split change. Nothing changed.");
       status(node, "pending", "Signed. The marketplace is sending it…");
       const relayed = await apiPost(config.api.relay, { message: prepared.typed_data.message, signature });
+      if (announced(node)) return;
       status(node, "confirmed", `Sent in ${relayed.tx_hash}. Waiting for the marketplace to record it…`);
       await waitIndexed(relayed.tx_hash);
       status(node, "indexed", "The new split is live: it applies to every sale from now on.");

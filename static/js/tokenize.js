@@ -22,16 +22,33 @@ async function tokenize(area, say) {
   }
   await ensureChain(wallet.provider, pageConfig().chain);
   say("Preparing the offer…");
-  const typedData = await apiPost(area.dataset.prepareUrl, {});
+  const lock = area.querySelector("[data-lock-splits]");
+  const prepared = await apiPost(area.dataset.prepareUrl, { lock_splits: Boolean(lock?.checked) });
+  // The wallet gets the EIP-712 document only; the cancellations come as documents of their own.
+  const { cancels = [], renewal, ...typedData } = prepared;
   say("Check the offer in your wallet and sign it (signing costs no gas).");
   const signature = await signTypedData(
     wallet.provider,
     account,
     typedData,
-    "You declined to sign the offer, so the listing stays a draft. Sign when you are ready.",
+    "You declined to sign the offer, so nothing changed. Sign when you are ready.",
   );
+  // An older offer stays registrable until it expires: its cancellation is signed now and
+  // the marketplace sends it (no gas for you).
+  const signedCancels = [];
+  for (const cancel of cancels) {
+    say("Sign the cancellation of your earlier offer, so its old terms can never be used.");
+    const cancelSignature = await signTypedData(
+      wallet.provider,
+      account,
+      cancel,
+      "You declined to cancel your earlier offer, so the new one was not submitted.",
+    );
+    signedCancels.push({ message: cancel.message, signature: cancelSignature });
+  }
   say("Checking the signature…");
-  const result = await apiPost(area.dataset.submitUrl, { message: typedData.message, signature });
+  const result = await apiPost(area.dataset.submitUrl, { message: typedData.message, signature, cancels: signedCancels });
+  if (renewal) return "Offer renewed: buyers can purchase it again.";
   return STATUS_MESSAGES[result.listing_status] || "Signed.";
 }
 

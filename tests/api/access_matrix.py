@@ -106,7 +106,8 @@ TABLE: dict[tuple[str, str], Row] = {
     # --- payments: offers, purchase, access, downloads --------------------------------------
     ("GET", "api/v1/listings/<slug:slug>/offer"): Row(public(200)),
     ("POST", "api/v1/listings/<slug:slug>/offer"): Row(owner(400), body={}),
-    ("POST", "api/v1/listings/<slug:slug>/offer/prepare"): Row(owner(409), note="not_draft"),
+    # Published and unsold: its creator renews the short-lived offer (same terms).
+    ("POST", "api/v1/listings/<slug:slug>/offer/prepare"): Row(owner(200), note="renewal"),
     ("GET", "api/v1/listings/<slug:slug>/purchase/quote"): Row(public(200), query={"tier": 0}),
     ("POST", "api/v1/listings/<slug:slug>/purchase/prepare"): Row(
         public(200), body={"tier": 0, "buyer": FUNDED}

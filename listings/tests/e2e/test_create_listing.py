@@ -6,10 +6,12 @@ import os
 import re
 
 import pytest
+from hexbytes import HexBytes
 from playwright.sync_api import expect
 
 from artifacts.cid import hash_file
 from artifacts.models import Artifact, Upload
+from chain import client
 from listings import services
 from listings.models import LicenseTerms, Listing
 from payments.models import ListingOffer
@@ -165,6 +167,8 @@ def tokenize(page, wallet, listing, version):
     """The creator signs the listing offer in the wallet; the site keeps it, attests the
     release on chain and sends the listing to review. Declining first changes nothing."""
     page.goto(f"/listings/{listing.slug}/edit/#status")
+    # Before signing, the page says which terms a first sale fixes for good (issue 14).
+    expect(page.get_by_test_id("terms-fixed")).to_contain_text("After the first sale these never")
     wallet.reject_signatures = True
     page.get_by_test_id("tokenize").click()
     expect(flash(page, "error")).to_contain_text("You declined to sign the offer")
@@ -239,3 +243,22 @@ def test_create_a_listing_end_to_end(signed_in_page, wallet, tmp_path, contracts
     page.goto("/listings/tiny-bert/")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     snapshot(page, "listings__detail_phone")
+
+    renew_offer(page, listing)
+
+
+def renew_offer(page, listing):
+    """Offers are short-lived: the creator renews an unsold listing's offer from the edit page.
+    The wallet signs the new offer and the cancellation of the old one, which the site relays,
+    so the old offer can never register the listing (issue 14)."""
+    old = ListingOffer.objects.get(listing=listing, status=ListingOffer.Status.ACTIVE)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/listings/{listing.slug}/edit/#status")
+    page.get_by_test_id("tokenize").click()
+    expect(flash(page, "success")).to_have_text("Offer renewed: buyers can purchase it again.")
+    old.refresh_from_db()
+    assert old.status == ListingOffer.Status.SUPERSEDED and old.cancel_tx.startswith("0x")
+    market = client.get_contract("Marketplace")
+    assert market.functions.cancelledOffers(old.creator, HexBytes(old.digest)).call() is True
+    listing.refresh_from_db()
+    assert listing.status == Listing.Status.PUBLISHED

@@ -17,7 +17,7 @@ from accounts.models import User
 from chain import client
 from listings.models import LicenseTerms
 from payments.tests.buying import deployer
-from payments.tests.dashboard_helpers import ETH, chain_sums, sell
+from payments.tests.dashboard_helpers import ETH, chain_sums, days_later, sell
 from payments.tests.indexing import buy, index, mine, wallets
 from tests.e2e.helpers import flash, snapshot
 
@@ -183,7 +183,12 @@ def test_an_admin_sets_the_platform_fee_from_the_browser(signed_in_page, wallet)
     page.goto("/dashboard/platform/")
     expect(page.get_by_test_id("fee-not-admin")).to_contain_text(wallet.address)  # no role yet
 
-    client.transact(market.functions.grantRole(b"\0" * 32, wallet.address), account=deployer())
+    # The admin role moves in two steps with a delay (contracts v2): the deployer begins, the
+    # new admin accepts once the delay has passed.
+    client.transact(market.functions.beginDefaultAdminTransfer(wallet.address), account=deployer())
+    days_later(3)
+    mine(1)  # the delay has passed in a mined block, so the transaction's estimate sees it
+    client.transact(market.functions.acceptDefaultAdminTransfer(), account=wallet.account)
     page.reload()
     expect(page.get_by_test_id("fee-cap")).to_contain_text("1000 bps")
     page.get_by_test_id("fee-input").fill("1001")  # above the cap: the server refuses
@@ -193,13 +198,32 @@ def test_an_admin_sets_the_platform_fee_from_the_browser(signed_in_page, wallet)
     expect(flash(page, "error")).to_contain_text("1000 basis points")
     assert wallet.sent_transactions == []
 
-    page.get_by_test_id("fee-input").fill("300")
+    # A lower fee applies once mined and indexed.
+    page.get_by_test_id("fee-input").fill("200")
     page.get_by_test_id("fee-send").click()
     expect(page.get_by_test_id("fee-status")).to_have_attribute("data-state", "confirming")
     mine(settings.CONFIRMATIONS)
     index(confirmations=settings.CONFIRMATIONS)
     expect(page.get_by_test_id("fee-status")).to_have_attribute("data-state", "indexed")
-    assert market.functions.feeBps().call() == 300
+    assert market.functions.feeBps().call() == 200
+    page.reload()
+    expect(page.get_by_test_id("fee-bps")).to_have_attribute("data-bps", "200")
+
+    # A rise is only announced: the fee stays until the notice period is over.
+    page.get_by_test_id("fee-input").fill("300")
+    page.get_by_test_id("fee-send").click()
+    expect(page.get_by_test_id("fee-status")).to_have_attribute("data-state", "confirming")
+    mine(settings.CONFIRMATIONS)
+    expect(page.get_by_test_id("fee-status")).to_have_attribute("data-state", "announced")
+    assert market.functions.feeBps().call() == 200
+    page.reload()
+    expect(page.get_by_test_id("fee-bps")).to_have_attribute("data-bps", "200")
+    expect(page.get_by_test_id("fee-pending")).to_have_attribute("data-bps", "300")
+    snapshot(page, "payments__platform_fee")
+    days_later(8)
+    mine(1)
+    client.transact(market.functions.applyPlatformFee(), account=deployer())  # anyone may
+    index(confirmations=0)
     page.reload()
     expect(page.get_by_test_id("fee-bps")).to_have_attribute("data-bps", "300")
-    snapshot(page, "payments__platform_fee")
+    expect(page.get_by_test_id("fee-pending")).to_have_count(0)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ListingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "listings"
+
+    def ready(self) -> None:
+        from listings import page_cache
+
+        page_cache.connect_invalidation()

@@ -45,9 +45,19 @@ def listings_visible() -> QuerySet[Listing]:
     )
 
 
+# What a result row shows (the API's summary, the browse page's card): not the card text nor
+# the search document, which would be most of the bytes read for a page of results.
+SUMMARY_FIELDS = [
+    "id", "slug", "kind", "title", "summary", "creator_id", "creator__address", "status",
+    "task", "license_id", "min_price_wei", "is_free", "has_compute", "sales_count",
+    "published_at",
+]  # fmt: skip
+
+
 def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
-    """Published listings matching the filters, sorted; paginate the result."""
-    listings = listings_visible().select_related("creator")
+    """Published listings matching the filters, sorted, with only the summary fields loaded;
+    paginate the result."""
+    listings = listings_visible().select_related("creator").only(*SUMMARY_FIELDS)
     listings = apply_text_search(listings, filters.text)
     exact = {
         "kind": filters.kind,
@@ -75,7 +85,7 @@ def _detail_queryset() -> QuerySet[Listing]:
         "splits",
         Prefetch(
             "versions",
-            queryset=Version.objects.prefetch_related(
+            queryset=Version.objects.select_related("manifest").prefetch_related(
                 Prefetch("files", queryset=VersionFile.objects.select_related("artifact"))
             ),
         ),

@@ -160,6 +160,10 @@ API_THROTTLE_RATES = {
 # Counters for throttles (and any other cache use). LocMem: per process, fine for one server;
 # production with several workers: redis://127.0.0.1:6379/2 so limits hold across processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Anonymous browse, search and listing replies (pages and API) are cached this long at most;
+# every listing, tier, price, sale or status change invalidates them at once
+# (listings/page_cache.py). 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 # Days a token issued by SIWE sign-in (`"token": true`) works; settings-page tokens choose.
 API_SIGN_IN_TOKEN_DAYS = env.int("API_SIGN_IN_TOKEN_DAYS", default=30)
 SPECTACULAR_SETTINGS = {

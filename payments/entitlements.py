@@ -135,8 +135,9 @@ def _recompute_chunk(keys: list[tuple[str, int]], resolver: Resolver) -> None:
             logger.error("negative licence balance %s for %s: transfers missing", balance, key)
             balance = 0
         listing, tier = target
-        fields = {"listing": listing, "tier": tier, "kind": tier.kind, "balance": balance}
-        fields["expires_at"] = expiries.get(key)
+        # By id: comparing `found.listing` would load it, a query per entitlement per batch.
+        fields = {"listing_id": listing.pk, "tier_id": tier.pk, "kind": tier.kind}
+        fields.update(balance=balance, expires_at=expiries.get(key))
         if found is None:
             create.append(Entitlement(holder=key[0], token_id=key[1], **fields))
         elif any(getattr(found, name) != value for name, value in fields.items()):

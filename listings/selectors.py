@@ -57,8 +57,7 @@ SUMMARY_FIELDS = [
 def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
     """Published listings matching the filters, sorted, with only the summary fields loaded;
     paginate the result."""
-    listings = listings_visible().select_related("creator").only(*SUMMARY_FIELDS)
-    listings = apply_text_search(listings, filters.text)
+    listings = listings_visible()
     exact = {
         "kind": filters.kind,
         "license_id": filters.license,
@@ -73,8 +72,12 @@ def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
         listings = listings.filter(
             pk__in=ListingTag.objects.filter(tag=tag.lower()).values("listing_id")
         )
-    sort = filters.sort or ("relevance" if filters.text.strip() else "newest")
-    if sort == "relevance" and filters.text.strip():
+    text = filters.text.strip()
+    sort = filters.sort or ("relevance" if text else "newest")
+    ranked = sort == "relevance" and bool(text)
+    listings = apply_text_search(listings, text, ranked=ranked)
+    listings = listings.select_related("creator").only(*SUMMARY_FIELDS)
+    if ranked:
         return listings.order_by("-rank", "-id")
     return listings.order_by(*SORTS.get(sort, SORTS["newest"]))
 

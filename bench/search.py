@@ -259,10 +259,12 @@ def main() -> None:
     from listings.search import RANK_CANDIDATES
 
     p50, p95 = percentile(timings, 50) * 1000, percentile(timings, 95) * 1000
+    # Issue 4 set < 100 ms at 100k listings; issue 20 < 150 ms at 1M.
+    target = "< 100 ms" if args.listings <= 100_000 else "< 150 ms"
     ratio = searches / trivial
     print(f"listings: {args.listings}")
     print(
-        f"search latency, one at a time: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 < 100 ms)"
+        f"search latency, one at a time: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 {target})"
     )
     print(
         f"{args.clients} clients: search {searches:.0f} req/s, "
@@ -281,7 +283,7 @@ page 2) over HTTP.
 | figure | value | target |
 | --- | --- | --- |
 | latency p50 (one client) | {p50:.1f} ms | |
-| latency p95 (one client) | {p95:.1f} ms | < 100 ms |
+| latency p95 (one client) | {p95:.1f} ms | {target} |
 | search requests/s ({args.clients} clients) | {searches:.0f} | |
 | trivial endpoint requests/s ({args.clients} clients, same server) | {trivial:.0f} | |
 | ratio search / trivial | {ratio:.2f} | |

@@ -14,10 +14,10 @@ while the pages of the other listings stay cached. A reply rendered from data ol
 change was stored under the generation the change replaced, which nobody reads again. Facts
 that other apps keep (compute hosts on the listing page) follow within PAGE_CACHE_SECONDS.
 
-The cache is the `default` one (CACHE_URL): Redis in production, so every web process and the
-Celery workers (the indexer changes prices, sales and pauses) share generations. Local memory
-(the `make run` default) is per process: there a change made by the worker reaches the web
-server's cached pages only when they expire (PAGE_CACHE_SECONDS)."""
+The cache is the `pages` one (PAGE_CACHE_URL, by default CACHE_URL): Redis in production, so
+every web process and the Celery workers (the indexer changes prices, sales and pauses) share
+generations. Local memory (the `make run` default) is per process: there a change made by the
+worker reaches the web server's cached pages only when they expire (PAGE_CACHE_SECONDS)."""
 
 import hashlib
 import secrets
@@ -25,12 +25,15 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 
+# A generation only has to outlive the replies stored under it (PAGE_CACHE_SECONDS); a lost one
+# is replaced by a fresh random value, so expiring them is safe and bounds their number.
+GEN_SECONDS = 24 * 3600
 SITE = "pages:gen:site"
 LIST = "pages:gen:list"
 PREFIX = "pages:v1"
@@ -42,13 +45,18 @@ def listing_key(slug: str) -> str:
     return f"pages:gen:listing:{slug}"
 
 
+def _cache():
+    return caches["pages"]  # the page cache's own (settings.CACHES)
+
+
 def generations(keys: list[str]) -> list[str]:
     """The current generation of each key. A missing one (never set, or evicted) gets a fresh
     random value: never a fixed default, or replies stored before an eviction would return."""
+    cache = _cache()
     found = cache.get_many(keys)
     missing = {key: secrets.token_hex(8) for key in keys if key not in found}
     for key, value in missing.items():
-        cache.add(key, value, None)
+        cache.add(key, value, GEN_SECONDS)
     if missing:
         found.update(cache.get_many(list(missing)))
     return [found.get(key) or missing[key] for key in keys]
@@ -62,7 +70,7 @@ def forget(*, slugs: Iterable[str] = (), site: bool = False) -> None:
     keys = [LIST, *(listing_key(slug) for slug in slugs)] + ([SITE] if site else [])
 
     def bump() -> None:
-        cache.set_many({key: secrets.token_hex(8) for key in keys}, None)
+        _cache().set_many({key: secrets.token_hex(8) for key in keys}, GEN_SECONDS)
 
     bump()
     transaction.on_commit(bump)
@@ -102,7 +110,7 @@ def _store(key: str, response) -> tuple | None:
     etag = _etag(response.content)
     headers = {k: v for k, v in response.items() if k.lower() in KEPT_HEADERS}
     entry = (response.content, headers, etag)
-    cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+    _cache().set(key, entry, settings.PAGE_CACHE_SECONDS)
     return entry
 
 
@@ -135,7 +143,7 @@ def cached_page(depends_on: Callable[..., list[str]]):
             url = f"{scheme}://{request.get_host()}{request.get_full_path()}"
             url += "\n" + request.META.get("HTTP_ACCEPT", "")
             key = f"{PREFIX}:{':'.join(gens)}:" + hashlib.blake2b(url.encode()).hexdigest()
-            entry = cache.get(key)
+            entry = _cache().get(key)
             if entry is None:
                 response = view(request, *args, **kwargs)
                 entry = _store(key, response)

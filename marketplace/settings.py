@@ -170,6 +170,13 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # every listing, tier, price, sale or status change invalidates them at once
 # (listings/page_cache.py). 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+# In a cache of their own, so that many cached replies (one per URL asked) never crowd out the
+# rate-limit counters: PAGE_CACHE_URL, by default CACHE_URL (its own memory when that is local).
+_page_cache_url = env("PAGE_CACHE_URL", default="") or env("CACHE_URL", default="locmemcache://")
+CACHES["pages"] = environ.Env.cache_url_config(_page_cache_url)
+if CACHES["pages"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["pages"]["LOCATION"] = "pages"
+    CACHES["pages"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 5000
 # Days a token issued by SIWE sign-in (`"token": true`) works; settings-page tokens choose.
 API_SIGN_IN_TOKEN_DAYS = env.int("API_SIGN_IN_TOKEN_DAYS", default=30)
 SPECTACULAR_SETTINGS = {

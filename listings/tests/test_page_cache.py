@@ -3,7 +3,7 @@ APIs: a cached reply must never outlive a change, and a fresh render must not gr
 listing (N+1). Counts are exact so that a regression shows here, not in a benchmark."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from accounts import services as account_services
@@ -163,7 +163,7 @@ def test_a_missing_generation_never_brings_back_an_old_reply():
     client = Client()
     client.get(API_LIST)
     Listing.objects.filter(pk=listing.pk).update(title="Renamed quietly")  # no signal
-    cache.delete_many(["pages:gen:list", "pages:gen:site"])  # as if evicted
+    caches["pages"].delete_many(["pages:gen:list", "pages:gen:site"])  # as if evicted
     assert "Renamed quietly" in client.get(API_LIST).content.decode()
 
 
@@ -171,3 +171,15 @@ def test_the_lean_summaries_match_the_summary_serializer():
     published(3)
     rows = list(listing_search(filters=ListingFilters()))
     assert listing_summaries(rows) == ListingSummarySerializer(rows, many=True).data
+
+
+def test_cached_replies_live_apart_from_the_rate_limit_counters():
+    """Asking for many URLs fills the page cache, never the cache that counts requests: a
+    client must not be able to push its throttle counters out by requesting pages."""
+    published(1)
+    cache.set("throttle-counter-probe", 1, 60)
+    client = Client()
+    for n in range(1, 40):
+        assert client.get(f"{API_LIST}?page_size={n}").status_code == 200
+    assert cache.get("throttle-counter-probe") == 1
+    assert not any(key.startswith(":1:pages:") for key in cache._cache)  # LocMem's own store

@@ -144,6 +144,8 @@ def cached_page(depends_on: Callable[..., list[str]]):
             url += "\n" + request.META.get("HTTP_ACCEPT", "")
             key = f"{PREFIX}:{':'.join(gens)}:" + hashlib.blake2b(url.encode()).hexdigest()
             entry = _cache().get(key)
+            if entry is not None and not _throttles_allow(view, request, args, kwargs):
+                entry = None  # the view itself answers 429, in the API's error format
             if entry is None:
                 response = view(request, *args, **kwargs)
                 entry = _store(key, response)
@@ -154,6 +156,21 @@ def cached_page(depends_on: Callable[..., list[str]]):
         return wrapper
 
     return decorate
+
+
+def _throttles_allow(view, request, args, kwargs) -> bool:
+    """An API view's rate limits hold for cached replies too (anonymous clients are limited
+    per address): run its throttles as the view would, counting this request once."""
+    view_class = getattr(view, "cls", None)  # DRF's as_view() keeps the class here
+    if view_class is None:
+        return True
+    instance = view_class(**getattr(view, "initkwargs", {}))
+    instance.args, instance.kwargs, instance.format_kwarg = args, kwargs, None
+    drf_request = instance.initialize_request(request, *args, **kwargs)
+    instance.request = drf_request
+    return all(
+        throttle.allow_request(drf_request, instance) for throttle in instance.get_throttles()
+    )
 
 
 def _vary(response):

@@ -114,7 +114,8 @@ def celery_worker(transactional_db):
 def _rate_limit_counters_reset():
     """API rate-limit counters live in the cache (marketplace/throttling.py): every test starts
     with none, so requests of earlier tests never make a later one see 429s."""
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["pages"].clear()  # the anonymous page cache (listings/page_cache.py)
     yield

@@ -22,7 +22,7 @@ from eth_utils import (
 )
 from rest_framework.authtoken.models import Token
 
-from accounts import selectors, siwe, tokens
+from accounts import selectors, tokens
 from accounts.models import ApiToken, AuditEntry, DeniedAddress, SiweNonce, User
 from marketplace.api_errors import ApiError
 
@@ -54,6 +54,8 @@ def address_normalize(address: str) -> str:
 
 def siwe_nonce_issue(*, address: str, scheme: str, host: str) -> IssuedNonce:
     """Store a fresh nonce for `address` and build the message for this site (scheme://host)."""
+    from accounts import siwe  # loads web3 and eth_account: only on the sign-in path
+
     address = address_normalize(address)
     now = timezone.now()
     expires_at = now + timedelta(seconds=settings.SIWE_NONCE_TTL_SECONDS)
@@ -74,6 +76,8 @@ def siwe_nonce_issue(*, address: str, scheme: str, host: str) -> IssuedNonce:
 
 
 def siwe_sign_in(*, message: str, signature: str, scheme: str, host: str) -> User:
+    from accounts import siwe  # loads web3 and eth_account: only on the sign-in path
+
     """Verify a signed EIP-4361 message for this site (scheme://host) and return its user.
 
     Strict: the message must be canonical EIP-4361, carry a nonce we issued to that same address

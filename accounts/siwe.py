@@ -3,17 +3,19 @@
 No database here: services.py owns nonces and users. Every failure a user can cause is raised
 as an ApiError with a stable code and a message that says what to do next."""
 
+from __future__ import annotations
+
 import re
 import secrets
 import string
 from datetime import datetime
-
-from eth_account.messages import encode_defunct
-from siwe import siwe as siwe_lib
-from siwe.defs import REGEX_MESSAGE
+from typing import TYPE_CHECKING
 
 from chain import client
 from marketplace.api_errors import ApiError
+
+if TYPE_CHECKING:
+    from siwe import siwe as siwe_lib
 
 NONCE_LENGTH = 24  # ~142 bits; EIP-4361 asks for at least 8 alphanumerics
 # The ABNF parser is quadratic in the input length (2,000 chars take ~0.8 s), so long input is
@@ -28,6 +30,8 @@ def nonce_generate() -> str:
 
 
 def iso8601(moment: datetime) -> str:
+    from siwe import siwe as siwe_lib  # loaded with web3 on the sign-in path only
+
     return siwe_lib.ISO8601Datetime.from_datetime(moment)
 
 
@@ -44,6 +48,8 @@ def message_build(
 ) -> str:
     """The EIP-4361 text a wallet shows and signs. The scheme is written out only when it is not
     the https that EIP-4361 assumes, so wallets can warn about a message for another origin."""
+    from siwe import siwe as siwe_lib  # loaded with web3 on the sign-in path only
+
     message = siwe_lib.SiweMessage(
         scheme=None if scheme == "https" else scheme,
         domain=host,
@@ -61,6 +67,9 @@ def message_build(
 
 def message_parse(text: str) -> siwe_lib.SiweMessage:
     """Parse `text`, which must be a complete EIP-4361 message in canonical form."""
+    from siwe import siwe as siwe_lib  # loaded with web3 on the sign-in path only
+    from siwe.defs import REGEX_MESSAGE
+
     malformed = ApiError(
         "The sign-in message is not a valid Sign-In with Ethereum (EIP-4361) message.",
         code="siwe_malformed",
@@ -94,6 +103,8 @@ def message_verify(message: siwe_lib.SiweMessage, *, signature: str, now: dateti
 
     Recovery needs no chain, so plain wallets sign in even when the RPC node is down; only when
     recovery gives another address do we ask the chain whether the address is a contract."""
+    from siwe import siwe as siwe_lib  # loaded with web3 on the sign-in path only
+
     try:
         # Domain, nonce and URI were checked against this site already (services.py).
         message.verify(signature, timestamp=now)
@@ -120,6 +131,9 @@ def message_verify(message: siwe_lib.SiweMessage, *, signature: str, now: dateti
 
 def _contract_wallet_accepts(message: siwe_lib.SiweMessage, signature: str) -> bool:
     """ERC-1271: ask the contract at message.address whether it accepts the signature."""
+    from eth_account.messages import encode_defunct
+    from siwe import siwe as siwe_lib  # loaded with web3 on the sign-in path only
+
     w3 = client.get_web3()
     with client.chain_errors(
         "Could not reach the chain to check a contract-wallet signature. Try again shortly."

@@ -7,7 +7,7 @@ database, Celery's filesystem broker). Measures:
 - events/s through the whole indexer (fetch, decode, store, hand over, grant: `Indexer.run()`
   from an empty database over a range of purchases) as a ratio to a bare `eth_getLogs` of the
   same range plus decoding (the same decoder): the cost of everything the indexer does on top
-  of reading. Target >= 0.5.
+  of reading. Target >= 0.6 (issue 20; issue 5 set 0.5).
 - latency from a mined purchase (its receipt) to a usable entitlement (the holder's entitlement
   row shows the new licence, which is what `entitlement_active` reads), CONFIRMATIONS=0, with
   the product's own Celery worker and beat running the index task (`chain.tasks.index_chain`)
@@ -312,7 +312,7 @@ def render(result: dict, latencies: list[float], args) -> str:
     from django.conf import settings
 
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-    ratio_ok = "met" if result["ratio"] >= 0.5 else "missed"
+    ratio_ok = "met" if result["ratio"] >= 0.6 else "missed"
     low, high = result["ratio_range"]
     latency_ok = "met" if p95 < 2 else "missed"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -331,7 +331,7 @@ Measured on {stamp}; {machine()}; SQLite (WAL), DEBUG off, anvil on loopback.
 | What | Figure |
 |---|---|
 {table}
-| Indexer / bare read, median of rounds (target ≥ 0.5) | **{result["ratio"]:.2f}** \
+| Indexer / bare read, median of rounds (target ≥ 0.6) | **{result["ratio"]:.2f}** \
 ({ratio_ok}; rounds {low:.2f}–{high:.2f}) |
 | Indexer / web3.py read | {result["ratio_web3"]:.2f} |
 | Purchase mined → usable entitlement, p50 | {p50 * 1000:,.0f} ms |

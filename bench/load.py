@@ -43,7 +43,22 @@ from server import BENCH_SETTINGS  # noqa: E402
 from stack import Stack, log  # noqa: E402
 
 LISTINGS = 100_000
-MIXES = ("trivial", "api", "search", "browse", "download")
+MIXES = (
+    "trivial",
+    "api",
+    "search",
+    "browse",
+    "download",
+    "api-fresh",
+    "search-fresh",
+    "browse-fresh",
+)
+# The "-fresh" mixes send a session cookie: the site renders every reply (as for a signed-in
+# visitor) instead of serving anonymous replies from its page cache (listings/page_cache.py).
+FRESH_COOKIE = "sessionid=bench-no-such-session"
+# BENCH_LOAD_DB / BENCH_REDIS_DB: other names on a shared PostgreSQL and Redis.
+LOAD_DB = os.environ.get("BENCH_LOAD_DB", "marketplace_bench_load")
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "13"))
 
 
 def seed() -> None:
@@ -55,7 +70,7 @@ def seed() -> None:
 def paths(download_url: str) -> dict[str, list[str]]:
     rng = random.Random(7)
     slugs = [f"bench-{rng.randrange(LISTINGS)}" for _ in range(40)]
-    return {
+    mixes = {
         "trivial": ["/livez"],
         "api": [f"/api/v1/listings/?page={n}" for n in range(1, 6)]
         + [f"/api/v1/listings/{slug}" for slug in slugs],
@@ -64,9 +79,14 @@ def paths(download_url: str) -> dict[str, list[str]]:
         + [f"/listings/{slug}/" for slug in slugs],
         "download": [download_url],
     }
+    for name in ("api", "search", "browse"):
+        mixes[f"{name}-fresh"] = mixes[name]
+    return mixes
 
 
-def wrk(base: str, mix: list[str], *, clients: int, seconds: float, work: Path) -> dict:
+def wrk(
+    base: str, mix: list[str], *, clients: int, seconds: float, work: Path, cookie: str = ""
+) -> dict:
     paths_file = work / "paths.txt"
     paths_file.write_text("\n".join(mix) + "\n")
     command = [
@@ -74,7 +94,8 @@ def wrk(base: str, mix: list[str], *, clients: int, seconds: float, work: Path) 
         "-s", str(ROOT / "bench" / "wrk_report.lua"), base,
     ]  # fmt: skip
     done = subprocess.run(
-        command, env={**os.environ, "WRK_PATHS_FILE": str(paths_file)},
+        command, env={**os.environ, "WRK_PATHS_FILE": str(paths_file),
+                      **({"WRK_COOKIE": cookie} if cookie else {})},
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     )  # fmt: skip
     line = next(x for x in done.stdout.splitlines() if x.startswith("WRK "))
@@ -113,7 +134,7 @@ def measure(args) -> tuple[dict, dict]:
     extra = dict(BENCH_SETTINGS)  # no throttles: every client here is 127.0.0.1
     with (
         tempfile.TemporaryDirectory(prefix="bench-load-") as tmp,
-        Stack(name="marketplace_bench_load", redis_db=13, template=DB_NAME, chain=False,
+        Stack(name=LOAD_DB, redis_db=REDIS_DB, template=DB_NAME, chain=False,
               compute_hosts=(), extra_env=extra) as stack,
     ):  # fmt: skip
         work = Path(tmp)
@@ -121,10 +142,12 @@ def measure(args) -> tuple[dict, dict]:
         check_replies(stack, mixes)
         results = {}
         for name in MIXES:
+            cookie = FRESH_COOKIE if name.endswith("-fresh") else ""
+            run = {"clients": args.clients, "work": work, "cookie": cookie}
             # Warm-up, not recorded: fresh workers open their database connections and the
             # copied database's pages come into memory; without it the first mix pays for both.
-            wrk(stack.url, mixes[name], clients=args.clients, seconds=3, work=work)
-            r = wrk(stack.url, mixes[name], clients=args.clients, seconds=args.seconds, work=work)
+            wrk(stack.url, mixes[name], seconds=3, **run)
+            r = wrk(stack.url, mixes[name], seconds=args.seconds, **run)
             results[name] = r
             log(f"{name}: {r['rps']:.0f} req/s, p95 {r['p95_us'] / 1e3:.1f} ms, {r['errors']} err")
         setup = {"workers": stack.gunicorn_workers, "threads": stack.gunicorn_threads}
@@ -139,6 +162,9 @@ def render(results: dict, setup: dict, args) -> str:
         "search": "API: 10 searches (full text, filters, sorts)",
         "browse": "HTML: browse pages and listing pages",
         "download": "Download, 1 MiB, licence checked (X-Accel-Redirect)",
+        "api-fresh": "API: listing pages and details, no page cache",
+        "search-fresh": "API: 10 searches, no page cache",
+        "browse-fresh": "HTML: browse and listing pages, no page cache",
     }
     rows = []
     for name in MIXES:
@@ -157,6 +183,9 @@ The production layout (tools/prod/stack.py) on this machine: nginx → gunicorn
 {LISTINGS:,} published listings. wrk (2 threads, {args.clients} connections, keep-alive) runs
 each mix for {args.seconds:g} s through nginx (after 3 s of warm-up), one mix after the other,
 on the same machine as the server. Errors: non-2xx replies plus socket errors and timeouts (10 s).
+The first mixes are anonymous, as the public browses: after its first request each reply comes
+from the page cache (listings/page_cache.py) until a change invalidates it. The "no page cache"
+mixes send a session cookie, so every reply is rendered (what a signed-in visitor gets).
 
 | Mix | Requests/s | × trivial | p50 ms | p95 ms | p99 ms | Requests | Errors |
 |---|---|---|---|---|---|---|---|

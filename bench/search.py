@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/search.py [--listings 100000] [--reseed] [--clients 8]
 
-Seeds a dedicated database (`bench_search` on the local PostgreSQL; kept between runs, so only
-the first run pays for seeding) with 100k published listings, then starts the real web server
+Seeds a dedicated database (`bench_search` on the local PostgreSQL, or $BENCH_SEARCH_DB; kept
+between runs, so only the first run pays for seeding) with 100k published listings (from 200k
+on, PostgreSQL makes them itself: bench/seed_listings.sql), then starts the real web server
 (gunicorn, 2 workers × 4 threads, as in production) on it and measures, through HTTP:
 - p50/p95 latency of a mix of searches (full text, filters, sorts), one request at a time;
 - requests/s of that mix under `--clients` concurrent clients, as a ratio to a trivial endpoint
@@ -31,7 +32,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from perfdoc import write_section  # noqa: E402
 from server import BenchServer  # noqa: E402
 
-DB_NAME = "bench_search"
+# BENCH_SEARCH_DB: another database name (a shared PostgreSQL: each person their own).
+DB_NAME = os.environ.get("BENCH_SEARCH_DB", "bench_search")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 FAMILIES = ["bert", "llama", "mistral", "whisper", "resnet", "vit", "t5", "gpt", "clip", "yolo"]
 TASKS = [
@@ -112,6 +114,14 @@ def seed(count: int) -> None:
     from listings.search import search_document_refresh
 
     have = Listing.objects.count()
+    if have == 0 and count >= 200_000:
+        print(f"  seeding {count} listings with SQL (bench/seed_listings.sql)…")
+        sql = ROOT / "bench" / "seed_listings.sql"
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1",
+             "-v", f"n={count}", "-qf", str(sql), DB_NAME], check=True,
+        )  # fmt: skip
+        return
     if have >= count:
         print(f"database has {have} listings already (use --reseed to start over)")
         return
@@ -149,6 +159,37 @@ def seed(count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(f"  seeded in {time.perf_counter() - started:.0f} s")
+
+
+def plans() -> None:
+    """EXPLAIN ANALYZE of each search in QUERIES, as the API builds it: the plan's shape (which
+    index, how many rows ranked) and its execution time."""
+    from django.db import connection
+    from django.http import QueryDict
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from listings.apis import ListingsApi
+    from listings.selectors import ListingFilters, listing_search
+
+    for query in QUERIES:
+        params = Request(APIRequestFactory().get("/?" + query)).query_params
+        form = ListingsApi.FilterSerializer(data={**params.dict(), "tag": params.getlist("tag")})
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        page = int(QueryDict(query).get("page", 1))
+        filters = ListingFilters(
+            text=data["q"], kind=data["kind"], license=data["license"], task=data["task"],
+            tags=tuple(data.get("tag") or ()), min_price_wei=data["min_price_wei"],
+            max_price_wei=data["max_price_wei"], free=data["free"], compute=data["compute"],
+            sort=data["sort"],
+        )  # fmt: skip
+        rows = listing_search(filters=filters)[(page - 1) * 24 : page * 24 + 1]
+        sql, args = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, args)
+            plan = [line for (line,) in cursor.fetchall()]
+        print(f"\n### {query}\n" + "\n".join(plan))
 
 
 def latencies(base: str, paths: list[str], rounds: int) -> list[float]:
@@ -192,6 +233,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--seed-only", action="store_true", help="seed (bench/load.py), no bench")
+    parser.add_argument("--plans", action="store_true", help="EXPLAIN ANALYZE each search")
     args = parser.parse_args()
 
     ensure_database(args.reseed)
@@ -199,8 +241,12 @@ def main() -> None:
     seed(args.listings)
     if args.seed_only:
         return
+    if args.plans:
+        return plans()
+    # The page cache off: this measures PostgreSQL's search, not replies from the cache (a
+    # repeated mix would be all cache hits; bench/load.py measures the site as deployed).
     env = {"DATABASE_URL": DATABASE_URL, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1",
-           "CONN_MAX_AGE": "60"}  # fmt: skip
+           "CONN_MAX_AGE": "60", "PAGE_CACHE_SECONDS": "0"}  # fmt: skip
     server = BenchServer(env, workers=2, threads=4).start(migrate=False)
     base = server.url
     search_paths = [f"/api/v1/listings/?{q}" for q in QUERIES]
@@ -211,18 +257,24 @@ def main() -> None:
         searches = throughput(base, search_paths, args.clients, args.seconds)
     finally:
         server.stop()
+    from listings.search import RANK_CANDIDATES
+
     p50, p95 = percentile(timings, 50) * 1000, percentile(timings, 95) * 1000
+    # Issue 4 set < 100 ms at 100k listings; issue 20 < 150 ms at 1M.
+    target = "< 100 ms" if args.listings <= 100_000 else "< 150 ms"
     ratio = searches / trivial
     print(f"listings: {args.listings}")
     print(
-        f"search latency, one at a time: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 < 100 ms)"
+        f"search latency, one at a time: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 {target})"
     )
     print(
         f"{args.clients} clients: search {searches:.0f} req/s, "
         f"trivial {trivial:.0f} req/s, ratio {ratio:.2f}"
     )
+    # The default size is the `search` section (and the summary's figure); others get their own.
+    name = "search" if args.listings == 100_000 else f"search-{args.listings // 1000}k"
     write_section(
-        "search",
+        name,
         f"""## Search at {args.listings:,} listings (PostgreSQL)
 
 `bench/search.py`: the real server (gunicorn, 2 workers × 4 threads) on PostgreSQL with
@@ -232,13 +284,16 @@ page 2) over HTTP.
 | figure | value | target |
 | --- | --- | --- |
 | latency p50 (one client) | {p50:.1f} ms | |
-| latency p95 (one client) | {p95:.1f} ms | < 100 ms |
+| latency p95 (one client) | {p95:.1f} ms | {target} |
 | search requests/s ({args.clients} clients) | {searches:.0f} | |
 | trivial endpoint requests/s ({args.clients} clients, same server) | {trivial:.0f} | |
 | ratio search / trivial | {ratio:.2f} | |
 
-Search uses a stored, weighted tsvector with a GIN index and pages without COUNT(*).
+Search uses a stored, weighted tsvector with a GIN index and pages without COUNT(*); a ranked
+search ranks at most {RANK_CANDIDATES:,} matches (listings/search.py). The page cache is off for
+this measurement (PostgreSQL's time, not the cache's); PostgreSQL's JIT is off (settings).
 """,
+        after="search" if name != "search" else None,
     )
 
 

@@ -109,8 +109,10 @@ with the whole file's sha256. RSS sampled every 50 ms from /proc; the peak is th
 | `finish` (CID from saved leaves + rename into the store) | {result["finish_s"] * 1000:.0f} ms |
 
 {flat}: the upload adds {growth / 1024:.1f} MiB to the server (target: flat, under 100 MB).
-The idle figure is the whole project loaded (Django, web3, eth-account, Celery, aiohttp…:
-`django.setup()` alone is ~85 MiB), not the upload path. Stored as
+The idle figure is what a request path needs: web3 (with aiohttp and websockets), SIWE and the
+Markdown renderer load on their first use, not at start-up (issue 20: ~110 → ~100 MiB); the
+rest is Django, DRF (which imports requests), Celery's client, eth-utils (with pydantic) and the
+database drivers. Stored as
 `{result["artifact"]["cid"]}`.
 """
 

@@ -11,9 +11,14 @@ function setup(thread)
   thread:set("offset", math.random(#paths))
 end
 
+-- WRK_COOKIE: sent with every request (bench/load.py's "no page cache" mixes: a session
+-- cookie makes the site render each reply instead of serving it from its page cache).
+local cookie = os.getenv("WRK_COOKIE")
+local headers = cookie and { Cookie = cookie } or nil
+
 function request()
   counter = counter + 1
-  return wrk.format("GET", paths[((counter + (offset or 0)) % #paths) + 1])
+  return wrk.format("GET", paths[((counter + (offset or 0)) % #paths) + 1], headers)
 end
 
 function done(summary, latency, requests)

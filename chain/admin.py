@@ -4,7 +4,6 @@ stored. Everything here changes only through the indexer."""
 from django.conf import settings
 from django.contrib import admin
 
-from chain.indexer.status import chain_head
 from chain.models import ChainLog, IndexerCursor
 from marketplace.admin import ReadOnlyAdmin
 
@@ -17,6 +16,8 @@ class IndexerCursorAdmin(ReadOnlyAdmin):
     @admin.display(description="head")
     def head_now(self, cursor: IndexerCursor):
         # The node's head when it answers quickly; else the head the indexer saw last.
+        from chain.indexer.status import chain_head  # web3 loads when an admin looks, not at start
+
         live = chain_head() if cursor.chain_id == settings.CHAIN_ID else None
         return live if live is not None else cursor.head
 

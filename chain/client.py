@@ -3,25 +3,40 @@ deployment file, contract objects, and signed transactions.
 
 Every other module gets its Web3 object, ABIs and addresses from here (STYLE.md rule 8)."""
 
+from __future__ import annotations
+
 import json
 import os
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
 from django.conf import settings
-from eth_account.signers.local import LocalAccount
-from web3 import HTTPProvider, Web3
-from web3.contract import Contract
-from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import Web3Exception
-from web3.types import TxReceipt
 
 from marketplace.api_errors import ApiError
 
-# What a node that is down, slow or misbehaving raises through web3.
-RPC_ERRORS = (requests.RequestException, Web3Exception, OSError)
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+    from web3.contract import Contract
+    from web3.contract.contract import ContractConstructor, ContractFunction
+    from web3.types import TxReceipt
+
+# web3 (with aiohttp, websockets, requests: ~30 MiB) loads on the first chain call, not when
+# a module that may call the chain is imported: most web requests never do.
+
+
+def __getattr__(name: str):
+    # RPC_ERRORS: what a node that is down, slow or misbehaving raises through web3. Resolved
+    # on first use (an `except client.RPC_ERRORS` evaluates it only when something is raised).
+    if name == "RPC_ERRORS":
+        import requests
+        from web3.exceptions import Web3Exception
+
+        globals()["RPC_ERRORS"] = (requests.RequestException, Web3Exception, OSError)
+        return globals()["RPC_ERRORS"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DeploymentMissing(LookupError):
@@ -37,12 +52,14 @@ def chain_errors(message: str = "The chain is not reachable right now; try again
     """Inside a request: node errors become a 503 the person can retry, never a 500."""
     try:
         yield
-    except RPC_ERRORS as exc:
+    except __getattr__("RPC_ERRORS") as exc:
         raise ApiError(message, code="chain_unavailable", status=503) from exc
 
 
 @cache
 def _web3_for(url: str) -> Web3:
+    from web3 import HTTPProvider, Web3
+
     return Web3(HTTPProvider(url, request_kwargs={"timeout": 30}))
 
 
@@ -96,9 +113,9 @@ def get_contract(
             address = deployment(path=path)["contracts"][name]["address"]
         except KeyError:
             raise DeploymentMissing(f"{name} is not in the deployment file") from None
-    return w3.eth.contract(
-        address=Web3.to_checksum_address(address), abi=load_artifact(name)["abi"]
-    )
+    from eth_utils import to_checksum_address
+
+    return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name)["abi"])
 
 
 def transact(

@@ -1,16 +1,22 @@
 """Provenance attestations through the Ethereum Attestation Service (EAS) deployed with our
 schemas: a `ModelRelease` per listing version and a `JobReceipt` per compute job."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_abi import decode, encode
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
-from web3.contract import Contract
-from web3.logs import DISCARD
+from eth_abi.packed import encode_packed
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
 
 from chain.client import transact
 from chain.typed_data import ZERO_ADDRESS
+
+if TYPE_CHECKING:  # web3 loads with the chain client, on the first chain call
+    from eth_account.signers.local import LocalAccount
+    from web3.contract import Contract
 
 ZERO_UID = b"\x00" * 32
 
@@ -25,9 +31,10 @@ class Schema:
     @property
     def uid(self) -> bytes:
         """EAS's schema uid: keccak256(abi.encodePacked(schema, resolver, revocable))."""
-        return Web3.solidity_keccak(
+        packed = encode_packed(
             ["string", "address", "bool"], [self.definition, self.resolver, self.revocable]
         )
+        return HexBytes(keccak(packed))
 
     @property
     def abi_types(self) -> list[str]:
@@ -76,7 +83,7 @@ def attest(
     request = {
         "schema": schema.uid,
         "data": {
-            "recipient": Web3.to_checksum_address(recipient),
+            "recipient": to_checksum_address(recipient),
             "expirationTime": 0,
             "revocable": schema.revocable,
             "refUID": ref_uid,
@@ -84,6 +91,8 @@ def attest(
             "value": 0,
         },
     }
+    from web3.logs import DISCARD
+
     receipt = transact(eas.functions.attest(request), account=account, w3=eas.w3)
     (event,) = eas.events.Attested().process_receipt(receipt, errors=DISCARD)
     return bytes(event["args"]["uid"])
@@ -148,9 +157,9 @@ def delegated_attest_document(
             "verifyingContract": eas.address,
         },
         "message": {
-            "attester": Web3.to_checksum_address(attester),
+            "attester": to_checksum_address(attester),
             "schema": "0x" + schema.uid.hex(),
-            "recipient": Web3.to_checksum_address(recipient),
+            "recipient": to_checksum_address(recipient),
             "expirationTime": 0,
             "revocable": schema.revocable,
             "refUID": "0x" + ref_uid.hex(),
@@ -183,6 +192,8 @@ def attest_by_delegation(
         "attester": m["attester"],
         "deadline": int(m["deadline"]),
     }
+    from web3.logs import DISCARD
+
     receipt = transact(eas.functions.attestByDelegation(request), account=account, w3=eas.w3)
     (event,) = eas.events.Attested().process_receipt(receipt, errors=DISCARD)
     return bytes(event["args"]["uid"])

@@ -1,14 +1,19 @@
 """Check a signature over a 32-byte digest the way the contracts do (OpenZeppelin's
 SignatureChecker): ECDSA recovery for an ordinary account, ERC-1271 for a contract wallet."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as KeyValidationError
 from eth_utils import to_checksum_address
-from web3 import Web3
-from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from chain.client import get_web3
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 ERC1271_ABI = [
@@ -42,6 +47,8 @@ def signer_accepts(
     w3 = w3 or get_web3()
     if not w3.eth.get_code(address):
         return False
+    from web3.exceptions import BadFunctionCallOutput, ContractLogicError
+
     wallet = w3.eth.contract(address=address, abi=ERC1271_ABI)
     try:
         answer = wallet.functions.isValidSignature(digest, signature).call()

@@ -8,10 +8,11 @@ single-use counter or nonce."""
 from dataclasses import dataclass
 from enum import IntEnum
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
-from web3 import Web3
+
+# eth_account (and web3) load on the first signature, not with the models that import this
+# module for `listing_id`: the web process stays lean until it touches the chain.
 
 DOMAIN_NAME = "AI Model Marketplace"
 DOMAIN_VERSION = "1"
@@ -117,7 +118,7 @@ class Tier:
     def as_struct(self) -> dict:
         return {
             "price": self.price,
-            "currency": Web3.to_checksum_address(self.currency),
+            "currency": to_checksum_address(self.currency),
             "duration": self.duration,
             "maxSupply": self.max_supply,
             "kind": int(self.kind),
@@ -131,7 +132,7 @@ class Split:
     bps: int
 
     def as_struct(self) -> dict:
-        return {"recipient": Web3.to_checksum_address(self.recipient), "bps": self.bps}
+        return {"recipient": to_checksum_address(self.recipient), "bps": self.bps}
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class ListingOffer:
 
     def as_struct(self) -> dict:
         return {
-            "creator": Web3.to_checksum_address(self.creator),
+            "creator": to_checksum_address(self.creator),
             "listingId": self.listing_id,
             "contentDigest": bytes32_hex(self.content_digest),
             "tiers": [t.as_struct() for t in self.tiers],
@@ -201,7 +202,7 @@ class TierUpdate:
             "listingId": self.listing_id,
             "tierId": self.tier_id,
             "price": self.price,
-            "currency": Web3.to_checksum_address(self.currency),
+            "currency": to_checksum_address(self.currency),
             "nonce": self.nonce,
             "deadline": self.deadline,
         }
@@ -221,7 +222,7 @@ class OfferCancel:
 
     def as_struct(self) -> dict:
         return {
-            "creator": Web3.to_checksum_address(self.creator),
+            "creator": to_checksum_address(self.creator),
             "offerDigest": bytes32_hex(self.offer_digest),
             "deadline": self.deadline,
         }
@@ -243,7 +244,7 @@ class SplitConsent:
     def as_struct(self) -> dict:
         return {
             "listingId": self.listing_id,
-            "contributor": Web3.to_checksum_address(self.contributor),
+            "contributor": to_checksum_address(self.contributor),
             "splits": [s.as_struct() for s in self.splits],
             "nonce": self.nonce,
             "deadline": self.deadline,
@@ -274,8 +275,8 @@ class Permit:
 
     def as_struct(self) -> dict:
         return {
-            "owner": Web3.to_checksum_address(self.owner),
-            "spender": Web3.to_checksum_address(self.spender),
+            "owner": to_checksum_address(self.owner),
+            "spender": to_checksum_address(self.spender),
             "value": self.value,
             "nonce": self.nonce,
             "deadline": self.deadline,
@@ -296,7 +297,7 @@ class Domain:
             "name": self.name,
             "version": self.version,
             "chainId": self.chain_id,
-            "verifyingContract": Web3.to_checksum_address(self.verifying_contract),
+            "verifyingContract": to_checksum_address(self.verifying_contract),
         }
 
 
@@ -323,12 +324,17 @@ def typed_data(message: Message, domain: Domain) -> dict:
 
 def digest(message: Message, domain: Domain) -> bytes:
     """The 32-byte hash the signer signs; equals the contract's `hash<Message>` view."""
+    from eth_account.messages import encode_typed_data
+
     signable = encode_typed_data(full_message=typed_data(message, domain))
-    return Web3.keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return HexBytes(keccak(b"\x19" + signable.version + signable.header + signable.body))
 
 
 def sign(message: Message, domain: Domain, private_key: str | bytes) -> bytes:
     """Sign `message` as EIP-712 typed data; returns the 65-byte signature."""
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
     signable = encode_typed_data(full_message=typed_data(message, domain))
     return bytes(Account.sign_message(signable, private_key).signature)
 

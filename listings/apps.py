@@ -10,3 +10,7 @@ class ListingsConfig(AppConfig):
         from listings import ownership
 
         ownership.register()
+
+        from listings import page_cache
+
+        page_cache.connect_invalidation()

@@ -4,12 +4,12 @@ Front matter keys follow the hub's card spec (license, tags, pipeline_tag, libra
 base_model, datasets, language, ...). We parse with `yaml.safe_load`, normalise the keys we
 filter on, keep the rest as given, and render the body to sanitised HTML."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 import nh3
 import yaml
-from markdown_it import MarkdownIt
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 MAX_CARD_BYTES = 256 * 1024
@@ -28,7 +28,16 @@ ALIASES = {
 }
 LIST_KEYS = {"tags", "base_model", "datasets", "language", "size_category", "task"}
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+@functools.cache
+def _markdown():
+    # Built on the first card rendered (a listing page), not when the URLs load: most requests
+    # (the API, cached pages) never render Markdown.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
 ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"img"}
 
 
@@ -108,7 +117,7 @@ def _json_safe(value):
 def render_markdown(body: str) -> str:
     """Markdown to HTML that is safe to show: raw HTML is escaped by the parser, and nh3
     (ammonia) removes anything dangerous that Markdown itself can produce (javascript: links)."""
-    html = _markdown.render(body)
+    html = _markdown().render(body)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

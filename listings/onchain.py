@@ -16,6 +16,7 @@ from django.db import transaction
 from eth_utils import to_checksum_address
 
 from chain import client
+from listings import page_cache
 from listings.models import Listing, SplitRecipient, Tier
 
 logger = logging.getLogger(__name__)
@@ -86,3 +87,4 @@ def platform_fee_bps() -> int:
 def platform_fee_remember(*, bps: int) -> None:
     """What the indexer saw set on-chain, so pages show it without waiting for the cache."""
     cache.set(FEE_CACHE_KEY, int(bps), FEE_CACHE_SECONDS)
+    page_cache.forget(site=True)  # every listing page shows the fee

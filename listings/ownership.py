@@ -14,6 +14,7 @@ from django.db import transaction
 
 from chain import registry, typed_data
 from chain.indexer import insert_rows
+from listings import page_cache
 from listings.models import Listing, OwnershipTransfer
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def listing_owner_refresh(*, listing: Listing) -> str:
     if locked.owner_address != owner:
         logger.info("listing %s now controlled by %s", locked.pk, owner)
         Listing.objects.filter(pk=locked.pk).update(owner_address=owner)
+    # Cached pages show the owner and the history; update() and bulk inserts skip the signals.
+    page_cache.forget(slugs=[locked.slug])
     return owner
 
 

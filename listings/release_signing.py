@@ -11,11 +11,8 @@ import time
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_utils import keccak
 from hexbytes import HexBytes
-from web3 import Web3
-from web3.exceptions import ContractLogicError
 
 from chain import client, provenance
 from chain.signatures import signer_accepts
@@ -133,8 +130,10 @@ def release_signature_submit(*, version: Version, actor, message: dict, signatur
             if _json_safe(document["message"]) != _json_safe(message):
                 raise ApiError("This is not the release as it stands; sign again.",
                                code="release_mismatch", status=409)  # fmt: skip
+            from eth_account.messages import encode_typed_data  # loaded on first signature
+
             signable = encode_typed_data(full_message=document)
-            digest = Web3.keccak(b"\x19" + signable.version + signable.header + signable.body)
+            digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
             if not signer_accepts(actor.address, digest, raw):
                 raise ApiError(f"The release was not signed by {actor.address}.",
                                code="signature_invalid")  # fmt: skip
@@ -146,6 +145,9 @@ def release_signature_submit(*, version: Version, actor, message: dict, signatur
 
 
 def _relay(eas, document: dict, raw: bytes) -> bytes:
+    from eth_account import Account  # web3 and eth_account load on the first chain call
+    from web3.exceptions import ContractLogicError
+
     relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
     try:
         return provenance.attest_by_delegation(eas, document, raw, account=relayer)

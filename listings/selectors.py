@@ -53,10 +53,19 @@ def listings_visible() -> QuerySet[Listing]:
     )
 
 
+# What a result row shows (the API's summary, the browse page's card): not the card text nor
+# the search document, which would be most of the bytes read for a page of results.
+SUMMARY_FIELDS = [
+    "id", "slug", "kind", "title", "summary", "creator_id", "creator__address", "owner_address",
+    "status", "task", "license_id", "min_price_wei", "is_free", "has_compute", "sales_count",
+    "published_at",
+]  # fmt: skip
+
+
 def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
-    """Published listings matching the filters, sorted; paginate the result."""
-    listings = listings_visible().select_related("creator")
-    listings = apply_text_search(listings, filters.text)
+    """Published listings matching the filters, sorted, with only the summary fields loaded;
+    paginate the result."""
+    listings = listings_visible()
     exact = {
         "kind": filters.kind,
         "license_id": filters.license,
@@ -71,8 +80,12 @@ def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
         listings = listings.filter(
             pk__in=ListingTag.objects.filter(tag=tag.lower()).values("listing_id")
         )
-    sort = filters.sort or ("relevance" if filters.text.strip() else "newest")
-    if sort == "relevance" and filters.text.strip():
+    text = filters.text.strip()
+    sort = filters.sort or ("relevance" if text else "newest")
+    ranked = sort == "relevance" and bool(text)
+    listings = apply_text_search(listings, text, ranked=ranked)
+    listings = listings.select_related("creator").only(*SUMMARY_FIELDS)
+    if ranked:
         return listings.order_by("-rank", "-id")
     return listings.order_by(*SORTS.get(sort, SORTS["newest"]))
 
@@ -84,7 +97,7 @@ def _detail_queryset() -> QuerySet[Listing]:
         "ownership_transfers",
         Prefetch(
             "versions",
-            queryset=Version.objects.prefetch_related(
+            queryset=Version.objects.select_related("manifest").prefetch_related(
                 Prefetch("files", queryset=VersionFile.objects.select_related("artifact"))
             ),
         ),

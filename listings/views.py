@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from listings import forms, release_signing, selectors, services
+from listings import forms, page_cache, release_signing, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -29,6 +29,7 @@ CREATOR_ACTIONS = {S.DRAFT: "Withdraw from review", S.DELISTED: "Delist"}
 ACTION_DONE = {S.DRAFT: "Withdrawn from review: it is a draft again.", S.DELISTED: "Delisted."}
 
 
+@page_cache.cached_page(page_cache.depends_on_list)
 def browse(request):
     form = forms.BrowseForm(request.GET, options=selectors.listing_filter_options())
     if not form.is_valid():
@@ -43,6 +44,7 @@ def browse(request):
     return render(request, "listings/browse.html", {"form": form, "page": page})
 
 
+@page_cache.cached_page(page_cache.depends_on_listing)
 def detail(request, slug: str):
     listing = selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
     tag = request.GET.get("version") or None

@@ -98,6 +98,13 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 # A kept connection the server dropped (a restart, a fail-over, an idle timeout) is noticed
 # and replaced at the start of a request instead of failing it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env.bool(
+    "DATABASE_JIT", default=False
+):
+    # PostgreSQL's JIT compiles a plan when its estimated cost is high (a search ranking many
+    # rows): ~35 ms of compiling per query, more than it saves on a web request's query.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the web server and the Celery worker read while the other writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
@@ -169,6 +176,17 @@ API_THROTTLE_RATES = {
 # Counters for throttles (and any other cache use). LocMem: per process, fine for one server;
 # production with several workers: redis://127.0.0.1:6379/2 so limits hold across processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Anonymous browse, search and listing replies (pages and API) are cached this long at most;
+# every listing, tier, price, sale or status change invalidates them at once
+# (listings/page_cache.py). 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+# In a cache of their own, so that many cached replies (one per URL asked) never crowd out the
+# rate-limit counters: PAGE_CACHE_URL, by default CACHE_URL (its own memory when that is local).
+_page_cache_url = env("PAGE_CACHE_URL", default="") or env("CACHE_URL", default="locmemcache://")
+CACHES["pages"] = environ.Env.cache_url_config(_page_cache_url)
+if CACHES["pages"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["pages"]["LOCATION"] = "pages"
+    CACHES["pages"].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 5000
 # Days a token issued by SIWE sign-in (`"token": true`) works; settings-page tokens choose.
 API_SIGN_IN_TOKEN_DAYS = env.int("API_SIGN_IN_TOKEN_DAYS", default=30)
 SPECTACULAR_SETTINGS = {

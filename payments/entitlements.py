@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from chain.typed_data import LISTING_LOCAL_BITS, ZERO_ADDRESS
+from listings import page_cache
 from listings.models import Listing, Tier
 from payments.models import (
     Entitlement,
@@ -134,8 +135,9 @@ def _recompute_chunk(keys: list[tuple[str, int]], resolver: Resolver) -> None:
             logger.error("negative licence balance %s for %s: transfers missing", balance, key)
             balance = 0
         listing, tier = target
-        fields = {"listing": listing, "tier": tier, "kind": tier.kind, "balance": balance}
-        fields["expires_at"] = expiries.get(key)
+        # By id: comparing `found.listing` would load it, a query per entitlement per batch.
+        fields = {"listing_id": listing.pk, "tier_id": tier.pk, "kind": tier.kind}
+        fields.update(balance=balance, expires_at=expiries.get(key))
         if found is None:
             create.append(Entitlement(holder=key[0], token_id=key[1], **fields))
         elif any(getattr(found, name) != value for name, value in fields.items()):
@@ -156,7 +158,7 @@ def _recompute_chunk(keys: list[tuple[str, int]], resolver: Resolver) -> None:
 def listings_recompute(*, listing_ids) -> None:
     """Sales count, on-chain pause flag and registered offer of each listing, from the facts.
     `update()` rather than save(): a sale is not an edit of the listing."""
-    listing_ids = sorted(set(listing_ids))
+    listing_ids, changed = sorted(set(listing_ids)), []
     sales = dict(
         Purchase.objects.filter(listing_id__in=listing_ids)
         .values("listing_id")
@@ -171,16 +173,21 @@ def listings_recompute(*, listing_ids) -> None:
             .values_list("kind", flat=True)
             .first()
         )
-        Listing.objects.filter(pk=pk).update(
-            sales_count=sales.get(pk, 0),
-            onchain_paused=last_pause == ListingChainEvent.Kind.PAUSED,
-        )
+        facts = {
+            "sales_count": sales.get(pk, 0),
+            "onchain_paused": last_pause == ListingChainEvent.Kind.PAUSED,
+        }
+        # Only a real change rewrites the row and drops the listing's cached pages.
+        if Listing.objects.filter(pk=pk).exclude(**facts).update(**facts):
+            changed.append(pk)
         registered = set(
             events.filter(kind=ListingChainEvent.Kind.REGISTERED, offer__isnull=False).values_list(
                 "offer_id", flat=True
             )
         )
         _offers_sync(pk, registered)
+    if changed:
+        page_cache.forget_listings(listing_ids=changed)
 
 
 def _offers_sync(listing_id: int, registered: set[int]) -> None:

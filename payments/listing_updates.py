@@ -16,7 +16,6 @@ from django.core.cache import cache
 from eth_account import Account
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import ContractLogicError
 
 from chain import client, typed_data
 from chain.signatures import signer_accepts
@@ -235,6 +234,8 @@ def _relay_send(market, update: typed_data.SplitUpdate, raw: bytes) -> dict:
     if not cache.add(claim, 1, RELAY_CLAIM_SECONDS):
         raise ApiError("This update is being relayed already.", code="update_in_flight",
                        status=409)  # fmt: skip
+    from web3.exceptions import ContractLogicError  # loaded with the chain client
+
     relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
     call = market.functions.setSplitsBySig(update.as_struct(), raw)
     with client.chain_errors():

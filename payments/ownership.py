@@ -11,7 +11,6 @@ holds two transactions, `register` with the creator's stored signed offer, then 
 from django.conf import settings
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
-from web3.exceptions import ContractLogicError
 
 from accounts.selectors import address_is_denied
 from chain import client
@@ -103,6 +102,8 @@ def _consequences(listing: Listing, to: str, registered: bool, code: bytes) -> l
 def _check_accepted(call, actor, to: str) -> None:
     """Run the transfer as a call first: a contract that refuses ERC-721 tokens would make
     the owner pay for a revert."""
+    from web3.exceptions import ContractLogicError  # loaded with the chain client
+
     with client.chain_errors():
         try:
             call.call({"from": actor.address})

@@ -18,7 +18,6 @@ from chain.signatures import signer_accepts
 from listings import selectors as listing_selectors
 from listings import services as listing_services
 from listings.models import Listing, Tier
-from listings.tasks import version_attest_release
 from marketplace.api_errors import ApiError
 from payments import selectors
 from payments.models import ListingOffer
@@ -339,6 +338,9 @@ def _store_offer(listing, offer, domain, digest, signature, actor, renewing) -> 
         return stored
     listing_services.listing_submit(listing=listing, actor=actor)
     # Provenance goes out after commit: a chain transaction must not hold our DB transaction.
+    # (Imported here: the tasks module loads web3, which the web process needs only now.)
+    from listings.tasks import version_attest_release
+
     version_attest_release.delay_on_commit(version.pk)
     return stored
 

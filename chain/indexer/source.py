@@ -1,12 +1,17 @@
 """The chain as the indexer reads it: raw JSON-RPC calls (no web3 result formatting, which costs
 more than the call itself on log-heavy ranges), typed failures, and the adaptive block range."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
-from web3 import Web3
 
 from chain.client import get_web3
+
+if TYPE_CHECKING:
+    from web3 import Web3  # loaded with the client, on the first chain call
 
 
 class RpcUnavailable(RuntimeError):

@@ -2,15 +2,20 @@
 comes from a client with a short timeout and no retries, cached briefly, so a load balancer
 polling /healthz neither hammers the node nor waits on it when it is down."""
 
+from __future__ import annotations
+
 import threading
 import time
 from functools import cache
+from typing import TYPE_CHECKING
 
 import requests
 from django.conf import settings
-from web3 import HTTPProvider
 
 from chain.models import IndexerCursor
+
+if TYPE_CHECKING:
+    from web3 import HTTPProvider
 
 HEAD_TIMEOUT_SECONDS = 1.0
 HEAD_CACHE_SECONDS = 1.0
@@ -23,6 +28,8 @@ _lock = threading.Lock()
 
 @cache
 def _provider(url: str) -> HTTPProvider:
+    from web3 import HTTPProvider  # on the first health check, not when the app starts
+
     return HTTPProvider(
         url, request_kwargs={"timeout": HEAD_TIMEOUT_SECONDS}, exception_retry_configuration=None
     )

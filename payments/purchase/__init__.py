@@ -6,13 +6,19 @@ the buyer's wallet: an ERC-2612 permit to sign, an ERC-20 approval to send, the 
 Nothing is written: the chain is the record, and the indexer turns the purchase into an
 entitlement once it is confirmed."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
-from web3.contract import Contract
 
 from accounts.services import address_check_allowed
 from chain import client, typed_data
 from listings.models import Listing
 from payments.purchase.erc20 import currency_facts, token_steps
+
+if TYPE_CHECKING:
+    from web3.contract import Contract
 from payments.purchase.sale import (
     MAX_QUANTITY,
     Sale,

@@ -2,20 +2,24 @@
 the token's own DOMAIN_SEPARATOR), the permit to sign and its check, and the steps: purchase
 alone with enough allowance, permit then purchase, or approve then purchase."""
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from eth_abi.exceptions import InsufficientDataBytes
 from eth_account.messages import encode_typed_data
 from hexbytes import HexBytes
-from web3.contract import Contract
-from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from chain import client, typed_data
 from chain.signatures import recover
 from marketplace.api_errors import ApiError
 from payments.purchase.sale import Sale, insufficient, purchase_call, transaction
 from payments.services import json_safe
+
+if TYPE_CHECKING:
+    from web3.contract import Contract
 
 PERMIT_TTL_SECONDS = 30 * 60  # how long a prepared permit stays signable
 PERMIT_MAX_TTL_SECONDS = 24 * 3600
@@ -31,7 +35,10 @@ def _token(address: str) -> Contract:
 
 # A call the token does not answer (no such function, not a contract) fails with these; a
 # network failure raises requests' errors and becomes a 503.
-_NOT_SUPPORTED = (ContractLogicError, BadFunctionCallOutput, InsufficientDataBytes)
+def _not_supported() -> tuple:
+    from web3.exceptions import BadFunctionCallOutput, ContractLogicError  # on first chain call
+
+    return (ContractLogicError, BadFunctionCallOutput, InsufficientDataBytes)
 
 
 def _permit_domain(token: Contract) -> typed_data.Domain | None:
@@ -41,7 +48,7 @@ def _permit_domain(token: Contract) -> typed_data.Domain | None:
     try:
         separator = bytes(token.functions.DOMAIN_SEPARATOR().call())
         token.functions.nonces(typed_data.ZERO_ADDRESS).call()
-    except _NOT_SUPPORTED:
+    except _not_supported():
         return None
     candidates = []
     for read in (
@@ -50,7 +57,7 @@ def _permit_domain(token: Contract) -> typed_data.Domain | None:
     ):
         try:
             candidates.append(read())
-        except _NOT_SUPPORTED:
+        except _not_supported():
             continue
     for name, version in candidates:
         domain = typed_data.Domain(settings.CHAIN_ID, token.address, name=name, version=version)
@@ -67,7 +74,7 @@ def _token_facts(token: Contract, buyer: str, spender: str) -> tuple[int, int]:
             token.functions.balanceOf(buyer).call(),
             token.functions.allowance(buyer, spender).call(),
         )
-    except _NOT_SUPPORTED:
+    except _not_supported():
         raise ApiError(
             "This tier is priced in a token this site cannot use.",
             code="currency_unsupported",
@@ -86,7 +93,7 @@ def currency_facts(sale: Sale) -> dict:
     ):
         try:
             facts[key] = read.call()
-        except _NOT_SUPPORTED:
+        except _not_supported():
             pass  # optional in ERC-20: the page shows base units without them
     return facts
 

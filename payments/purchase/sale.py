@@ -2,16 +2,21 @@
 currency, supply and split come from the stored tier once the listing is registered, else from
 the signed offer the purchase registers. Plus the calldata of the purchase itself."""
 
+from __future__ import annotations
+
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
-from web3.contract import Contract
 
 from chain import client, typed_data
 from listings.models import Listing
 from marketplace.api_errors import ApiError
+
+if TYPE_CHECKING:
+    from web3.contract import Contract
 from payments import selectors
 from payments.models import ListingOffer
 

@@ -7,7 +7,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils.html import json_script
-from web3 import Web3
+from eth_utils import keccak
 
 from chain import client
 from payments.purchase import MAX_QUANTITY
@@ -31,7 +31,7 @@ def revert_reasons() -> dict[str, str]:
         for item in client.load_artifact(name)["abi"]:
             if item["type"] == "error":
                 types = ",".join(_canonical(i) for i in item["inputs"])
-                selector = Web3.keccak(text=f"{item['name']}({types})")[:4].to_0x_hex()
+                selector = "0x" + keccak(text=f"{item['name']}({types})")[:4].hex()
                 reasons[selector] = item["name"]
     return reasons
 

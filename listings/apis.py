@@ -2,8 +2,6 @@
 and render. Wei amounts travel as decimal strings: JSON numbers cannot hold 256-bit integers."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -312,7 +310,6 @@ class ReleaseSignaturePrepareApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=OpenApiResponse(OpenApiTypes.OBJECT))
     def post(self, request, slug, tag):
         version = _owned_version(request, slug, tag)
         return Response(
@@ -329,7 +326,6 @@ class ReleaseSignatureApi(APIView):
         message = serializers.DictField()
         signature = serializers.CharField(max_length=200)
 
-    @extend_schema(request=InputSerializer, responses={201: OpenApiResponse(OpenApiTypes.OBJECT)})
     def post(self, request, slug, tag):
         version = _owned_version(request, slug, tag)
         data = _valid(self.InputSerializer, request)

@@ -54,8 +54,9 @@ FRESH_QUERIES = {
     API_SEARCH: 1,
     BROWSE: 3,
     BROWSE_SEARCH: 1,
-    "api-detail": 6,
-    "page-detail": 7,
+    # The detail replies also read the listing's ownership history (one prefetch).
+    "api-detail": 7,
+    "page-detail": 8,
 }
 
 

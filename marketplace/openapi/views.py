@@ -155,6 +155,19 @@ def _listings():
         name="CardPreview",
         fields={"html": serializers.CharField(), "metadata": serializers.DictField()},
     )
+    # Described here, not on the views: an @extend_schema on a listings.apis method would load
+    # this module while listings.apis is half-imported (it reads listings.apis).
+    _describe(
+        "listings.apis.ReleaseSignaturePrepareApi",
+        post=extend_schema(request=None, responses=OpenApiResponse(OpenApiTypes.OBJECT)),
+    )
+    _describe(
+        "listings.apis.ReleaseSignatureApi",
+        post=extend_schema(
+            request=apis.ReleaseSignatureApi.InputSerializer,
+            responses={201: OpenApiResponse(OpenApiTypes.OBJECT)},
+        ),
+    )
     _describe(
         "listings.apis.CardPreviewApi",
         post=extend_schema(request=apis.CardPreviewApi.InputSerializer, responses=preview),

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from artifacts import scanning
 from artifacts.models import Artifact, ArtifactScan, Upload
 from marketplace.api_errors import ApiError
 
@@ -28,10 +29,13 @@ def artifact_get(*, cid: str) -> Artifact:
 
 
 def artifact_scans_latest(*, artifact_ids) -> dict[int, ArtifactScan]:
-    """The most recent scan of each artifact (any scanner version), by artifact id."""
+    """The scan of each artifact by the current scanner, by artifact id. Verdicts of older
+    scanners do not count: the deny-list scanner before the allow-list passed files that run
+    code (an artifact without a current scan is pending until it is scanned again)."""
     latest: dict[int, ArtifactScan] = {}
-    for scan in ArtifactScan.objects.filter(artifact_id__in=list(artifact_ids)).order_by(
-        "artifact_id", "-created_at", "-id"
-    ):
+    current = ArtifactScan.objects.filter(
+        artifact_id__in=list(artifact_ids), scanner=scanning.SCANNER
+    )
+    for scan in current.order_by("artifact_id", "-created_at", "-id"):
         latest.setdefault(scan.artifact_id, scan)
     return latest

@@ -297,11 +297,15 @@ def upload_purge_expired(*, now: datetime | None = None) -> int:
 # --- Automatic checks -------------------------------------------------------------------------
 
 
-def artifact_scan_schedule(*, files: list[tuple[int, str]], rescan: bool = False) -> None:
+def artifact_scan_schedule(
+    *, files: list[tuple[int, str]], rescan: bool = False, at_once: bool = False
+) -> None:
     """Scan these (artifact id, file name) pairs after the current transaction commits, unless
     the current scanner has scanned the bytes already, as a pickle too when the name loads as
     one (the same bytes uploaded twice are scanned once). `rescan`: scan again whatever was
-    found before (a moderator retrying a scan that errored)."""
+    found before (a moderator retrying a scan that errored). `at_once`: queue now, not after
+    commit (the artifacts are stored already, and the caller is about to refuse and roll
+    back: a download or release of a file that is not scanned yet)."""
     from artifacts import tasks  # tasks import services: import here to avoid a cycle
 
     wanted: dict[int, bool] = {}
@@ -316,7 +320,8 @@ def artifact_scan_schedule(*, files: list[tuple[int, str]], rescan: bool = False
     }
     for artifact_id, as_pickle in wanted.items():
         if artifact_id not in done or (as_pickle and not done[artifact_id]):
-            tasks.artifact_scan.delay_on_commit(artifact_id, as_pickle)
+            queue = tasks.artifact_scan.delay if at_once else tasks.artifact_scan.delay_on_commit
+            queue(artifact_id, as_pickle)
 
 
 def artifact_scan_run(*, artifact_id: int, as_pickle: bool = False) -> ArtifactScan:

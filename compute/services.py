@@ -32,6 +32,7 @@ from compute.models import (
     JobStatusChange,
 )
 from listings.models import Listing
+from listings.moderation import checks
 from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
 from payments.models import Entitlement
@@ -143,6 +144,8 @@ def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     version = listing.versions.order_by("-created_at", "-id").first()
     if policy is None or version is None:
         raise ApiError("This listing offers no compute.", code="compute_not_offered", status=409)
+    # Only scanned-clean files are staged (409 `scanning` while a scan is due).
+    checks.check_files_cleared(checks.file_checks(list(version.files.select_related("artifact"))))
     environment = _environment(policy, request.environment)
     time_limit = _time_limit(entitlement, policy, environment, request.max_seconds)
     _check_inputs(request.inputs)

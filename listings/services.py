@@ -335,16 +335,35 @@ def content_digest(files: list[tuple[str, str]]) -> str:
     return "0x" + hashlib.sha256(version_manifest(files)).hexdigest()
 
 
-@transaction.atomic
+# Listings whose new versions reach buyers with no review in between.
+UNREVIEWED = {S.PUBLISHED, S.PAUSED, S.DELISTED}
+
+
 def version_create(
     *, listing: Listing, actor, tag: str, changelog: str = "", files: list[tuple[str, Artifact]]
 ) -> Version:
-    """An immutable release made of already-stored artifacts, as (path, artifact) pairs."""
-    listing = _lock(listing)  # serialises releases of one listing: tags stay unique
+    """An immutable release made of already-stored artifacts, as (path, artifact) pairs.
+
+    A release of a published listing goes to buyers without review, so each of its files must
+    have been scanned clean under the name it is released as (409 `scanning` meanwhile, with
+    the scan queued; checked outside the transaction so that queueing survives the refusal).
+    Drafts may release pending files: publishing waits for their scans."""
     if actor.pk != listing.creator_id:
         raise ApiError(
             "Only the listing's creator can release versions.", code="not_creator", status=403
         )
+    if Listing.objects.filter(pk=listing.pk, status__in=UNREVIEWED).exists():
+        rows = checks.file_checks([VersionFile(artifact=a, path=path) for path, a in files])
+        checks.check_files_safe_rows(rows)
+        checks.check_files_cleared(rows)
+    return _version_create(listing=listing, actor=actor, tag=tag, changelog=changelog, files=files)
+
+
+@transaction.atomic
+def _version_create(
+    *, listing: Listing, actor, tag: str, changelog: str, files: list[tuple[str, Artifact]]
+) -> Version:
+    listing = _lock(listing)  # serialises releases of one listing: tags stay unique
     tag = tag.strip()
     if not tag or len(tag) > 64:
         raise ApiError("A version needs a tag of at most 64 characters.", code="invalid_tag")

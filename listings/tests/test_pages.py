@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from artifacts.scanning import loads_as_pickle
+from artifacts.services import artifact_scan_run
 from listings import selectors, services
 from listings.models import LicenseTerms, Listing, SplitRecipient, Tier
 from listings.tests import factories
@@ -206,6 +208,12 @@ def test_drafts_are_visible_to_their_creator_and_moderators_only():
     assert "Purchases open when the listing is published" in text(reply)
 
 
+def scanned(artifact, name):
+    """A published listing releases only files scanned clean under their name (issue 15)."""
+    artifact_scan_run(artifact_id=artifact.pk, as_pickle=loads_as_pickle(name))
+    return artifact
+
+
 def test_version_picker_shows_the_chosen_version():
     listing = published()
     services.version_create(
@@ -213,7 +221,7 @@ def test_version_picker_shows_the_chosen_version():
         actor=listing.creator,
         tag="v2",
         changelog="Bigger vocabulary",
-        files=[("model-v2.bin", factories.artifact())],
+        files=[("model-v2.bin", scanned(factories.stored_artifact(), "model-v2.bin"))],
     )
     url = f"/listings/{listing.slug}/"
     latest = text(client_for().get(url))

@@ -88,7 +88,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "api/v1/listings/<slug:slug>/splits"): Row(owner(409), body=[]),
     ("POST", "api/v1/listings/<slug:slug>/versions"): Row(
         owner(201),
-        body=lambda world: {"tag": "v2", "files": [{"path": "m.bin", "cid": world.values["cid"]}]},
+        body=lambda world: {
+            "tag": "v2",
+            "files": [{"path": "m.bin", "cid": world.values["release_cid"]}],
+        },
     ),
     ("POST", "api/v1/listings/<slug:slug>/status"): Row(
         staff(200), body={"status": "paused", "reason": "matrix"}, note="pausing is moderation"

@@ -55,8 +55,43 @@ def job_log_after(*, job: Job, after: int, limit_chars: int = 256 * 1024) -> tup
     return "".join(text), position
 
 
+def job_outputs_released(*, job: Job):
+    """The outputs the buyer may have: none while the creator's review is pending or after
+    it rejected them (the policy's review_outputs)."""
+    if job.outputs_review in ("pending", "rejected"):
+        return JobOutput.objects.none()
+    return job.outputs.select_related("artifact")
+
+
+def job_get_for_listing_creator(*, creator, uuid) -> Job:
+    """A job on one of the caller's listings (to review its outputs); 404 otherwise."""
+    if not creator.is_authenticated:
+        raise Http404("No such job.")
+    job = Job.objects.select_related("listing").filter(uuid=uuid, listing__creator=creator).first()
+    if job is None:
+        raise Http404("No such job.")
+    return job
+
+
+def job_output_for_user(*, user, uuid, path: str) -> JobOutput:
+    """An output file for its job's owner once released, or for the listing's creator, who
+    reviews held outputs (404 otherwise)."""
+    if user.is_authenticated:
+        held = Job.objects.filter(uuid=uuid, listing__creator=user).first()
+        if held is not None and held.owner_id != user.pk:
+            return _output(held.outputs.select_related("artifact"), path)
+    return job_output_get(job=job_get_for_owner(owner=user, uuid=uuid), path=path)
+
+
+def _output(outputs, path: str) -> JobOutput:
+    output = outputs.filter(path=path).first()
+    if output is None:
+        raise Http404("No such output file.")
+    return output
+
+
 def job_output_get(*, job: Job, path: str) -> JobOutput:
-    output = JobOutput.objects.select_related("artifact").filter(job=job, path=path).first()
+    output = job_outputs_released(job=job).filter(path=path).first()
     if output is None:
         raise Http404("No such output file.")
     return output

@@ -335,6 +335,10 @@ COMPUTE_HOST_STALE_SECONDS = env.int("COMPUTE_HOST_STALE_SECONDS", default=60)
 COMPUTE_JOB_STALE_SECONDS = env.int("COMPUTE_JOB_STALE_SECONDS", default=120)
 COMPUTE_RUNNER_TIME_LIMIT_SECONDS = env.int("COMPUTE_RUNNER_TIME_LIMIT_SECONDS", default=86_400)
 COMPUTE_ATTEST_RECEIPTS = env.bool("COMPUTE_ATTEST_RECEIPTS", default=True)
+# The egress guard (compute/egress.py): outputs may always be this large whatever the data's
+# size and the creator's percentage, and may share at most this many bytes with the data.
+COMPUTE_EGRESS_MIN_OUTPUT_BYTES = env.int("COMPUTE_EGRESS_MIN_OUTPUT_BYTES", default=64 * 1024)
+COMPUTE_EGRESS_MATCH_BYTES = env.int("COMPUTE_EGRESS_MATCH_BYTES", default=4096)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

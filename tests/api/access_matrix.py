@@ -159,6 +159,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "api/v1/compute/jobs/<uuid:uuid>"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
     ("POST", "api/v1/compute/jobs/<uuid:uuid>/cancel"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
     ("GET", "api/v1/compute/jobs/<uuid:uuid>/log"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
+    # The listing's creator reviews held outputs (issue 15); this queued job has none waiting.
+    ("GET", "api/v1/compute/jobs/<uuid:uuid>/outputs-review"): Row(
+        owner(200), kwargs={"uuid": _job}
+    ),
+    ("POST", "api/v1/compute/jobs/<uuid:uuid>/outputs-review"): Row(
+        owner(409), kwargs={"uuid": _job}, body={"approve": True}
+    ),
     ("GET", "api/v1/compute/receipts/<str:uid>"): Row(
         public(404), kwargs={"uid": "0x" + "00" * 32}
     ),

@@ -2,7 +2,14 @@
 
 from django.http import Http404
 
-from compute.models import ComputeEnvironment, ComputePolicy, Job, JobLogChunk, JobOutput
+from compute.models import (
+    ComputeEnvironment,
+    ComputePolicy,
+    Job,
+    JobInput,
+    JobLogChunk,
+    JobOutput,
+)
 from listings.models import Listing
 from payments.selectors import COMPUTE_KINDS, entitlement_active
 
@@ -101,3 +108,19 @@ def compute_entitlement(*, user, listing: Listing):
     if not user.is_authenticated:
         return None
     return entitlement_active(address=user.address, listing=listing, kinds=COMPUTE_KINDS)
+
+
+def artifact_of_own_job(*, user, artifact) -> bool:
+    """An output, input or algorithm of one of the user's jobs."""
+    jobs = Job.objects.filter(owner=user)
+    return (
+        jobs.filter(algorithm=artifact).exists()
+        or JobOutput.objects.filter(job__in=jobs, artifact=artifact).exists()
+        or JobInput.objects.filter(job__in=jobs, artifact=artifact).exists()
+    )
+
+
+def active_job_count(*, owner) -> int:
+    from compute.models import FINISHED
+
+    return Job.objects.filter(owner=owner).exclude(status__in=FINISHED).count()

@@ -7,6 +7,7 @@ Submission errors (all before anything is queued):
 - `algorithm_not_allowed` 403: a raw script where the listing allows only trusted ones.
 - `algorithm_not_found` 400, `entry_point_invalid` 400, `environment_not_allowed` 400.
 - `environment_unavailable` 409: the host is draining or offline.
+- `too_many_jobs` 429: the person has COMPUTE_MAX_ACTIVE_JOBS_PER_USER jobs queued or running.
 - `compute_minutes_exhausted` 402: the licence's GPU-minutes are used up (402: more minutes
   are bought, like any licence; nothing about the request itself is wrong)."""
 
@@ -133,6 +134,7 @@ class JobRequest:
 @transaction.atomic
 def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     """Check everything, then create the job and queue it on its host after commit."""
+    _check_active_jobs(owner)
     entitlement = entitlement_active(address=owner.address, listing=listing, kinds=COMPUTE_KINDS)
     if entitlement is None:
         raise ApiError(
@@ -175,6 +177,18 @@ def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     )
     transaction.on_commit(lambda: _enqueue(job))
     return job
+
+
+def _check_active_jobs(owner) -> None:
+    """A per-person cap on queued and running jobs (each reserves minutes and a host slot)."""
+    active = Job.objects.filter(owner=owner).exclude(status__in=FINISHED).count()
+    if active >= settings.COMPUTE_MAX_ACTIVE_JOBS_PER_USER:
+        raise ApiError(
+            f"You have {active} jobs queued or running; the limit is "
+            f"{settings.COMPUTE_MAX_ACTIVE_JOBS_PER_USER}. Wait for one to finish or cancel one.",
+            code="too_many_jobs",
+            status=429,
+        )
 
 
 def _enqueue(job: Job) -> None:

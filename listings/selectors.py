@@ -45,6 +45,14 @@ def listings_visible() -> QuerySet[Listing]:
     )
 
 
+def artifact_in_visible_listing(*, user, artifact) -> bool:
+    """A file or manifest of a listing `user` can see: published, or their own."""
+    listings = listings_visible() | Listing.objects.filter(creator=user)
+    files = VersionFile.objects.filter(artifact=artifact, version__listing__in=listings)
+    manifests = Version.objects.filter(manifest=artifact, listing__in=listings)
+    return files.exists() or manifests.exists()
+
+
 def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
     """Published listings matching the filters, sorted; paginate the result."""
     listings = listings_visible().select_related("creator")

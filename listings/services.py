@@ -15,6 +15,7 @@ from accounts.services import address_check_allowed
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_stream, artifact_scan_schedule
 from listings.cards import CardError, parse_card
+from listings.licences import licence_conflicts
 from listings.models import (
     LicenseTerms,
     Listing,
@@ -203,6 +204,7 @@ def listing_create(
         license_terms=license_terms,
     )
     _apply_card(listing, card)
+    _check_one_licence(listing)
     listing.save()
     SplitRecipient.objects.create(listing=listing, address=creator.address, bps=10_000)
     _sync_derived(listing)
@@ -224,9 +226,22 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         _apply_card(listing, fields["card"])
     if "license_terms" in fields:
         listing.license_terms = fields["license_terms"]
+    _check_one_licence(listing)
     listing.save()
     _sync_derived(listing)
     return listing
+
+
+def _check_one_licence(listing: Listing) -> None:
+    """Refuse (400) a card whose `license:` contradicts the chosen licence terms: buyers would
+    read two different licences on one page, and the terms are what the tokens sell."""
+    problems = licence_conflicts(license_id=listing.license_id, terms=listing.license_terms)
+    if problems:
+        raise ApiError(
+            "The card and the licence terms disagree: " + "; ".join(problems) + ". "
+            "Change the card's `license:` (use `other` for custom terms) or pick other terms.",
+            code="license_mismatch",
+        )
 
 
 def _lock(listing: Listing) -> Listing:

@@ -41,7 +41,8 @@ print(json.dumps(summary))
 """
 LOCAL_COMPUTE_HOST = "local"
 DATASET_CARD = """---
-license: cc-by-4.0
+license: other
+license_name: commercial-use-no-redistribution
 task_categories: [tabular-classification]
 size_categories: n<1K
 tags: [sensors, synthetic, demo]

@@ -10,6 +10,7 @@ from artifacts.scanning import PICKLE_EXTENSIONS, loads_as_pickle
 from artifacts.selectors import artifact_scans_latest
 from artifacts.services import artifact_scan_schedule
 from listings.cards import CardError, parse_card
+from listings.licences import licence_conflicts
 from listings.models import Listing, VersionFile
 from marketplace.api_errors import ApiError
 
@@ -82,6 +83,9 @@ def metadata_lint(listing: Listing) -> list[str]:
         problems.append(f"a task (`{key}:` in the card's front matter)")
     if not listing.summary.strip() and not _card_body(listing).strip():
         problems.append("a description (a summary or a card)")
+    # One licence truth: a card edited before this check existed may still contradict.
+    for conflict in licence_conflicts(license_id=listing.license_id, terms=listing.license_terms):
+        problems.append(f"one licence ({conflict})")
     return problems
 
 

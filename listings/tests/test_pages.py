@@ -322,7 +322,15 @@ def test_edit_page_sections_and_the_tokenize_button():
 
 def test_edit_details_saves_card_and_terms():
     listing = factories.listing()
-    terms = LicenseTerms.objects.filter(owner=None).last()
+    # The creator's own terms, granting what the card's licence grants (a contradiction is
+    # refused: test_one_licence.py).
+    terms = LicenseTerms.objects.create(
+        owner=listing.creator,
+        name="Mine",
+        commercial_use=True,
+        derivatives_allowed=True,
+        redistribution_allowed=True,
+    )
     reply = client_for(listing.creator).post(
         f"/listings/{listing.slug}/edit/details",
         {"title": "Tiny BERT", "summary": "Small", "license_terms": terms.pk, "card": CARD},

@@ -173,3 +173,23 @@ def test_a_creator_can_hold_outputs_for_review(compute_settings):
     assert review.status_code == 200 and review.json()["outputs_review"] == "approved"
     assert [o["path"] for o in api_for(buyer).get(url).json()["outputs"]] == ["n.txt"]
     assert page(buyer).get(output).status_code == 200
+
+
+def test_data_fingerprints_are_cached_per_content_id(tmp_path, settings):
+    settings.COMPUTE_EGRESS_MIN_OUTPUT_BYTES = 10**9
+    data, out, cache = tmp_path / "data", tmp_path / "out", tmp_path / "fp"
+    data.mkdir()
+    out.mkdir()
+    (data / "d.csv").write_bytes(DATA)
+    (out / "copy").write_bytes(DATA)
+    names = {data / "d.csv": "bafy-test"}
+    first = egress_check(
+        data_dir=data, out_dir=out, max_output_percent=100, cache_names=names, cache_dir=cache
+    )
+    assert first.reason and len(list(cache.glob("bafy-test-*.fp"))) == 1
+    # The cache is what counts from now on: the file's bytes are not chunked again.
+    (data / "d.csv").write_bytes(b"z" * len(DATA))
+    again = egress_check(
+        data_dir=data, out_dir=out, max_output_percent=100, cache_names=names, cache_dir=cache
+    )
+    assert again.reason and again.matched_bytes == first.matched_bytes

@@ -180,4 +180,5 @@ class ArtifactDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request, cid):
-        return Response(ArtifactOutputSerializer(selectors.artifact_get(cid=cid)).data)
+        artifact = selectors.artifact_get_for_user(cid=cid, user=request.user)
+        return Response(ArtifactOutputSerializer(artifact).data)

@@ -1,11 +1,15 @@
-"""Automatic checks of stored bytes: what a file really is, and whether a pickle would run code.
+"""Automatic checks of stored bytes: what a file really is, and whether loading it would run code.
 
-Model files in pickle formats (.pkl, .pt, .bin, .ckpt, and PyTorch's zip format) run code when
-loaded: a `__reduce__` can call `os.system`. picklescan reads the pickle opcodes without
-executing anything and lists the globals a load would import; a dangerous one (os, subprocess,
-builtins.eval, ...) flags the file. The content is sniffed independently of any file name (a
-.safetensors that is really a pickle is scanned as a pickle); listings compares the detected
-type with the names a file is released under. Never unpickle anything here."""
+Model files in pickle formats (.pkl, .pt, .bin, .ckpt, .joblib, PyTorch's zip format, numpy
+object arrays) run code when loaded: a `__reduce__` can call any importable function. The
+check is an allow-list (artifacts/pickles.py): a file passes only when every global it imports
+is one of a few known-safe reconstructors of tensors and arrays; anything else, a Keras Lambda
+layer, a pickle that cannot be parsed or a zip nested too deep is a finding. The readers pick
+the format from the bytes (the store names files by CID, so a name would say nothing), and
+picklescan's deny-list adds a second opinion. A file named like a pickle is also parsed as one
+(protocol 0/1 pickles are text-like and escape content sniffing). Never unpickle anything here.
+Verdicts: only "clean" clears a file; flagged, error and pending all withhold it
+(listings.moderation.checks.check_files_cleared)."""
 
 from __future__ import annotations
 
@@ -21,15 +25,18 @@ from pathlib import Path, PurePosixPath
 import puremagic
 from picklescan import scanner as picklescan
 
+from artifacts import formats
 from artifacts.storage import storage_for
 from artifacts.storage.base import StorageError
 
 logger = logging.getLogger(__name__)
-SCANNER = f"picklescan {version('picklescan')} + puremagic {version('puremagic')}"
+# Bumped with the allow-list: a new scanner name scans every file again, and only a scan by the
+# current scanner clears a file (artifacts.selectors.artifact_scan_gate).
+SCANNER = f"allow-list 2 + picklescan {version('picklescan')} + puremagic {version('puremagic')}"
 HEAD_BYTES = 64 * 1024
 EXECUTABLE_TYPES = {"elf", "pe", "mach-o"}
 # Formats whose loaders may unpickle (PyTorch zips hold data.pkl; numpy .npy may hold objects).
-PICKLE_CONTAINERS = {"pickle", "zip", "numpy"}
+PICKLE_CONTAINERS = {"pickle", "zip", "numpy", "hdf5"}
 # Names whose loaders unpickle: such a file is scanned as a pickle whatever its bytes look like
 # (protocol 0/1 pickles are text-like and escape content sniffing).
 PICKLE_EXTENSIONS = {".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz"}
@@ -68,6 +75,8 @@ def detect_type(head: bytes, size: int) -> tuple[str, str]:
         return "zip", "application/zip"
     if head[:6] == b"\x93NUMPY":
         return "numpy", "application/x-npy"
+    if head[:8] == b"\x89HDF\r\n\x1a\n":
+        return "hdf5", "application/x-hdf5"
     if head[:4] == b"GGUF":
         return "gguf", "application/octet-stream"
     if _is_safetensors(head, size):
@@ -124,8 +133,9 @@ def _puremagic_type(head: bytes) -> tuple[str, str]:
 
 
 def scan_path(path: Path, *, as_pickle: bool = False) -> ScanOutcome:
-    """Check the file at `path`: sniff its type, and scan pickle-bearing formats (and any file
-    `as_pickle`, because a name it goes by loads as a pickle)."""
+    """Check the file at `path`: sniff its type, and read every format whose loader may run
+    code (and any file `as_pickle`, because a name it goes by loads as a pickle) by what the
+    bytes are, never by the store's file name."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(HEAD_BYTES)
@@ -137,7 +147,9 @@ def scan_path(path: Path, *, as_pickle: bool = False) -> ScanOutcome:
         )
     if kind in PICKLE_CONTAINERS or as_pickle:
         outcome.pickle_scanned = True
-        outcome.findings.extend(_pickle_findings(path))
+        with path.open("rb") as f:
+            outcome.findings.extend(formats.findings(f, kind=kind, where=""))
+        outcome.findings.extend(_picklescan_findings(path, kind, outcome.findings))
     if any(f["severity"] == "dangerous" for f in outcome.findings):
         outcome.verdict = "flagged"
     elif any(f["severity"] == "error" for f in outcome.findings):
@@ -145,27 +157,32 @@ def scan_path(path: Path, *, as_pickle: bool = False) -> ScanOutcome:
     return outcome
 
 
-def _pickle_findings(path: Path) -> list[dict]:
+# picklescan picks its parser by file name: give it the name of what the bytes really are
+# (the store's files are named by CID, which sent a .npy through its pickle parser).
+_PICKLESCAN_NAMES = {"zip": "model.pt", "numpy": "array.npy"}
+
+
+def _picklescan_findings(path: Path, kind: str, ours: list[dict]) -> list[dict]:
+    """picklescan's deny-list as a second opinion on our allow-list: what it rates dangerous or
+    suspicious and we did not already name. Its parse errors are left to our own reader."""
+    if kind == "hdf5":
+        return []
+    named = {f.get("global") for f in ours}
     with path.open("rb") as f:
         try:
-            result = picklescan.scan_bytes(f, path.name)
-        except Exception as exc:  # noqa: BLE001 - a malformed file must not stop the scan
-            return [{"check": "pickle", "severity": "error", "message": f"unreadable: {exc}"}]
-    findings = [
+            result = picklescan.scan_bytes(f, _PICKLESCAN_NAMES.get(kind, "model.pkl"))
+        except Exception:  # noqa: BLE001 - a second opinion that cannot run adds nothing
+            return []
+    return [
         {
             "check": "pickle",
-            "severity": g.safety.value,
+            "severity": "dangerous",
             "global": f"{g.module}.{g.name}",
-            "message": f"imports {g.module}.{g.name} when loaded",
+            "message": f"imports {g.module}.{g.name} when loaded (picklescan: {g.safety.value})",
         }
         for g in sorted(result.globals, key=lambda g: (g.module, g.name))
-        if g.safety != picklescan.SafetyLevel.Innocuous
+        if g.safety != picklescan.SafetyLevel.Innocuous and f"{g.module}.{g.name}" not in named
     ]
-    if result.scan_err and not findings:
-        findings.append(
-            {"check": "pickle", "severity": "error", "message": "the pickle could not be parsed"}
-        )
-    return findings
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from artifacts import scanning
 from artifacts.cid import Digests, hash_file
 from artifacts.models import Artifact, ArtifactScan, Upload, UploadStatusChange
 from artifacts.parts import Checksum, PartFile
+from artifacts.selectors import upload_usage_for
 from artifacts.storage import get_storage, storage_for
 from marketplace.api_errors import ApiError
 
@@ -131,6 +132,7 @@ def upload_create(
     """Open an upload of one file of `size` bytes; a declared `sha256` (hex) is checked at the
     end."""
     name, kind = upload_check_file(filename=filename, size=size, content_type=content_type)
+    _check_quotas(owner=owner, name=name, size=size)
     sha256 = sha256.strip().lower()
     if sha256 and not SHA256_HEX.match(sha256):
         raise ApiError("sha256 must be 64 hex digits.", code="invalid_sha256")
@@ -142,6 +144,29 @@ def upload_create(
         sha256=sha256,
         expires_at=_new_expiry(),
     )
+
+
+def _check_quotas(*, owner, name: str, size: int) -> None:
+    """Refuse (413) an upload that would take its owner past a quota, with the figures. Checked
+    when the upload opens; a race of two opens may overshoot by one file, which is all a quota
+    of this kind needs."""
+    usage = upload_usage_for(owner=owner)
+    if usage.open_bytes + size > usage.open_quota:
+        raise ApiError(
+            f"{name} ({_human(size)}) would take your unfinished uploads to "
+            f"{_human(usage.open_bytes + size)}; the limit is {_human(usage.open_quota)}. "
+            "Finish or cancel some first.",
+            code="open_upload_quota",
+            status=413,
+        )
+    if usage.stored_bytes + size > usage.stored_quota:
+        raise ApiError(
+            f"{name} ({_human(size)}) would take your stored files to "
+            f"{_human(usage.stored_bytes + size)}; your storage limit is "
+            f"{_human(usage.stored_quota)}.",
+            code="storage_quota",
+            status=413,
+        )
 
 
 def upload_set_status(*, upload: Upload, to_status: str, reason: str = "", **fields) -> Upload:
@@ -181,6 +206,13 @@ def _require_open(upload: Upload) -> None:
 
 def _check_append(upload: Upload, *, offset: int, length: int) -> None:
     _require_open(upload)
+    if length > settings.UPLOAD_CHUNK_BYTES:  # the size each upload offers (chunk_size)
+        raise ApiError(
+            f"Chunks may be at most {settings.UPLOAD_CHUNK_BYTES} bytes (the upload's "
+            "chunk_size); send this one in smaller pieces.",
+            code="chunk_too_large",
+            status=413,
+        )
     if offset != upload.received:
         raise UploadOffsetConflict(
             f"This upload stands at byte {upload.received}, not {offset}; "
@@ -297,11 +329,15 @@ def upload_purge_expired(*, now: datetime | None = None) -> int:
 # --- Automatic checks -------------------------------------------------------------------------
 
 
-def artifact_scan_schedule(*, files: list[tuple[int, str]], rescan: bool = False) -> None:
+def artifact_scan_schedule(
+    *, files: list[tuple[int, str]], rescan: bool = False, at_once: bool = False
+) -> None:
     """Scan these (artifact id, file name) pairs after the current transaction commits, unless
     the current scanner has scanned the bytes already, as a pickle too when the name loads as
     one (the same bytes uploaded twice are scanned once). `rescan`: scan again whatever was
-    found before (a moderator retrying a scan that errored)."""
+    found before (a moderator retrying a scan that errored). `at_once`: queue now, not after
+    commit (the artifacts are stored already, and the caller is about to refuse and roll
+    back: a download or release of a file that is not scanned yet)."""
     from artifacts import tasks  # tasks import services: import here to avoid a cycle
 
     wanted: dict[int, bool] = {}
@@ -316,7 +352,8 @@ def artifact_scan_schedule(*, files: list[tuple[int, str]], rescan: bool = False
     }
     for artifact_id, as_pickle in wanted.items():
         if artifact_id not in done or (as_pickle and not done[artifact_id]):
-            tasks.artifact_scan.delay_on_commit(artifact_id, as_pickle)
+            queue = tasks.artifact_scan.delay if at_once else tasks.artifact_scan.delay_on_commit
+            queue(artifact_id, as_pickle)
 
 
 def artifact_scan_run(*, artifact_id: int, as_pickle: bool = False) -> ArtifactScan:

@@ -10,6 +10,11 @@ urlpatterns = [
     path("jobs/<uuid:uuid>", apis.JobDetailApi.as_view(), name="compute-job"),
     path("jobs/<uuid:uuid>/cancel", apis.JobCancelApi.as_view(), name="compute-job-cancel"),
     path("jobs/<uuid:uuid>/log", apis.JobLogApi.as_view(), name="compute-job-log"),
+    path(
+        "jobs/<uuid:uuid>/outputs-review",
+        apis.JobOutputsReviewApi.as_view(),
+        name="compute-job-outputs-review",
+    ),
     path("receipts/<str:uid>", apis.ReceiptApi.as_view(), name="compute-receipt"),
     path("listings/<slug:slug>/compute-policy", apis.PolicyApi.as_view(), name="compute-policy"),
     path(

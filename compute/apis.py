@@ -59,6 +59,8 @@ class JobSerializer(serializers.Serializer):
     entry_point = serializers.CharField()
     status = serializers.CharField()
     reason = serializers.CharField()
+    reason_code = serializers.CharField()
+    outputs_review = serializers.CharField()
     exit_code = serializers.IntegerField(allow_null=True)
     time_limit_seconds = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -77,7 +79,7 @@ class JobSerializer(serializers.Serializer):
                 "size": out.artifact.size,
                 "url": reverse("compute:job-output", args=[job.uuid, out.path]),
             }
-            for out in job.outputs.select_related("artifact")
+            for out in selectors.job_outputs_released(job=job)
         ]
 
 
@@ -208,6 +210,8 @@ class PolicyApi(APIView):
         environments = serializers.ListField(child=serializers.SlugField(max_length=60))
         allow_raw_algorithms = serializers.BooleanField()
         minutes_per_licence = serializers.IntegerField(min_value=0, max_value=10_000_000)
+        max_output_percent = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+        review_outputs = serializers.BooleanField(required=False)
 
     @extend_schema(responses=OBJECT)
     def get(self, request, slug):
@@ -257,8 +261,44 @@ def _policy_data(policy) -> dict:
         "environments": [env.name for env in policy.environments.all()],
         "allow_raw_algorithms": policy.allow_raw_algorithms,
         "minutes_per_licence": policy.minutes_per_licence,
+        "max_output_percent": policy.max_output_percent,
+        "review_outputs": policy.review_outputs,
+        "raw_algorithms_warning": policies.RAW_SCRIPTS_WARNING,
         "algorithms": [
             {"id": a.pk, "name": a.name, "cid": a.artifact.cid, "entry_point": a.entry_point}
             for a in policy.algorithms.select_related("artifact")
         ],
     }
+
+
+class JobOutputsReviewApi(APIView):
+    """GET: the job's outputs for the listing's creator (paths, CIDs, sizes, download URLs,
+    whatever the review state). POST {approve: bool}: release or withhold outputs its policy
+    holds for review (404 for anyone else, 409 when none are waiting)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OBJECT)
+    def get(self, request, uuid):
+        job = selectors.job_get_for_listing_owner(owner=request.user, uuid=uuid)
+        outputs = [
+            {
+                "path": out.path,
+                "cid": out.artifact.cid,
+                "size": out.artifact.size,
+                "url": reverse("compute:job-output", args=[job.uuid, out.path]),
+            }
+            for out in job.outputs.select_related("artifact")
+        ]
+        return Response({"id": job.uuid, "outputs_review": job.outputs_review, "outputs": outputs})
+
+    class InputSerializer(serializers.Serializer):
+        approve = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses=JobSerializer)
+    def post(self, request, uuid):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = selectors.job_get_for_listing_owner(owner=request.user, uuid=uuid)
+        job = policies.job_outputs_review(job=job, actor=request.user, **data.validated_data)
+        return Response(JobSerializer(job).data)

@@ -64,6 +64,15 @@ class ComputePolicy(models.Model):
         default=60,
         help_text="GPU-minutes per licence token held (wall-clock minutes on CPU-only hosts).",
     )
+    # The egress guard (compute/egress.py): outputs above this share of the data's size are
+    # refused, as are outputs that contain the data.
+    max_output_percent = models.PositiveSmallIntegerField(
+        default=10, help_text="Largest total output, in percent of the listing's data size."
+    )
+    review_outputs = models.BooleanField(
+        default=False,
+        help_text="The creator reviews each job's outputs before the buyer gets them.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -119,6 +128,14 @@ class Job(models.Model):
     time_limit_seconds = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     reason = models.TextField(blank=True)
+    # Why a job failed, for programs: "egress_blocked" when its outputs carried the data.
+    reason_code = models.CharField(max_length=32, blank=True)
+    # With the policy's review_outputs: pending until the creator approves or rejects them.
+    outputs_review = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[("pending", "Pending review"), ("approved", "Approved"), ("rejected", "Rejected")],
+    )
     exit_code = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True, help_text="Entered running.")

@@ -115,7 +115,8 @@ def _checked_name(relative: str) -> str:
 def output_files(out_dir: Path) -> list[tuple[str, Path, int]]:
     """(relative path, path, size) of the regular files under /out, sorted. Symlinks are not
     followed (they could point anywhere on the host) and are left out, as are fifos and
-    sockets. Raises OutputTooLarge as soon as the total passes the cap."""
+    sockets. Raises OutputTooLarge as soon as the total passes the cap, OutputRejected past
+    COMPUTE_OUTPUT_MAX_FILES files (each becomes a stored artifact and a database row)."""
     cap = settings.COMPUTE_OUTPUT_MAX_BYTES
     found, total = [], 0
     for directory, dirnames, filenames in os.walk(out_dir, followlinks=False):
@@ -131,6 +132,11 @@ def output_files(out_dir: Path) -> list[tuple[str, Path, int]]:
                     f"The job wrote more than the output limit of {cap} bytes to /out."
                 )
             found.append((_checked_name(path.relative_to(out_dir).as_posix()), path, info.st_size))
+            if len(found) > settings.COMPUTE_OUTPUT_MAX_FILES:
+                raise OutputRejected(
+                    f"The job wrote more than {settings.COMPUTE_OUTPUT_MAX_FILES} files to /out; "
+                    "nothing was published."
+                )
     return found
 
 

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.db import transaction
 
 from compute import sandbox
-from compute.models import ComputeUsage, Job, JobOutput
-from compute.outputs import LogSink, OutputGuard, OutputRejected, outputs_store
+from compute.egress import EgressBlocked, egress_guard
+from compute.models import ComputePolicy, ComputeUsage, Job, JobOutput
+from compute.outputs import LogSink, OutputGuard, OutputRejected, output_files, outputs_store
 from compute.services import InvalidTransition, job_set_status
 from compute.staging import Staging, StagingError
 
@@ -112,15 +113,25 @@ def _finish(job: Job, result: sandbox.SandboxResult, sink: LogSink, staging: Sta
     except InvalidTransition:
         return
     try:
+        output_files(staging.out)  # the names and the total cap, before any comparison
+        # Nothing is stored, let alone released, while the outputs may carry the data out.
+        egress_guard(job=job, data_dir=staging.data, out_dir=staging.out)
         digest, manifest, outputs = outputs_store(job=job, out_dir=staging.out)
     except OutputRejected as exc:
         sink.note(str(exc))
-        _end(job, S.FAILED, str(exc))
+        code = "egress_blocked" if isinstance(exc, EgressBlocked) else ""
+        _end(job, S.FAILED, str(exc), reason_code=code)
         return
+    review = "pending" if _policy_reviews_outputs(job) else ""
     with transaction.atomic():
         # The status first: a job the watchdog failed meanwhile gets no outputs recorded.
-        if _end(job, S.SUCCEEDED, "", output_digest=digest, output_manifest=manifest):
+        fields = {"output_digest": digest, "output_manifest": manifest, "outputs_review": review}
+        if _end(job, S.SUCCEEDED, "", **fields):
             JobOutput.objects.bulk_create(outputs)
+
+
+def _policy_reviews_outputs(job: Job) -> bool:
+    return ComputePolicy.objects.filter(listing_id=job.listing_id, review_outputs=True).exists()
 
 
 def _failure_reason(job: Job, result: sandbox.SandboxResult, tail: str) -> str:

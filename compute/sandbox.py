@@ -11,7 +11,14 @@ Layers, outermost first, and why each is there:
   /tmp; a cleared environment; --die-with-parent so killing bwrap kills the whole tree.
 - `setpriv` inside: drops to an unprivileged uid of its own with no capabilities and
   no_new_privs. This matters: RLIMIT_NPROC is not enforced for root, and each job gets a
-  distinct uid because the process count is per uid across the machine."""
+  distinct uid because the process count is per uid across the machine.
+- a second, unprivileged `bwrap --unshare-user --disable-userns` (where the host allows user
+  namespaces at all): the job cannot make a user namespace of its own, so it can never be
+  "root" somewhere and mount a tmpfs no limit bounds; it also loads the seccomp filter
+  (compute/seccomp.py: no unshare, mount, keyctl, bpf, io_uring, ptrace, perf events...).
+- memory: /tmp and /dev/shm are size-capped tmpfs mounts, world-writable and sticky; their
+  sizes are taken out of RLIMIT_AS, so process memory and in-memory files together stay
+  within the job's memory limit."""
 
 from __future__ import annotations
 
@@ -25,6 +32,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from compute.seccomp import filter_fd
 
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -47,6 +56,30 @@ class SandboxSpec:
     python: str = sys.executable
     ro_paths: list[str] = field(default_factory=list)
     gpu_paths: list[str] = field(default_factory=list)
+    seccomp: bool = True
+    # None: wherever the host lets unprivileged users create user namespaces (else there is
+    # nothing to disable).
+    disable_userns: bool | None = None
+
+    @property
+    def shm_bytes(self) -> int:
+        return min(64 * 1024**2, self.memory_bytes // 16)
+
+    @property
+    def memory_bytes(self) -> int:
+        return self.memory_mb * 1024 * 1024
+
+    @property
+    def tmpfs_bytes(self) -> int:
+        """/tmp's size: the configured cap, but at most a quarter of the job's memory, since a
+        tmpfs is memory that RLIMIT_AS does not count."""
+        return min(self.tmp_max_bytes, self.memory_bytes // 4)
+
+    @property
+    def address_space_bytes(self) -> int:
+        """RLIMIT_AS: the job's memory less its tmpfs mounts, so that the process and its
+        in-memory files together stay within the memory limit."""
+        return self.memory_bytes - self.tmpfs_bytes - self.shm_bytes
 
 
 @dataclass
@@ -99,7 +132,21 @@ def _gpu_args(spec: SandboxSpec) -> list[str]:
     return args + ["--setenv", "CUDA_VISIBLE_DEVICES", devices]
 
 
-def command(spec: SandboxSpec) -> list[str]:
+def userns_available() -> bool:
+    """Whether an unprivileged process could create a user namespace here."""
+    for path, minimum in (
+        ("/proc/sys/kernel/unprivileged_userns_clone", 1),
+        ("/proc/sys/user/max_user_namespaces", 1),
+    ):
+        try:
+            if int(Path(path).read_text().strip()) < minimum:
+                return False
+        except (OSError, ValueError):
+            continue
+    return True
+
+
+def command(spec: SandboxSpec, *, seccomp_fd: int | None = None) -> list[str]:
     limits = [
         f"--nproc={spec.max_processes}",
         f"--fsize={spec.output_max_bytes + 1}",
@@ -108,14 +155,40 @@ def command(spec: SandboxSpec) -> list[str]:
         "--nofile=1024",
     ]
     if spec.gpu_count <= 0:
-        limits.append(f"--as={spec.memory_mb * 1024 * 1024}")
+        limits.append(f"--as={spec.address_space_bytes}")
+    disable = userns_available() if spec.disable_userns is None else spec.disable_userns
+    seccomp = ["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []
+    return [
+        "prlimit",
+        *limits,
+        "--",
+        *_outer_bwrap(spec),
+        *([] if disable else seccomp),
+        "setpriv",
+        *(f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups"),
+        *("--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"),
+        *(_inner_bwrap(seccomp) if disable else []),
+        *(spec.python, "-I", f"/algo/{spec.entry_point}"),
+    ]
+
+
+def _outer_bwrap(spec: SandboxSpec) -> list[str]:
+    """bwrap as root: namespaces, the file system the job sees, its environment."""
     binds = ["--ro-bind", "/usr", "/usr", *_root_links()]
-    for path in [*runtime_paths(spec.python), *spec.ro_paths]:
+    paths = [*runtime_paths(spec.python), *spec.ro_paths]
+    # The directories above a bound path, made traversable (0755) and empty: bwrap would
+    # create them like the host's (/root is 0700), and the job's uid could not reach its
+    # interpreter.
+    parents = sorted({str(p) for path in paths for p in Path(path).parents if str(p) != "/"})
+    for parent in sorted(parents, key=lambda p: p.count("/")):
+        binds += ["--perms", "0755", "--dir", parent]
+    for path in paths:
         binds += ["--ro-bind", path, path]
     threads = str(max(spec.cpu_count, 1))
     env = {
         "PATH": BASE_PATH,
         "HOME": "/tmp",
+        "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -124,17 +197,16 @@ def command(spec: SandboxSpec) -> list[str]:
         "MKL_NUM_THREADS": threads,
     }
     return [
-        "prlimit",
-        *limits,
-        "--",
         "bwrap",
         *("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"),
         *("--unshare-cgroup-try", "--die-with-parent", "--new-session"),
         # /tmp first: binds made after it stay visible even when they live under /tmp (a
-        # checkout or venv there), where a later tmpfs would hide them.
-        *("--size", str(spec.tmp_max_bytes), "--tmpfs", "/tmp"),
+        # checkout or venv there), where a later tmpfs would hide them. World-writable and
+        # sticky like any /tmp, and sized so that it fits in the job's memory.
+        *("--perms", "1777", "--size", str(spec.tmpfs_bytes), "--tmpfs", "/tmp"),
         *binds,
         *("--proc", "/proc", "--dev", "/dev"),
+        *("--perms", "1777", "--size", str(spec.shm_bytes), "--tmpfs", "/dev/shm"),
         *("--ro-bind", str(spec.data_dir), "/data"),
         *("--ro-bind", str(spec.inputs_dir), "/inputs"),
         *("--ro-bind", str(spec.algo_dir), "/algo"),
@@ -142,10 +214,19 @@ def command(spec: SandboxSpec) -> list[str]:
         *_gpu_args(spec),
         *("--chdir", "/out", "--clearenv"),
         *[arg for name, value in env.items() for arg in ("--setenv", name, value)],
-        "setpriv",
-        *(f"--reuid={spec.uid}", f"--regid={spec.uid}", "--clear-groups"),
-        *("--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"),
-        *(spec.python, "-I", f"/algo/{spec.entry_point}"),
+    ]
+
+
+def _inner_bwrap(seccomp: list[str]) -> list[str]:
+    """After dropping to the job's uid: a second, unprivileged bwrap whose only purpose is
+    `--disable-userns` (it needs a user namespace of its own, which the root-run outer one
+    cannot have and still bind every path) and, last before the job, the seccomp filter. Where
+    user namespaces are off on the host there is nothing to disable, and the outer bwrap loads
+    the filter instead (see command)."""
+    return [
+        "bwrap",
+        *("--unshare-user", "--disable-userns", "--die-with-parent"),
+        *("--bind", "/", "/", "--dev-bind", "/dev", "/dev", *seccomp, "--"),
     ]
 
 
@@ -167,14 +248,20 @@ def run(
     `on_output` as it comes. `argv` replaces the command (the benchmark's bare run)."""
     prepare_out_dir(spec)
     started = time.monotonic()
-    process = subprocess.Popen(
-        argv or command(spec),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, killed as one
-        env={"PATH": BASE_PATH},
-    )
+    seccomp_fd = filter_fd() if spec.seccomp and argv is None else None
+    try:
+        process = subprocess.Popen(
+            argv or command(spec, seccomp_fd=seccomp_fd),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed as one
+            env={"PATH": BASE_PATH},
+            pass_fds=() if seccomp_fd is None else (seccomp_fd,),
+        )
+    finally:
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)  # the sandbox has its own copy
     os.set_blocking(process.stdout.fileno(), False)
     timed_out = cancelled = False
     status = None

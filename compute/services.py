@@ -7,6 +7,7 @@ Submission errors (all before anything is queued):
 - `algorithm_not_allowed` 403: a raw script where the listing allows only trusted ones.
 - `algorithm_not_found` 400, `entry_point_invalid` 400, `environment_not_allowed` 400.
 - `environment_unavailable` 409: the host is draining or offline.
+- `too_many_jobs` 429: the person has COMPUTE_MAX_ACTIVE_JOBS_PER_USER jobs queued or running.
 - `compute_minutes_exhausted` 402: the licence's GPU-minutes are used up (402: more minutes
   are bought, like any licence; nothing about the request itself is wrong).
 - `queue_unavailable` 503 (after the job was saved): the broker did not take the job; the job
@@ -35,6 +36,7 @@ from compute.models import (
     JobStatusChange,
 )
 from listings.models import Listing
+from listings.moderation import checks
 from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
 from marketplace.clock import db_now
@@ -139,6 +141,7 @@ class JobRequest:
 @transaction.atomic
 def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     """Check everything, then create the job and queue it on its host after commit."""
+    _check_active_jobs(owner)
     entitlement = entitlement_active(address=owner.address, listing=listing, kinds=COMPUTE_KINDS)
     if entitlement is None:
         raise ApiError(
@@ -150,6 +153,8 @@ def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     version = listing.versions.order_by("-created_at", "-id").first()
     if policy is None or version is None:
         raise ApiError("This listing offers no compute.", code="compute_not_offered", status=409)
+    # Only scanned-clean files are staged (409 `scanning` while a scan is due).
+    checks.check_files_cleared(checks.file_checks(list(version.files.select_related("artifact"))))
     environment = _environment(policy, request.environment)
     time_limit = _time_limit(entitlement, policy, environment, request.max_seconds)
     _check_inputs(request.inputs)
@@ -180,6 +185,18 @@ def job_submit(*, owner, listing: Listing, request: JobRequest) -> Job:
     # After commit, so the worker finds the job; raises QueueUnavailable (503) out of here.
     transaction.on_commit(lambda: job_enqueue(job=job))
     return job
+
+
+def _check_active_jobs(owner) -> None:
+    """A per-person cap on queued and running jobs (each reserves minutes and a host slot)."""
+    active = Job.objects.filter(owner=owner).exclude(status__in=FINISHED).count()
+    if active >= settings.COMPUTE_MAX_ACTIVE_JOBS_PER_USER:
+        raise ApiError(
+            f"You have {active} jobs queued or running; the limit is "
+            f"{settings.COMPUTE_MAX_ACTIVE_JOBS_PER_USER}. Wait for one to finish or cancel one.",
+            code="too_many_jobs",
+            status=429,
+        )
 
 
 class QueueUnavailable(ApiError):

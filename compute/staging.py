@@ -16,6 +16,9 @@ from django.conf import settings
 from artifacts.storage import storage_for
 from artifacts.storage.base import StorageError
 from compute.models import FINISHED, Job
+from listings.models import VersionFile
+from listings.moderation import checks
+from marketplace.api_errors import ApiError
 from marketplace.clock import db_now
 
 COPY_BLOCK = 1024 * 1024
@@ -55,6 +58,7 @@ class Staging:
         for directory in (self.algo, self.data, self.inputs, self.out):
             directory.mkdir(parents=True)
         self.root.chmod(0o755)
+        _check_cleared(job)
         beat = _Heartbeat(job)
         for item in job.inputs.select_related("artifact"):
             base = self.data if item.mount == "data" else self.inputs
@@ -101,6 +105,17 @@ def staging_sweep() -> list[str]:
             Staging(path).cleanup()
             removed.append(path.name)
     return removed
+
+
+def _check_cleared(job: Job) -> None:
+    """The listing's files reach the job only when scanned clean (a pickle that runs code on
+    load would run next to the data, with the job's own outputs as its way out)."""
+    data = job.inputs.filter(mount="data").select_related("artifact")
+    rows = checks.file_checks([VersionFile(artifact=i.artifact, path=i.path) for i in data])
+    try:
+        checks.check_files_cleared(rows)
+    except ApiError as exc:
+        raise StagingError(f"Not staged: {exc.detail}") from exc
 
 
 def _inside(base: Path, relative: str) -> Path:

@@ -53,3 +53,11 @@ def watchdog() -> None:
 )
 def job_attest_receipt(job_id: int) -> str:
     return receipts.job_attest_receipt(job_id=job_id)
+
+
+@shared_task(ignore_result=True, acks_late=True, soft_time_limit=600, time_limit=660)
+def job_inputs_purge_task() -> int:
+    """Delete the uploaded inputs of jobs finished past the retention window (idempotent)."""
+    from compute.retention import job_inputs_purge
+
+    return job_inputs_purge()

@@ -27,7 +27,7 @@ def job_detail(request, uuid):
     job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)
     context = {
         "job": job,
-        "outputs": job.outputs.select_related("artifact"),
+        "outputs": selectors.job_outputs_released(job=job),
         "inputs": job.inputs.select_related("artifact"),
         "changes": job.status_changes.all(),
     }
@@ -48,8 +48,7 @@ def job_cancel(request, uuid):
 @login_required
 @require_safe
 def job_output(request, uuid, path):
-    job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)
-    output = selectors.job_output_get(job=job, path=path)
+    output = selectors.job_output_for_user(user=request.user, uuid=uuid, path=path)
     return artifact_response(request, output.artifact, filename=path.rsplit("/", 1)[-1])
 
 
@@ -57,7 +56,7 @@ def job_output(request, uuid, path):
 @require_safe
 def job_manifest(request, uuid):
     job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)
-    if job.output_manifest is None:
+    if job.output_manifest is None or job.outputs_review in ("pending", "rejected"):
         return redirect("compute:job", uuid=job.uuid)
     return artifact_response(request, job.output_manifest, filename=f"job-{job.uuid}-manifest.tsv")
 
@@ -107,6 +106,9 @@ class PolicyForm(forms.Form):
     )
     allow_raw_algorithms = forms.BooleanField(required=False)
     minutes_per_licence = forms.IntegerField(min_value=0, max_value=10_000_000)
+    # Not required: a form posted without them keeps the policy's values.
+    max_output_percent = forms.IntegerField(min_value=0, max_value=1000, required=False)
+    review_outputs = forms.BooleanField(required=False)
 
 
 class TrustedForm(forms.Form):
@@ -124,6 +126,8 @@ def policy_edit(request, slug):
         "environments": policy.environments.all(),
         "allow_raw_algorithms": policy.allow_raw_algorithms,
         "minutes_per_licence": policy.minutes_per_licence,
+        "max_output_percent": policy.max_output_percent,
+        "review_outputs": policy.review_outputs,
     }
     form, trusted = PolicyForm(initial=initial), TrustedForm()
     if request.method == "POST":
@@ -138,7 +142,13 @@ def policy_edit(request, slug):
                 return redirect("compute:policy", slug=listing.slug)
         except ApiError as exc:
             messages.error(request, exc.detail)
-    context = {"listing": listing, "policy": policy, "form": form, "trusted_form": trusted}
+    context = {
+        "listing": listing,
+        "policy": policy,
+        "form": form,
+        "trusted_form": trusted,
+        "raw_warning": policies.RAW_SCRIPTS_WARNING,
+    }
     return render(request, "compute/policy.html", context)
 
 
@@ -161,6 +171,8 @@ def _policy_action(listing, action: str, form, trusted, data) -> bool:
             environments=[env.name for env in values["environments"]],
             allow_raw_algorithms=values["allow_raw_algorithms"],
             minutes_per_licence=values["minutes_per_licence"],
+            max_output_percent=values.get("max_output_percent"),
+            review_outputs=values.get("review_outputs"),
         )
         return True
     return False

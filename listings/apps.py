@@ -14,3 +14,8 @@ class ListingsConfig(AppConfig):
         from listings import page_cache
 
         page_cache.connect_invalidation()
+
+        from artifacts.selectors import artifact_visibility_register
+        from listings.selectors import artifact_in_visible_listing
+
+        artifact_visibility_register(artifact_in_visible_listing)

@@ -1,7 +1,8 @@
 """Model/dataset cards: Markdown with YAML front matter in the model-hub format.
 
 Front matter keys follow the hub's card spec (license, tags, pipeline_tag, library_name,
-base_model, datasets, language, ...). We parse with `yaml.safe_load`, normalise the keys we
+base_model, datasets, language, ...). We parse with a safe loader that refuses anchors and
+aliases and caps the node count and depth, normalise the keys we
 filter on, keep the rest as given, and render the body to sanitised HTML."""
 
 import functools
@@ -45,6 +46,39 @@ class CardError(ValueError):
     """A card the site cannot accept; the message says what to fix."""
 
 
+MAX_YAML_NODES = 2000
+MAX_YAML_DEPTH = 20
+
+
+class _CardLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases (a few hundred bytes of aliases expand into
+    megabytes, and a self-referencing one recursed into a 500), and with caps on the number of
+    nodes and their depth: front matter is a flat list of keys."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.card_nodes = self.card_depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise CardError(
+                "The card's YAML front matter uses anchors or aliases (& and *); "
+                "write the values out instead."
+            )
+        self.card_nodes += 1
+        self.card_depth += 1
+        if self.card_nodes > MAX_YAML_NODES or self.card_depth > MAX_YAML_DEPTH:
+            raise CardError(
+                f"The card's YAML front matter is too large (at most {MAX_YAML_NODES} values, "
+                f"nested at most {MAX_YAML_DEPTH} deep)."
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.card_depth -= 1
+
+
 @dataclass
 class Card:
     metadata: dict = field(default_factory=dict)  # normalised keys (see ALIASES)
@@ -64,7 +98,7 @@ def parse_card(text: str) -> Card:
     if not match:
         return Card(body=text)
     try:
-        raw = yaml.safe_load(match.group(1)) or {}
+        raw = yaml.load(match.group(1), Loader=_CardLoader) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" on line {where.line + 2}" if where else ""

@@ -62,6 +62,18 @@ SUMMARY_FIELDS = [
 ]  # fmt: skip
 
 
+def artifact_in_visible_listing(*, user, artifact) -> bool:
+    """A file or manifest of a listing `user` can see: published, or one they created or own."""
+    listings = (
+        listings_visible()
+        | Listing.objects.filter(creator=user)
+        | Listing.objects.filter(owner_address=user.address)
+    )
+    files = VersionFile.objects.filter(artifact=artifact, version__listing__in=listings)
+    manifests = Version.objects.filter(manifest=artifact, listing__in=listings)
+    return files.exists() or manifests.exists()
+
+
 def listing_search(*, filters: ListingFilters) -> QuerySet[Listing]:
     """Published listings matching the filters, sorted, with only the summary fields loaded;
     paginate the result."""

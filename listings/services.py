@@ -15,6 +15,7 @@ from accounts.services import address_check_allowed
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_stream, artifact_scan_schedule
 from listings.cards import CardError, parse_card
+from listings.licences import licence_conflicts
 from listings.models import (
     LicenseTerms,
     Listing,
@@ -209,6 +210,7 @@ def listing_create(
         license_terms=license_terms,
     )
     _apply_card(listing, card)
+    _check_one_licence(listing)
     listing.save()
     SplitRecipient.objects.create(listing=listing, address=creator.address, bps=10_000)
     _sync_derived(listing)
@@ -229,9 +231,22 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         _apply_card(listing, fields["card"])
     if "license_terms" in fields:
         listing.license_terms = fields["license_terms"]
+    _check_one_licence(listing)
     listing.save()
     _sync_derived(listing)
     return listing
+
+
+def _check_one_licence(listing: Listing) -> None:
+    """Refuse (400) a card whose `license:` contradicts the chosen licence terms: buyers would
+    read two different licences on one page, and the terms are what the tokens sell."""
+    problems = licence_conflicts(license_id=listing.license_id, terms=listing.license_terms)
+    if problems:
+        raise ApiError(
+            "The card and the licence terms disagree: " + "; ".join(problems) + ". "
+            "Change the card's `license:` (use `other` for custom terms) or pick other terms.",
+            code="license_mismatch",
+        )
 
 
 def _lock(listing: Listing) -> Listing:
@@ -339,12 +354,33 @@ def content_digest(files: list[tuple[str, str]]) -> str:
     return "0x" + hashlib.sha256(version_manifest(files)).hexdigest()
 
 
-@transaction.atomic
+# Listings whose new versions reach buyers with no review in between.
+UNREVIEWED = {S.PUBLISHED, S.PAUSED, S.DELISTED}
+
+
 def version_create(
     *, listing: Listing, actor, tag: str, changelog: str = "", files: list[tuple[str, Artifact]]
 ) -> Version:
-    """An immutable release made of already-stored artifacts, as (path, artifact) pairs."""
+    """An immutable release made of already-stored artifacts, as (path, artifact) pairs.
+
+    A release of a published listing goes to buyers without review, so each of its files must
+    have been scanned clean under the name it is released as (409 `scanning` meanwhile, with
+    the scan queued; checked outside the transaction so that queueing survives the refusal).
+    Drafts may release pending files: publishing waits for their scans."""
+    listing_check_controlled_by(listing=listing, user=actor, what="release versions")
+    if Listing.objects.filter(pk=listing.pk, status__in=UNREVIEWED).exists():
+        rows = checks.file_checks([VersionFile(artifact=a, path=path) for path, a in files])
+        checks.check_files_safe_rows(rows)
+        checks.check_files_cleared(rows)
+    return _version_create(listing=listing, actor=actor, tag=tag, changelog=changelog, files=files)
+
+
+@transaction.atomic
+def _version_create(
+    *, listing: Listing, actor, tag: str, changelog: str, files: list[tuple[str, Artifact]]
+) -> Version:
     listing = _lock(listing)  # serialises releases of one listing: tags stay unique
+    # Again under the lock: a handover of the listing cannot interleave with the release.
     listing_check_controlled_by(listing=listing, user=actor, what="release versions")
     tag = tag.strip()
     if not tag or len(tag) > 64:

@@ -13,10 +13,12 @@ import random
 import struct
 
 from django.db import transaction
+from django.utils import timezone
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from accounts.models import User
+from artifacts.models import Upload
 from artifacts.services import artifact_create_from_stream
 from chain.anvil import dev_accounts
 from compute import policies as compute_policies
@@ -26,9 +28,21 @@ from listings.models import LicenseTerms, Listing
 from payments import services as payment_services
 
 ROWS = 500
+# The dataset's trusted algorithm: per-column statistics, a few hundred bytes out.
+SUMMARY_SCRIPT = """import csv, json
+rows = list(csv.DictReader(open("/data/readings.csv")))
+summary = {"rows": len(rows)}
+for column in ("temperature", "vibration"):
+    values = [float(row[column]) for row in rows]
+    summary[column] = {"min": min(values), "max": max(values), "mean": sum(values) / len(values)}
+summary["failure_rate"] = sum(row["failed"] == "1" for row in rows) / len(rows)
+json.dump(summary, open("/out/summary.json", "w"), indent=2)
+print(json.dumps(summary))
+"""
 LOCAL_COMPUTE_HOST = "local"
 DATASET_CARD = """---
-license: cc-by-4.0
+license: other
+license_name: commercial-use-no-redistribution
 task_categories: [tabular-classification]
 size_categories: n<1K
 tags: [sensors, synthetic, demo]
@@ -157,12 +171,23 @@ def _dataset(creator: User, data: bytes) -> Listing:
             ),
         ],
     )  # fmt: skip
-    # Buyers of the compute tier may run their own scripts over it on `make run`'s local host.
+    # Buyers of the compute tier run the creator's trusted summary on `make run`'s local host.
+    # Raw scripts stay off (the safe default): a buyer's own script could carry the data out
+    # in forms the egress guard cannot recognise (docs/security.md).
     compute_policies.policy_update(
         listing=listing,
         environments=[_local_host().name],
-        allow_raw_algorithms=True,
+        allow_raw_algorithms=False,
         minutes_per_licence=60,
+    )
+    summary = _store(SUMMARY_SCRIPT.encode())
+    Upload.objects.create(
+        owner=creator, filename="summary.py", size=summary.size, received=summary.size,
+        content_type="text/x-python", status=Upload.Status.COMPLETE, artifact=summary,
+        expires_at=timezone.now(),
+    )  # fmt: skip
+    compute_policies.trusted_algorithm_add(
+        listing=listing, name="Column summary", cid=summary.cid, entry_point="summary.py"
     )
     return listing
 

@@ -161,8 +161,10 @@ REST_FRAMEWORK = {
         "marketplace.throttling.AnonThrottle",
         "marketplace.throttling.ScopeThrottle",
     ],
-    # Proxies in front of the app (nginx: 1) so throttles see the client's IP, not the proxy's.
-    "NUM_PROXIES": int(env("API_NUM_PROXIES", default="") or 0) or None,
+    # How many reverse proxies in front of the site append to X-Forwarded-For. 0 (the default):
+    # rate limits key on the socket's address, and a client cannot pick its own key by
+    # sending the header (None would trust its first entry). Behind nginx: 1 (docs/deploy.md).
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
 }
 # DRF rate syntax ("100/minute"); empty = no limit for that scope.
 API_THROTTLE_RATES = {
@@ -310,6 +312,10 @@ UPLOAD_DIR = Path(env("UPLOAD_DIR", default="") or ARTIFACT_ROOT / ".uploads")
 UPLOAD_CHUNK_BYTES = env.int("UPLOAD_CHUNK_BYTES", default=8 * 1024**2)
 # An open upload that receives nothing for this long expires and its part file is deleted.
 UPLOAD_EXPIRE_HOURS = env.int("UPLOAD_EXPIRE_HOURS", default=24)
+# Per-person quotas (issue 15): bytes declared by one's open uploads, and bytes of the distinct
+# files one has uploaded and keeps in the store. Refused with 413 and the figures.
+UPLOAD_QUOTA_OPEN_BYTES = env.int("UPLOAD_QUOTA_OPEN_BYTES", default=40 * 1024**3)
+UPLOAD_QUOTA_STORED_BYTES = env.int("UPLOAD_QUOTA_STORED_BYTES", default=200 * 1024**3)
 # What may be uploaded: file name extensions and content types (fnmatch patterns; "*" = any).
 # Empty: the built-in lists below.
 UPLOAD_ALLOWED_EXTENSIONS = env.list("UPLOAD_ALLOWED_EXTENSIONS", default=[]) or [
@@ -355,15 +361,25 @@ COMPUTE_SANDBOX_UID_BASE = env.int("COMPUTE_SANDBOX_UID_BASE", default=200_000)
 COMPUTE_SANDBOX_UID_COUNT = env.int("COMPUTE_SANDBOX_UID_COUNT", default=50_000)
 COMPUTE_SANDBOX_MAX_PROCESSES = env.int("COMPUTE_SANDBOX_MAX_PROCESSES", default=64)
 COMPUTE_OUTPUT_MAX_BYTES = env.int("COMPUTE_OUTPUT_MAX_BYTES", default=1024**3)
+COMPUTE_OUTPUT_MAX_FILES = env.int("COMPUTE_OUTPUT_MAX_FILES", default=1000)
+# /tmp's tmpfs; at most a quarter of the job's memory (compute/sandbox.py), which it counts in.
 COMPUTE_TMP_MAX_BYTES = env.int("COMPUTE_TMP_MAX_BYTES", default=1024**3)
 COMPUTE_LOG_MAX_BYTES = env.int("COMPUTE_LOG_MAX_BYTES", default=1024**2)
 COMPUTE_UPLOAD_MAX_BYTES = env.int("COMPUTE_UPLOAD_MAX_BYTES", default=50 * 1024**2)
 COMPUTE_MAX_INPUT_FILES = env.int("COMPUTE_MAX_INPUT_FILES", default=20)
+# Jobs one person may have queued or running at once (429 past it).
+COMPUTE_MAX_ACTIVE_JOBS_PER_USER = env.int("COMPUTE_MAX_ACTIVE_JOBS_PER_USER", default=5)
+# Days a finished job's uploaded inputs are kept before the host's sweep deletes them.
+COMPUTE_INPUT_RETENTION_DAYS = env.int("COMPUTE_INPUT_RETENTION_DAYS", default=7)
 COMPUTE_HEARTBEAT_SECONDS = env.float("COMPUTE_HEARTBEAT_SECONDS", default=15.0)
 COMPUTE_HOST_STALE_SECONDS = env.int("COMPUTE_HOST_STALE_SECONDS", default=60)
 COMPUTE_JOB_STALE_SECONDS = env.int("COMPUTE_JOB_STALE_SECONDS", default=120)
 COMPUTE_RUNNER_TIME_LIMIT_SECONDS = env.int("COMPUTE_RUNNER_TIME_LIMIT_SECONDS", default=86_400)
 COMPUTE_ATTEST_RECEIPTS = env.bool("COMPUTE_ATTEST_RECEIPTS", default=True)
+# The egress guard (compute/egress.py): outputs may always be this large whatever the data's
+# size and the creator's percentage, and may share at most this many bytes with the data.
+COMPUTE_EGRESS_MIN_OUTPUT_BYTES = env.int("COMPUTE_EGRESS_MIN_OUTPUT_BYTES", default=64 * 1024)
+COMPUTE_EGRESS_MATCH_BYTES = env.int("COMPUTE_EGRESS_MATCH_BYTES", default=4096)
 
 # --- Celery ---------------------------------------------------------------------------------
 # The embedded default is kombu's SQLAlchemy transport on a SQLite file under var/: it needs no
@@ -403,6 +419,7 @@ CELERY_TASK_ROUTES = {"chain.tasks.*": {"queue": INDEXER_QUEUE}}
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-sign-in-nonces": {"task": "accounts.tasks.nonce_purge", "schedule": 600.0},
     "purge-expired-uploads": {"task": "artifacts.tasks.upload_purge_expired", "schedule": 3600.0},
+    "purge-old-job-inputs": {"task": "compute.tasks.job_inputs_purge_task", "schedule": 3600.0},
     "purge-download-nonces": {"task": "payments.tasks.download_nonce_purge", "schedule": 3600.0},
     "index-chain": {
         "task": "chain.tasks.index_chain",

@@ -35,11 +35,11 @@ from hexbytes import HexBytes
 
 from accounts.selectors import address_is_denied
 from artifacts import serving
-from artifacts.models import Artifact, ArtifactScan
-from artifacts.selectors import artifact_scans_latest
+from artifacts.models import Artifact
 from chain import client
 from chain.signatures import signer_accepts
 from listings.models import Listing, Tier, VersionFile
+from listings.moderation import checks
 from listings.templatetags.listing_tags import tier_price
 from marketplace.api_errors import ApiError
 from payments import selectors
@@ -171,16 +171,12 @@ def download_resolve(*, token: str) -> tuple[Artifact, str]:
     artifact = Artifact.objects.filter(cid=claims["c"]).first()
     if artifact is None:
         raise ApiError("This file is no longer stored.", code="not_found", status=404)
-    scan = artifact_scans_latest(artifact_ids=[artifact.pk]).get(artifact.pk)
-    if scan is not None and scan.verdict == ArtifactScan.Verdict.FLAGGED:
-        # Published listings get new versions without review, and old versions stay
-        # downloadable: bytes the scanner flagged are never served, whichever version holds them.
-        raise ApiError(
-            "This file failed the automatic safety checks and is withheld.",
-            code="file_flagged",
-            status=403,
-        )
-    return artifact, str(claims.get("p") or artifact.cid)
+    path = str(claims.get("p") or artifact.cid)
+    # Only bytes scanned clean under the name they are served as: published listings get new
+    # versions without review, old versions stay downloadable, and a file released under a
+    # pickle name is pending until it was parsed as one (409 `scanning` meanwhile).
+    checks.check_files_cleared(checks.file_checks([VersionFile(artifact=artifact, path=path)]))
+    return artifact, path
 
 
 # --- EIP-712 signed download requests ---------------------------------------------------------

@@ -47,3 +47,12 @@ def compute_panel(context, listing) -> ComputePanel:
 @register.filter
 def is_online(environment) -> bool:
     return environment.status == ComputeEnvironment.Status.ONLINE
+
+
+@register.simple_tag
+def active_jobs(user) -> dict:
+    """The profile page's figure for the queued-jobs quota."""
+    from django.conf import settings
+
+    count = selectors.active_job_count(owner=user) if user.is_authenticated else 0
+    return {"count": count, "limit": settings.COMPUTE_MAX_ACTIVE_JOBS_PER_USER}

@@ -73,7 +73,8 @@ def test_gpu_environments_get_the_devices_and_no_address_space_limit(tmp_path):
     )
     cpu = command(spec)
     assert any(arg.startswith("--as=") for arg in cpu)
-    assert "CUDA_VISIBLE_DEVICES" not in cpu and "--dev-bind" not in cpu
+    assert "CUDA_VISIBLE_DEVICES" not in cpu
+    assert not any(arg.startswith("/dev/nvidia") for arg in cpu)  # no GPU device is passed
     spec.gpu_count = 2
     gpu = command(spec)
     assert not any(arg.startswith("--as=") for arg in gpu)

@@ -18,6 +18,7 @@ listing (/moderation/ in the browser). tests/api/test_walkthrough.py runs this v
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -89,17 +90,21 @@ def create_listing(api: Api, creator: str, content: bytes, price_wei: int) -> st
         "# Walkthrough model\n\nTiny weights for the API walkthrough."
     )
     body = {"kind": "model", "title": "Walkthrough model", "summary": "From the API", "card": card}
-    terms = api.call("GET", "license-terms/")
+    # Terms that grant what the card's apache-2.0 grants: a card and terms that disagree are
+    # refused (400 license_mismatch).
+    rights = ("commercial_use", "derivatives_allowed", "redistribution_allowed")
+    terms = [t for t in api.call("GET", "license-terms/") if all(t[r] for r in rights)]
     if terms:
         body["license_terms"] = terms[0]["id"]
     else:
-        body["license_terms"] = api.call("POST", "license-terms/", json={"name": "Mine"})["id"]
+        mine = {"name": "Mine", **dict.fromkeys(rights, True)}
+        body["license_terms"] = api.call("POST", "license-terms/", json=mine)["id"]
     slug = api.call("POST", "listings/", json=body)["slug"]
     cid = upload(api, "model.safetensors", content)
     version = {
         "tag": "v1",
         "changelog": "First release",
-        "files": [{"path": "model.bin", "cid": cid}],
+        "files": [{"path": "model.safetensors", "cid": cid}],
     }
     api.call("POST", f"listings/{slug}/versions", json=version)
     tier = {"name": "Download", "price_wei": str(price_wei), "kind": "download"}
@@ -183,6 +188,15 @@ def buy_and_download(api: Api, account, rpc_url: str, slug: str, expected: bytes
     print(f"downloaded {links[0]['path']}: {len(data)} bytes, sha256 {digest} ✓")
 
 
+def safetensors(data: bytes) -> bytes:
+    """One uint8 tensor in the safetensors format: files are scanned before anyone may
+    download them, and safetensors (unlike pickles) cannot run code when loaded."""
+    header = json.dumps(
+        {"weights": {"dtype": "U8", "shape": [len(data)], "data_offsets": [0, len(data)]}}
+    )
+    return len(header).to_bytes(8, "little") + header.encode() + data
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api", default=os.environ.get("API_URL", "http://127.0.0.1:8000"))
@@ -194,7 +208,7 @@ def main(argv=None) -> int:
     if not (args.creator_key and args.buyer_key):
         parser.error("give --creator-key and --buyer-key (or CREATOR_KEY / BUYER_KEY)")
     creator, buyer = Account.from_key(args.creator_key), Account.from_key(args.buyer_key)
-    content = os.urandom(CHUNK * 2 + 1000)  # three chunks
+    content = safetensors(os.urandom(CHUNK * 2 + 1000))  # three chunks
 
     seller = sign_in(args.api, creator)
     slug = create_listing(seller, creator.address, content, args.price_wei)

@@ -8,7 +8,9 @@ from pathlib import PurePosixPath
 from artifacts.models import ArtifactScan
 from artifacts.scanning import PICKLE_EXTENSIONS, loads_as_pickle
 from artifacts.selectors import artifact_scans_latest
+from artifacts.services import artifact_scan_schedule
 from listings.cards import CardError, parse_card
+from listings.licences import licence_conflicts
 from listings.models import Listing, VersionFile
 from marketplace.api_errors import ApiError
 
@@ -22,6 +24,7 @@ class FileCheck:
     path: str
     size: int
     cid: str
+    artifact_id: int
     verdict: str  # an ArtifactScan verdict, "pending" when no scan has finished
     detected_type: str = ""
     detected_mime: str = ""
@@ -38,7 +41,13 @@ def file_checks(files: list[VersionFile]) -> list[FileCheck]:
     rows = []
     for vf in files:
         scan = scans.get(vf.artifact_id)
-        row = FileCheck(path=vf.path, size=vf.artifact.size, cid=vf.artifact.cid, verdict=V.PENDING)
+        row = FileCheck(
+            path=vf.path,
+            size=vf.artifact.size,
+            cid=vf.artifact.cid,
+            artifact_id=vf.artifact_id,
+            verdict=V.PENDING,
+        )
         # A file named like a pickle counts only once its bytes were parsed as one.
         if scan is not None and (scan.pickle_scanned or not loads_as_pickle(vf.path)):
             row.verdict, row.findings = scan.verdict, list(scan.findings)
@@ -74,6 +83,9 @@ def metadata_lint(listing: Listing) -> list[str]:
         problems.append(f"a task (`{key}:` in the card's front matter)")
     if not listing.summary.strip() and not _card_body(listing).strip():
         problems.append("a description (a summary or a card)")
+    # One licence truth: a card edited before this check existed may still contradict.
+    for conflict in licence_conflicts(license_id=listing.license_id, terms=listing.license_terms):
+        problems.append(f"one licence ({conflict})")
     return problems
 
 
@@ -108,6 +120,43 @@ def check_files_safe_rows(rows: list[FileCheck]) -> None:
                 code="file_flagged",
                 status=422,
             )
+
+
+def check_files_cleared(rows: list[FileCheck], *, schedule: bool = True) -> None:
+    """The gate for bytes that reach people or jobs (a release of a published listing, a
+    download, a compute job's data): only files whose current scan is clean pass. Flagged: 403;
+    a scan that could not look: 409 scan_error; not scanned yet: 409 scanning, and the missing
+    scans are queued (a file released under a pickle name, or stored before this scanner)."""
+    for row in rows:
+        if row.verdict == V.FLAGGED:
+            finding = next(
+                (f for f in row.findings if f.get("severity") == "dangerous"), {"message": "?"}
+            )
+            raise ApiError(
+                f"{row.path} failed the automatic safety checks ({finding['message']}) "
+                "and is withheld.",
+                code="file_flagged",
+                status=403,
+            )
+    for row in rows:
+        if row.verdict == V.ERROR:
+            raise ApiError(
+                f"The automatic checks of {row.path} could not vouch for it; it is withheld "
+                "until a moderator has it scanned again.",
+                code="scan_error",
+                status=409,
+            )
+    pending = [row for row in rows if row.verdict != V.CLEAN]
+    if pending:
+        if schedule:
+            artifact_scan_schedule(
+                files=[(row.artifact_id, row.path) for row in pending], at_once=True
+            )
+        raise ApiError(
+            f"{pending[0].path} is still being scanned for safety; try again in a moment.",
+            code="scanning",
+            status=409,
+        )
 
 
 def check_files_scanned(*, listing: Listing) -> None:

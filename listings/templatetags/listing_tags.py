@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from listings import selectors
+from listings import licences, selectors
 from listings.models import Tier
 from listings.money import wei_to_eth
 
@@ -99,3 +99,9 @@ def latest_listings(limit: int = 6) -> dict:
     """The newest published listings, for the home page."""
     filters = selectors.ListingFilters(sort="newest")
     return {"listings": list(selectors.listing_search(filters=filters)[:limit])}
+
+
+@register.filter
+def buyer_may(terms) -> str:
+    """The listing page's one plain summary of what a licence holder may do."""
+    return licences.buyer_may(terms)

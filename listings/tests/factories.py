@@ -55,6 +55,13 @@ def uploaded_artifact(owner, content: bytes | None = None) -> Artifact:
 DEFAULT_CARD = "---\npipeline_tag: text-classification\n---\nA tiny test model.\n"
 
 
+def default_terms() -> LicenseTerms | None:
+    """The open preset: it agrees with the permissive licences test cards declare (mit,
+    apache-2.0), and the editor refuses a card that contradicts the terms (issue 15)."""
+    presets = LicenseTerms.objects.filter(owner=None)
+    return presets.filter(name__startswith="Open").first() or presets.first()
+
+
 def listing(*, creator=None, title: str = "Tiny model", card: str | None = None, **kwargs):
     return services.listing_create(
         creator=creator or user(),
@@ -62,7 +69,7 @@ def listing(*, creator=None, title: str = "Tiny model", card: str | None = None,
         title=title,
         summary=kwargs.pop("summary", "A small model"),
         card=DEFAULT_CARD if card is None else card,
-        license_terms=kwargs.pop("license_terms", LicenseTerms.objects.first()),
+        license_terms=kwargs.pop("license_terms", default_terms()),
     )
 
 

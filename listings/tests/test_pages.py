@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from artifacts.scanning import loads_as_pickle
+from artifacts.services import artifact_scan_run
 from listings import selectors, services
 from listings.models import LicenseTerms, Listing, SplitRecipient, Tier
 from listings.tests import factories
@@ -206,6 +208,12 @@ def test_drafts_are_visible_to_their_creator_and_moderators_only():
     assert "Purchases open when the listing is published" in text(reply)
 
 
+def scanned(artifact, name):
+    """A published listing releases only files scanned clean under their name (issue 15)."""
+    artifact_scan_run(artifact_id=artifact.pk, as_pickle=loads_as_pickle(name))
+    return artifact
+
+
 def test_version_picker_shows_the_chosen_version():
     listing = published()
     services.version_create(
@@ -213,7 +221,7 @@ def test_version_picker_shows_the_chosen_version():
         actor=listing.creator,
         tag="v2",
         changelog="Bigger vocabulary",
-        files=[("model-v2.bin", factories.artifact())],
+        files=[("model-v2.bin", scanned(factories.stored_artifact(), "model-v2.bin"))],
     )
     url = f"/listings/{listing.slug}/"
     latest = text(client_for().get(url))
@@ -314,7 +322,15 @@ def test_edit_page_sections_and_the_tokenize_button():
 
 def test_edit_details_saves_card_and_terms():
     listing = factories.listing()
-    terms = LicenseTerms.objects.filter(owner=None).last()
+    # The creator's own terms, granting what the card's licence grants (a contradiction is
+    # refused: test_one_licence.py).
+    terms = LicenseTerms.objects.create(
+        owner=listing.creator,
+        name="Mine",
+        commercial_use=True,
+        derivatives_allowed=True,
+        redistribution_allowed=True,
+    )
     reply = client_for(listing.creator).post(
         f"/listings/{listing.slug}/edit/details",
         {"title": "Tiny BERT", "summary": "Small", "license_terms": terms.pk, "card": CARD},

@@ -25,7 +25,9 @@ def test_demo_data_is_a_living_market_and_loads_once(
     assert {f.path for f in version.files.all()} == {"model.safetensors", "config.json"}
     # make run's worker serves the local compute host the dataset's compute tier runs on.
     policy = Listing.objects.get(kind="dataset").compute_policy
-    assert policy.allow_raw_algorithms
+    # Raw scripts are an opt-in the demo does not take (issue 15): its trusted summary runs.
+    assert not policy.allow_raw_algorithms
+    assert [a.entry_point for a in policy.algorithms.all()] == ["summary.py"]
     assert [env.queue for env in policy.environments.all()] == ["compute.local"]
     assert demo.demo_data_load() == []
 

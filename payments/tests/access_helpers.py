@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from artifacts.services import artifact_create_from_stream
+from artifacts.scanning import loads_as_pickle
+from artifacts.services import artifact_create_from_stream, artifact_scan_run
 from chain import typed_data
 from listings import services as listing_services
 from listings.models import Listing, Tier
@@ -36,18 +37,22 @@ def stored_file(content: bytes = CONTENT):
     return artifact_create_from_stream(stream=io.BytesIO(content))
 
 
+def scan_files(files) -> None:
+    """Scan (path, artifact) pairs now, as the worker does after an upload or a release: only
+    files scanned clean under their names are served or staged."""
+    for path, artifact in files:
+        artifact_scan_run(artifact_id=artifact.pk, as_pickle=loads_as_pickle(path))
+
+
 def published_listing(
     *, creator=None, tiers=None, files=None, status=Listing.Status.PUBLISHED, title="Tiny model"
 ) -> Listing:
     """A listing with version v1 holding `files` ([(path, bytes)]), `tiers`, in `status`."""
     listing = factories.listing(creator=creator, title=title)
     files = files or [("weights/model.bin", CONTENT), ("README.md", b"# Tiny model\n")]
-    listing_services.version_create(
-        listing=listing,
-        actor=listing.creator,
-        tag="v1",
-        files=[(path, stored_file(content)) for path, content in files],
-    )
+    stored = [(path, stored_file(content)) for path, content in files]
+    listing_services.version_create(listing=listing, actor=listing.creator, tag="v1", files=stored)
+    scan_files(stored)
     listing_services.listing_set_tiers(
         listing=listing, actor=listing.creator, tiers=tiers or DEFAULT_TIERS
     )

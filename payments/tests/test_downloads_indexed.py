@@ -10,6 +10,7 @@ from listings.models import VersionFile
 from payments.tests.access_helpers import (
     CONTENT,
     artifact_store,  # noqa: F401 (autouse fixture)
+    scan_files,
     stored_file,
 )
 from payments.tests.indexing import buy, index, tokenized_listing, wallets
@@ -23,6 +24,7 @@ def test_an_indexed_purchase_downloads(contracts, w3):
     # The factory's artifact has no bytes in the store: put real ones in the version.
     artifact = stored_file()
     VersionFile.objects.filter(version__listing=listing).update(artifact=artifact)
+    scan_files([("weights/model.bin", artifact)])  # only scanned files are served
     buyer, stranger = wallets(2)
     message = request_for(buyer.address, artifact.cid)
     assert redeem(message, sign(message, buyer)).status_code == 403  # nothing bought yet

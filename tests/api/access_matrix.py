@@ -88,7 +88,10 @@ TABLE: dict[tuple[str, str], Row] = {
     ("PUT", "api/v1/listings/<slug:slug>/splits"): Row(owner(409), body=[]),
     ("POST", "api/v1/listings/<slug:slug>/versions"): Row(
         owner(201),
-        body=lambda world: {"tag": "v2", "files": [{"path": "m.bin", "cid": world.values["cid"]}]},
+        body=lambda world: {
+            "tag": "v2",
+            "files": [{"path": "m.bin", "cid": world.values["release_cid"]}],
+        },
     ),
     # The creator still owns the world's listing (no handover), so the platform attests its
     # releases: the owner reaches the service and is told so (409), everyone else 404.
@@ -166,6 +169,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "api/v1/compute/jobs/<uuid:uuid>"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
     ("POST", "api/v1/compute/jobs/<uuid:uuid>/cancel"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
     ("GET", "api/v1/compute/jobs/<uuid:uuid>/log"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
+    # The listing's creator reviews held outputs (issue 15); this queued job has none waiting.
+    ("GET", "api/v1/compute/jobs/<uuid:uuid>/outputs-review"): Row(
+        owner(200), kwargs={"uuid": _job}
+    ),
+    ("POST", "api/v1/compute/jobs/<uuid:uuid>/outputs-review"): Row(
+        owner(409), kwargs={"uuid": _job}, body={"approve": True}
+    ),
     ("GET", "api/v1/compute/receipts/<str:uid>"): Row(
         public(404), kwargs={"uid": "0x" + "00" * 32}
     ),

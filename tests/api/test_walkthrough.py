@@ -39,7 +39,7 @@ def test_the_documented_walkthrough_sells_and_delivers_a_file(
     output = process.stdout.read()
     assert process.returncode == 0, output
     assert "listing is published" in output
-    assert "downloaded model.bin" in output and "✓" in output
+    assert "downloaded model.safetensors" in output and "✓" in output
 
 
 def test_docs_api_md_shows_the_script_as_it_is():

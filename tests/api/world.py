@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from eth_account import Account
 
 from accounts import tokens
 from accounts.models import MODERATORS_GROUP, User
 from artifacts import services as artifact_services
+from artifacts.models import Upload
 from listings.models import LicenseTerms, Listing
 from listings.tests import factories
-from payments.tests.access_helpers import CONTENT, entitle, stored_file, tier
+from payments.tests.access_helpers import CONTENT, entitle, scan_files, stored_file, tier
 from payments.tests.buying import tokenized_listing
 
 ROLES = (
@@ -68,11 +70,25 @@ def build_world() -> World:
     )
     token = tokens.api_token_create(user=users["creator"], name="matrix").token
     artifact = listing.versions.get().files.get().artifact
+    # A published listing releases only files scanned clean (v1's file stays unscanned, for
+    # the moderators' rescan).
+    release = stored_file(CONTENT + b"v2")
+    scan_files([("m.bin", release)])
+    Upload.objects.create(
+        owner=users["creator"],
+        filename="m.bin",
+        size=release.size,
+        received=release.size,
+        status=Upload.Status.COMPLETE,
+        artifact=release,
+        expires_at=timezone.now(),
+    )
     world = World(listing=listing, users=users, keys=keys)
     world.values.update(
         slug=listing.slug,
         upload_id=upload.pk,
         cid=artifact.cid,
+        release_cid=release.cid,
         token_id=token.pk,
         position=0,
         address=users["stranger"].address,

@@ -44,7 +44,14 @@ def _terms_preset(transactional_db):
     LicenseTerms.objects.get_or_create(
         owner=None,
         name=TERMS,
-        defaults={"commercial_use": True, "derivatives_allowed": True},
+        # As the migration makes it: it grants what the card's apache-2.0 grants (a card that
+        # contradicts the terms is refused).
+        defaults={
+            "commercial_use": True,
+            "derivatives_allowed": True,
+            "ai_training_allowed": True,
+            "redistribution_allowed": True,
+        },
     )
 
 

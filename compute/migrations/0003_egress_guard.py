@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compute', '0001_initial'),
+        ('compute', '0002_job_enqueued_at'),
     ]
 
     operations = [

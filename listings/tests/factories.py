@@ -37,7 +37,11 @@ def artifact(content: bytes | None = None) -> Artifact:
 
 def uploaded_artifact(owner, content: bytes | None = None) -> Artifact:
     """An artifact `owner` uploaded (a completed Upload points at it)."""
-    stored = artifact(content)
+    return upload_of(owner, artifact(content))
+
+
+def upload_of(owner, stored: Artifact) -> Artifact:
+    """Record that `owner` uploaded `stored` (a completed Upload points at it)."""
     Upload.objects.create(
         owner=owner,
         filename="file.bin",

@@ -37,6 +37,15 @@ def stored_file(content: bytes = CONTENT):
     return artifact_create_from_stream(stream=io.BytesIO(content))
 
 
+def uploaded_scanned_file(owner, name: str, content: bytes = CONTENT):
+    """A file `owner` uploaded (real bytes in the store), scanned clean as `name`: what a
+    release of a published listing needs (issue 15)."""
+    stored = stored_file(content)
+    factories.upload_of(owner, stored)
+    scan_files([(name, stored)])
+    return stored
+
+
 def scan_files(files) -> None:
     """Scan (path, artifact) pairs now, as the worker does after an upload or a release: only
     files scanned clean under their names are served or staged."""

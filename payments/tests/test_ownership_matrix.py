@@ -15,6 +15,7 @@ from listings.models import Listing, OwnershipTransfer, Version
 from listings.tests import factories
 from payments import access
 from payments.models import AccessRequest
+from payments.tests.access_helpers import uploaded_scanned_file
 from payments.tests.ownership_helpers import handed_over
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chain]
@@ -155,7 +156,7 @@ def test_the_new_owner_passes_every_management_path(state, django_capture_on_com
     new = _as(state.new)
     stranger = factories.user().address
     names = {"slug": state.listing.slug, "me": state.heir.address, "request": state.request.pk}
-    upload = factories.uploaded_artifact(state.new)
+    upload = uploaded_scanned_file(state.new, "model.bin")
     expected = {
         "GET /listings/{slug}/edit/": 200,
         "POST /listings/{slug}/edit/details": 302,

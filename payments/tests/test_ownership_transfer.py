@@ -25,6 +25,7 @@ from listings.tests import factories
 from marketplace.api_errors import ApiError
 from payments import dashboard, exports
 from payments.models import SplitChange
+from payments.tests.access_helpers import uploaded_scanned_file
 from payments.tests.buying import payouts
 from payments.tests.indexing import buy, index, mine, revert, snapshot, tokenized_listing
 from payments.tests.ownership_helpers import (
@@ -216,7 +217,7 @@ def test_a_contract_wallet_owner_manages_and_signs_through_erc1271(chain):
 
     # It releases a version and signs its attestation through ERC-1271: EAS records the
     # contract wallet as the attester.
-    upload = factories.uploaded_artifact(user)
+    upload = uploaded_scanned_file(user, "model.bin")
     reply = browser.post(
         f"/api/v1/listings/{state.listing.slug}/versions",
         {"tag": "v2", "files": [{"path": "model.bin", "cid": upload.cid}]},

@@ -1,0 +1,49 @@
+"""Holes found by reviewing issue 21 (control follows the ownership token), each on a real
+chain: transfers the indexer stored before control followed the token."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.test import Client
+
+from listings.models import Listing, OwnershipTransfer
+from payments.tests.ownership_helpers import send_token, sold_listing
+from payments.tests.indexing import index
+
+pytestmark = [pytest.mark.django_db, pytest.mark.chain]
+
+backfill = importlib.import_module("listings.migrations.0008_ownership_backfill")
+
+
+def _status(user, method: str, url: str, data=None) -> int:
+    browser = Client()
+    browser.force_login(user)
+    return getattr(browser, method)(url, data or {}, content_type="application/json").status_code
+
+
+def test_transfers_indexed_before_the_deploy_move_control_too(contracts):
+    """The indexer has always stored ListingOwnership logs but hands each to the apps once: a
+    listing handed over before the deploy would stay its creator's for good. The migration
+    replays them (the state right after 0007: no rows, owner = creator, split as of old)."""
+    state = sold_listing()
+    send_token(state.listing, state.creator, state.heir.address)
+    index()
+    OwnershipTransfer.objects.all().delete()
+    Listing.objects.filter(pk=state.listing.pk).update(owner_address=state.creator.address)
+    state.listing.splits.filter(address=state.heir.address).update(address=state.creator.address)
+
+    backfill.ownership_backfill(apps, None)
+    backfill.ownership_backfill(apps, None)  # twice (a re-run) records nothing more
+
+    listing = Listing.objects.get(pk=state.listing.pk)
+    assert listing.owner_address == state.heir.address
+    assert [(t.from_address, t.to_address) for t in listing.ownership_transfers.all()] == [
+        ("0x0000000000000000000000000000000000000000", state.creator.address),
+        (state.creator.address, state.heir.address),
+    ]
+    splits = {s.address: (s.bps, s.label) for s in listing.splits.all()}
+    assert splits == {state.heir.address: (9_000, ""), state.partner: (1_000, "Partner")}
+    edit = f"/api/v1/listings/{listing.slug}"
+    assert _status(state.old, "patch", edit, {"summary": "mine still?"}) == 404
+    assert _status(state.new, "patch", edit, {"summary": "mine now"}) == 200

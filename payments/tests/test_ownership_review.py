@@ -8,8 +8,8 @@ from django.apps import apps
 from django.test import Client
 
 from listings.models import Listing, OwnershipTransfer
-from payments.tests.ownership_helpers import send_token, sold_listing
 from payments.tests.indexing import index
+from payments.tests.ownership_helpers import send_token, sold_listing
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chain]
 

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
+from listings import services as listing_services
 from listings.models import Listing, OwnershipTransfer
 from payments.tests.indexing import index
 from payments.tests.ownership_helpers import send_token, sold_listing
@@ -47,3 +48,36 @@ def test_transfers_indexed_before_the_deploy_move_control_too(contracts):
     edit = f"/api/v1/listings/{listing.slug}"
     assert _status(state.old, "patch", edit, {"summary": "mine still?"}) == 404
     assert _status(state.new, "patch", edit, {"summary": "mine now"}) == 200
+
+
+def test_the_new_owner_keeps_the_former_owners_licence_terms_while_editing(contracts):
+    """Terms the creator wrote themselves stay on the listing after the handover: the new
+    owner's edit form and API must accept them (not drop them, nor refuse the edit)."""
+    state = sold_listing()
+    terms = listing_services.license_terms_create(
+        owner=state.old, name="Lab terms", custom_text="Cite the lab."
+    )
+    listing_services.listing_update(listing=state.listing, actor=state.old, license_terms=terms)
+    send_token(state.listing, state.creator, state.heir.address)
+    index()
+    listing = Listing.objects.get(pk=state.listing.pk)
+    assert listing.owner_address == state.heir.address
+
+    browser = Client()
+    browser.force_login(state.new)
+    page = browser.get(f"/listings/{listing.slug}/edit/")
+    assert page.status_code == 200
+    assert f'<option value="{terms.pk}" selected>' in page.content.decode()
+    saved = browser.post(
+        f"/listings/{listing.slug}/edit/details",
+        {"title": "Renamed by the heir", "summary": listing.summary,
+         "license_terms": terms.pk, "card": listing.card},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    listing.refresh_from_db()
+    assert (listing.title, listing.license_terms_id) == ("Renamed by the heir", terms.pk)
+    edit = f"/api/v1/listings/{listing.slug}"
+    assert _status(state.new, "patch", edit, {"license_terms": terms.pk}) == 200
+    # Someone else's terms on another listing stay out of reach.
+    other = listing_services.license_terms_create(owner=state.old, name="Other terms")
+    assert _status(state.new, "patch", edit, {"license_terms": other.pk}) == 400

@@ -1,14 +1,19 @@
 """Holes found by reviewing issue 21 (control follows the ownership token), each on a real
-chain: transfers the indexer stored before control followed the token."""
+chain: transfers the indexer stored before control followed the token, licence terms the former
+owner wrote, versions left unsigned when a listing is handed back."""
 
 import importlib
 
 import pytest
 from django.apps import apps
 from django.test import Client
+from eth_account.messages import encode_typed_data
+from hexbytes import HexBytes
 
+from chain import client, provenance
 from listings import services as listing_services
-from listings.models import Listing, OwnershipTransfer
+from listings.models import Listing, OwnershipTransfer, Version
+from listings.tests import factories
 from payments.tests.indexing import index
 from payments.tests.ownership_helpers import send_token, sold_listing
 
@@ -81,3 +86,40 @@ def test_the_new_owner_keeps_the_former_owners_licence_terms_while_editing(contr
     # Someone else's terms on another listing stay out of reach.
     other = listing_services.license_terms_create(owner=state.old, name="Other terms")
     assert _status(state.new, "patch", edit, {"license_terms": other.pk}) == 400
+
+
+def test_a_version_the_new_owner_left_unsigned_is_signed_after_a_hand_back(contracts):
+    """A → B → A: the platform attests only the creator's own releases, so a version B
+    released and did not sign must be signable by whoever owns the listing now, or it stays
+    unattested for good."""
+    state = sold_listing()
+    send_token(state.listing, state.creator, state.heir.address)
+    index()
+    upload = factories.uploaded_artifact(state.new)
+    listing = Listing.objects.get(pk=state.listing.pk)
+    listing_services.version_create(
+        listing=listing, actor=state.new, tag="v2", changelog="",
+        files=[("model.bin", upload)],
+    )  # fmt: skip
+    send_token(state.listing, state.heir, state.creator.address)
+    index()
+    assert Listing.objects.get(pk=state.listing.pk).owner_address == state.creator.address
+
+    creator = Client()
+    creator.force_login(state.old)
+    page = creator.get(f"/listings/{listing.slug}/edit/").content.decode()
+    assert 'data-testid="sign-release"' in page
+    base = f"/api/v1/listings/{listing.slug}/versions/v2/release-signature"
+    assert _status(state.new, "post", f"{base}/prepare") == 404  # B's control has ended
+    prepared = creator.post(f"{base}/prepare")
+    assert prepared.status_code == 200, prepared.content
+    document = prepared.json()
+    signed = state.creator.sign_message(encode_typed_data(full_message=document))
+    body = {"message": document["message"], "signature": signed.signature.to_0x_hex()}
+    reply = creator.post(base, body, content_type="application/json")
+    assert reply.status_code == 201, reply.content
+    version = Version.objects.get(listing=listing, tag="v2")
+    found = provenance.read_attestation(
+        client.get_contract("EAS"), bytes(HexBytes(version.release_uid)), provenance.MODEL_RELEASE
+    )
+    assert found["attester"] == state.creator.address

@@ -19,6 +19,13 @@ from payments.tests.ownership_helpers import send_token, sold_listing
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chain]
 
+
+@pytest.fixture
+def chain(contracts, w3):
+    """The deployed contracts, the chain rolled back after the test (w3's snapshot)."""
+    return w3
+
+
 backfill = importlib.import_module("listings.migrations.0008_ownership_backfill")
 
 
@@ -28,7 +35,7 @@ def _status(user, method: str, url: str, data=None) -> int:
     return getattr(browser, method)(url, data or {}, content_type="application/json").status_code
 
 
-def test_transfers_indexed_before_the_deploy_move_control_too(contracts):
+def test_transfers_indexed_before_the_deploy_move_control_too(chain):
     """The indexer has always stored ListingOwnership logs but hands each to the apps once: a
     listing handed over before the deploy would stay its creator's for good. The migration
     replays them (the state right after 0007: no rows, owner = creator, split as of old)."""
@@ -55,7 +62,7 @@ def test_transfers_indexed_before_the_deploy_move_control_too(contracts):
     assert _status(state.new, "patch", edit, {"summary": "mine now"}) == 200
 
 
-def test_the_new_owner_keeps_the_former_owners_licence_terms_while_editing(contracts):
+def test_the_new_owner_keeps_the_former_owners_licence_terms_while_editing(chain):
     """Terms the creator wrote themselves stay on the listing after the handover: the new
     owner's edit form and API must accept them (not drop them, nor refuse the edit)."""
     state = sold_listing()
@@ -88,7 +95,7 @@ def test_the_new_owner_keeps_the_former_owners_licence_terms_while_editing(contr
     assert _status(state.new, "patch", edit, {"license_terms": other.pk}) == 400
 
 
-def test_a_version_the_new_owner_left_unsigned_is_signed_after_a_hand_back(contracts):
+def test_a_version_the_new_owner_left_unsigned_is_signed_after_a_hand_back(chain):
     """A → B → A: the platform attests only the creator's own releases, so a version B
     released and did not sign must be signable by whoever owns the listing now, or it stays
     unattested for good."""

@@ -236,7 +236,7 @@ class ListingDetailApi(APIView):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(self.UpdateSerializer, request)
         if "license_terms" in data:
-            data["license_terms"] = _license_terms(data["license_terms"], request.user)
+            data["license_terms"] = _license_terms(data["license_terms"], request.user, listing)
         services.listing_update(listing=listing, actor=request.user, **data)
         return Response(_detail_by_slug(slug, request.user))
 
@@ -396,10 +396,10 @@ def _valid(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-def _license_terms(pk: int | None, user) -> LicenseTerms | None:
+def _license_terms(pk: int | None, user, listing: Listing | None = None) -> LicenseTerms | None:
     if pk is None:
         return None
-    terms = selectors.license_terms_for_user(user=user).filter(pk=pk).first()
+    terms = selectors.license_terms_for_user(user=user, listing=listing).filter(pk=pk).first()
     if terms is None:
         raise ApiError("No such licence terms.", code="unknown_license_terms")
     return terms

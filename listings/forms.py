@@ -124,9 +124,11 @@ class ListingDetailsForm(forms.Form):
         "library_name, base_model, datasets, language).",
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, listing=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["license_terms"].queryset = selectors.license_terms_for_user(user=user)
+        self.fields["license_terms"].queryset = selectors.license_terms_for_user(
+            user=user, listing=listing
+        )
 
     def clean_card(self):
         card = self.cleaned_data["card"]

@@ -29,6 +29,14 @@ def owner_signs_releases(listing: Listing) -> bool:
     return listing.owner_address != listing.creator.address
 
 
+def owner_signs_release(version: Version) -> bool:
+    """Whether the listing's owner (not the platform) attests `version`: after a handover, and
+    for a version a later owner released, even once the listing is back with its creator (the
+    platform attests only the creator's own releases, so nobody else ever would)."""
+    creator = version.listing.creator.address
+    return owner_signs_releases(version.listing) or version.released_by not in ("", creator)
+
+
 def _eas():
     try:
         return client.get_contract("EAS")
@@ -70,7 +78,7 @@ def _check_signable(version: Version, actor) -> None:
         raise ApiError(
             f"Version {version.tag} is attested already.", code="already_attested", status=409
         )
-    if not owner_signs_releases(listing):
+    if not owner_signs_release(version):
         raise ApiError(
             "The platform attests this listing's releases (it has not changed hands).",
             code="platform_attests",

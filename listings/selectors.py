@@ -287,9 +287,13 @@ def artifacts_publishable_by(*, user, cids: list[str]) -> dict[str, Artifact]:
     return {artifact.cid: artifact for artifact in artifacts}
 
 
-def license_terms_for_user(*, user) -> QuerySet[LicenseTerms]:
-    """The site's presets plus the user's own terms."""
+def license_terms_for_user(*, user, listing: Listing | None = None) -> QuerySet[LicenseTerms]:
+    """The site's presets plus the user's own terms, and, when editing `listing`, the terms it
+    has now: terms its creator wrote stay with the listing when its ownership token changes
+    hands, so the new owner may keep them (not choose them for another listing)."""
     own = Q(owner=user) if user.is_authenticated else Q(pk__in=[])
+    if listing is not None and listing.license_terms_id is not None:
+        own |= Q(pk=listing.license_terms_id)
     return LicenseTerms.objects.filter(Q(owner__isnull=True) | own)
 
 

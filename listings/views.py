@@ -107,7 +107,7 @@ def edit(request, slug: str):
 @require_POST
 def edit_details(request, slug: str):
     listing = selectors.listing_get_owned(owner=request.user, slug=slug)
-    form = forms.ListingDetailsForm(request.POST, user=request.user)
+    form = forms.ListingDetailsForm(request.POST, user=request.user, listing=listing)
     if form.is_valid():
         try:
             services.listing_update(listing=listing, actor=request.user, **form.cleaned_data)
@@ -225,7 +225,7 @@ def _details_form(listing: Listing, user) -> forms.ListingDetailsForm:
         "license_terms": listing.license_terms_id,
         "card": listing.card,
     }
-    return forms.ListingDetailsForm(initial=initial, user=user)
+    return forms.ListingDetailsForm(initial=initial, user=user, listing=listing)
 
 
 def _incomplete_reason(listing: Listing) -> str:

@@ -63,8 +63,13 @@ class Listing(models.Model):
     task = models.CharField(max_length=64, blank=True, db_index=True)
     license_id = models.CharField(max_length=64, blank=True, db_index=True)
     # Cheapest active tier price in wei (None when there is no tier), for price filters/sorting.
+    # (listings/prices.py: tiers that need the creator's approval do not count; see below.)
     min_price_wei = WeiField(null=True, blank=True)
+    min_price_currency = models.CharField(max_length=42, blank=True)
     is_free = models.BooleanField(default=False)
+    free_on_request = models.BooleanField(
+        default=False, help_text="A tier is free once the creator approves an access request."
+    )
     has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
     sales_count = models.PositiveIntegerField(default=0)
     # A moderator paused sales on-chain (Marketplace.pauseListing); kept by the chain indexer.

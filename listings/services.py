@@ -3,7 +3,6 @@
 import hashlib
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +25,7 @@ from listings.models import (
     VersionFile,
 )
 from listings.moderation import checks
+from listings.prices import price_summary
 from listings.search import search_document_refresh
 from listings.selectors import listing_filter_options_forget
 from marketplace.api_errors import ApiError
@@ -278,11 +278,11 @@ def listing_set_tiers(*, listing: Listing, actor, tiers: list[TierSpec]) -> list
         )
         for i, spec in enumerate(tiers)
     )
-    prices = [spec.price_wei for spec in tiers]
-    listing.min_price_wei = Decimal(min(prices))
-    listing.is_free = min(prices) == 0
+    summary = price_summary(created).fields()
+    for name, value in summary.items():
+        setattr(listing, name, value)
     listing.has_compute = any(spec.kind != Tier.Kind.DOWNLOAD for spec in tiers)
-    listing.save(update_fields=["min_price_wei", "is_free", "has_compute", "updated_at"])
+    listing.save(update_fields=[*summary, "has_compute", "updated_at"])
     return created
 
 

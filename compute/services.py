@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from artifacts.models import Artifact
@@ -34,6 +35,8 @@ from compute.models import (
 from listings.models import Listing
 from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
+from notifications.models import Notification
+from notifications.services import notify
 from payments.models import Entitlement
 from payments.selectors import COMPUTE_KINDS, entitlement_active
 
@@ -85,7 +88,29 @@ def job_set_status(*, job: Job, to_status: str, reason: str = "", actor=None, **
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
+    if to_status in FINISHED and (actor is None or actor.pk != locked.owner_id):
+        _notify_finished(locked)
     return locked
+
+
+def _notify_finished(job: Job) -> None:
+    """The owner hears how the job ended (not when they cancelled it themselves)."""
+    notify(
+        recipient=job.owner,
+        kind=Notification.Kind.JOB,
+        title=f"Your job on {job.listing.title} {FINISHED_WORDS.get(job.status, job.status)}",
+        body=job.reason,
+        url=reverse("compute:job", args=[job.uuid]),
+        key=f"job:{job.pk}:{job.status}",
+    )
+
+
+FINISHED_WORDS = {
+    S.SUCCEEDED: "succeeded",
+    S.FAILED: "failed",
+    S.CANCELLED: "was cancelled",
+    S.TIMED_OUT: "ran out of time",
+}
 
 
 def job_cancel(*, job: Job, actor) -> Job:

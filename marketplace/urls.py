@@ -16,6 +16,7 @@ urlpatterns = [
     path("licences/", include("payments.urls")),
     path("compute/", include("compute.urls")),
     path("dashboard/", include("payments.urls_dashboard")),
+    path("notifications/", include("notifications.urls")),
     # Downloads (/dl/...) and gated access pages (/listings/<slug>/requests/ ...).
     path("", include("payments.urls_access")),
     path("api/v1/", include("marketplace.api_urls")),

@@ -21,6 +21,8 @@ from accounts.models import MODERATORS_GROUP, User
 from compute.models import ComputeEnvironment, Job
 from listings.models import LicenseTerms, Listing
 from listings.tests import factories
+from notifications.models import Notification
+from notifications.services import notify
 from payments.tests.access_helpers import entitle, published_listing, tier
 from tests.e2e.helpers import sign_in
 
@@ -71,6 +73,8 @@ def world(wallet, contracts, transactional_db, tmp_path, settings):
         exit_code=0,
         finished_at=timezone.now(),
     )
+    for n, kind in enumerate(Notification.Kind.values):
+        notify(recipient=me, kind=kind, title=f"Something about {mine.title}", key=f"k{n}")
     return {"mine": mine, "draft": draft, "theirs": theirs, "pending": pending, "job": job}
 
 
@@ -91,6 +95,8 @@ def pages(world) -> list[str]:
         "/licences/",
         "/compute/jobs/",
         f"/compute/jobs/{world['job'].uuid}/",
+        f"/compute/jobs/{world['job'].uuid}/receipt",
+        "/notifications/",
         f"/compute/listings/{mine}/policy",
         "/dashboard/",
         f"/dashboard/listings/{mine}/",

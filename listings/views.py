@@ -40,7 +40,15 @@ def browse(request):
         )
     except InvalidPage as exc:
         raise Http404(str(exc)) from None
-    return render(request, "listings/browse.html", {"form": form, "page": page})
+    count, capped = selectors.listing_count_capped(selectors.listing_search(filters=form.filters()))
+    context = {"form": form, "page": page, "result_count": count, "result_count_capped": capped}
+    return render(request, "listings/browse.html", context)
+
+
+def creator(request, address: str):
+    """A creator's public page: name, avatar, bio, links, listings and total sales."""
+    profile = selectors.creator_profile(address=address)
+    return render(request, "listings/creator.html", {"profile": profile})
 
 
 def detail(request, slug: str):

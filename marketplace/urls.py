@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from listings import views as listing_views
 from marketplace import views
 from payments import apis_access
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("artifacts/", include("artifacts.urls")),
     path("listings/", include("listings.urls")),
+    path("creators/<str:address>/", listing_views.creator, name="creator"),
     path("moderation/", include("listings.moderation.urls")),
     path("licences/", include("payments.urls")),
     path("compute/", include("compute.urls")),

@@ -75,7 +75,14 @@ def world(wallet, contracts, transactional_db, tmp_path, settings):
     )
     for n, kind in enumerate(Notification.Kind.values):
         notify(recipient=me, kind=kind, title=f"Something about {mine.title}", key=f"k{n}")
-    return {"mine": mine, "draft": draft, "theirs": theirs, "pending": pending, "job": job}
+    return {
+        "me": me,
+        "mine": mine,
+        "draft": draft,
+        "theirs": theirs,
+        "pending": pending,
+        "job": job,
+    }
 
 
 def pages(world) -> list[str]:
@@ -97,6 +104,7 @@ def pages(world) -> list[str]:
         f"/compute/jobs/{world['job'].uuid}/",
         f"/compute/jobs/{world['job'].uuid}/receipt",
         "/notifications/",
+        f"/creators/{world['me'].address}/",
         f"/compute/listings/{mine}/policy",
         "/dashboard/",
         f"/dashboard/listings/{mine}/",
@@ -187,3 +195,36 @@ def test_phone_menu_search_and_buy_bar(page, wallet, world):
     expect(page.locator("#buy-title")).to_be_in_viewport()
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(bar).to_be_hidden()
+
+
+def test_a_creator_profile_page(page, wallet, world):
+    """The creator writes a bio and links on their profile; a visitor follows the byline of a
+    listing to the creator's page: name, avatar, bio, links, listings and sales."""
+    sign_in(page, wallet)
+    page.goto("/accounts/profile")
+    page.get_by_label("Display name").fill("Wide Labs")
+    page.get_by_label("Bio").fill("Models that fit on phones.")
+    page.get_by_label("Links").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field-invalid")).to_contain_text("is not an https:// address")
+    page.get_by_label("Links").fill("https://wide.example.org")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("[data-messages]")).to_contain_text("Profile saved.")
+
+    page.goto(f"/listings/{world['mine'].slug}/")
+    page.get_by_test_id("creator-link").click()
+    expect(page.get_by_test_id("creator-name")).to_have_text("Wide Labs")
+    expect(page.get_by_test_id("creator-bio")).to_have_text("Models that fit on phones.")
+    expect(page.get_by_test_id("creator-links").get_by_role("link")).to_have_attribute(
+        "href", "https://wide.example.org"
+    )
+    expect(page.get_by_test_id("creator-listings").locator("[data-listing]")).to_have_count(1)
+    expect(page.get_by_test_id("creator-sales")).to_have_text("0")
+    page.screenshot(path=SHOTS / "creator-profile-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not overflow(page)
+    page.screenshot(path=SHOTS / "creator-profile-phone.png", full_page=True)
+
+    # A licence you hold is said on the listing.
+    page.goto(f"/listings/{world['theirs'].slug}/")
+    expect(page.get_by_test_id("you-hold")).to_contain_text("You hold this licence: Compute")

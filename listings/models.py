@@ -72,6 +72,8 @@ class Listing(models.Model):
     )
     has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
     sales_count = models.PositiveIntegerField(default=0)
+    # How many first rows of each tabular file anyone may preview (listings/preview.py); 0 = none.
+    preview_rows = models.PositiveSmallIntegerField(default=0)
     # A moderator paused sales on-chain (Marketplace.pauseListing); kept by the chain indexer.
     onchain_paused = models.BooleanField(default=False)
     # Weighted tsvector kept by listings.search on PostgreSQL (GIN-indexed there); unused on

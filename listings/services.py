@@ -211,7 +211,7 @@ def listing_create(
 
 @transaction.atomic
 def listing_update(*, listing: Listing, actor, **fields) -> Listing:
-    """Change the descriptive fields (title, summary, card, licence terms)."""
+    """Change the descriptive fields (title, summary, card, licence terms, preview rows)."""
     listing = _lock(listing)
     if actor.pk != listing.creator_id:
         raise ApiError("Only the listing's creator can edit it.", code="not_creator", status=403)
@@ -224,6 +224,11 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         _apply_card(listing, fields["card"])
     if "license_terms" in fields:
         listing.license_terms = fields["license_terms"]
+    if "preview_rows" in fields:
+        rows = int(fields["preview_rows"] or 0)
+        if not 0 <= rows <= 100:
+            raise ApiError("Preview between 0 and 100 rows.", code="invalid_preview_rows")
+        listing.preview_rows = rows
     listing.save()
     _sync_derived(listing)
     return listing

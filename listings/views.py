@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from listings import forms, selectors, services
+from listings import forms, preview, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -64,8 +64,31 @@ def detail(request, slug: str):
         "splits": _creator_first(listing),
         "platform_fee_bps": platform_fee_bps(),
         "is_creator": request.user.is_authenticated and request.user.pk == listing.creator_id,
+        **_preview_context(listing, version, request.GET.get("preview")),
     }
     return render(request, "listings/detail.html", context)
+
+
+def _preview_context(listing: Listing, version, chosen: str | None) -> dict:
+    """The dataset viewer: the first rows of one tabular file (the chosen one, or the first)."""
+    if not listing.preview_rows or version is None:
+        return {}
+    files = preview.previewable_files(version)
+    if not files:
+        return {}
+    current = next((f for f in files if f.path == chosen), files[0])
+    try:
+        shown = preview.file_preview(version_file=current, rows=listing.preview_rows)
+    except preview.PreviewError as exc:
+        shown, problem = None, str(exc)
+    else:
+        problem = ""
+    return {
+        "preview_files": files,
+        "preview": shown,
+        "preview_file": current,
+        "preview_error": problem,
+    }
 
 
 def _card_html(listing: Listing) -> str:
@@ -226,6 +249,7 @@ def _details_form(listing: Listing, user) -> forms.ListingDetailsForm:
         "summary": listing.summary,
         "license_terms": listing.license_terms_id,
         "card": listing.card,
+        "preview_rows": listing.preview_rows,
     }
     return forms.ListingDetailsForm(initial=initial, user=user)
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import MODERATORS_GROUP, User
+from artifacts.models import ArtifactScan
 from compute.models import ComputeEnvironment, Job
 from listings.models import LicenseTerms, Listing
 from listings.tests import factories
@@ -29,6 +30,10 @@ from tests.e2e.helpers import sign_in
 pytestmark = pytest.mark.e2e
 PHONES = (360, 390, 430)
 SHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "pages"
+WEATHER = b"city,temperature\n" + b"".join(f"City {n},{n}\n".encode() for n in range(40))
+WIDE_CSV = (
+    ",".join(f"column_{n}" for n in range(30)) + "\n" + ",".join(["0.123456"] * 30)
+).encode()
 LONG_CARD = (
     "---\npipeline_tag: text-classification\nbase_model: bert-base-uncased\n---\n"
     "# Wide things\n\n```python\nmodel = AutoModelForSequenceClassification.from_pretrained("
@@ -73,10 +78,20 @@ def world(wallet, contracts, transactional_db, tmp_path, settings):
         exit_code=0,
         finished_at=timezone.now(),
     )
+    data = published_listing(
+        title="Weather data",
+        files=[("weather.csv", WEATHER), ("wide.csv", WIDE_CSV), ("README.md", b"# Weather\n")],
+    )
+    Listing.objects.filter(pk=data.pk).update(kind=Listing.Kind.DATASET, preview_rows=5)
+    for f in data.versions.get().files.all():
+        ArtifactScan.objects.update_or_create(
+            artifact=f.artifact, scanner="test", defaults={"verdict": "clean"}
+        )
     for n, kind in enumerate(Notification.Kind.values):
         notify(recipient=me, kind=kind, title=f"Something about {mine.title}", key=f"k{n}")
     return {
         "me": me,
+        "data": data,
         "mine": mine,
         "draft": draft,
         "theirs": theirs,
@@ -93,6 +108,8 @@ def pages(world) -> list[str]:
         "/listings/?q=model",
         f"/listings/{mine}/",
         f"/listings/{theirs}/",
+        f"/listings/{world['data'].slug}/",
+        f"/listings/{world['data'].slug}/?preview=wide.csv",
         f"/listings/{mine}/edit/",
         f"/listings/{draft}/edit/",
         "/listings/mine/",
@@ -228,3 +245,25 @@ def test_a_creator_profile_page(page, wallet, world):
     # A licence you hold is said on the listing.
     page.goto(f"/listings/{world['theirs'].slug}/")
     expect(page.get_by_test_id("you-hold")).to_contain_text("You hold this licence: Compute")
+
+
+def test_a_dataset_preview(page, world):
+    """A visitor (signed out) sees the first rows the creator chose, with column statistics,
+    switches to another file, and nothing beyond the chosen rows."""
+    page.goto(f"/listings/{world['data'].slug}/")
+    preview = page.get_by_test_id("preview")
+    expect(preview.get_by_test_id("preview-caption")).to_contain_text("The first 5 rows of")
+    rows = preview.get_by_test_id("preview-rows").locator("tbody tr")
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("City 0")
+    expect(preview).not_to_contain_text("City 5")
+    stats = preview.get_by_test_id("preview-stats").locator('[data-column="temperature"]')
+    expect(stats).to_contain_text("number")
+    expect(stats.locator("td").nth(4)).to_have_text("2")  # the mean of 0..4
+    preview.get_by_label("File").select_option("wide.csv")
+    preview.get_by_role("button", name="Show").click()
+    expect(page.get_by_test_id("preview-rows").locator("th")).to_have_count(30)
+    page.screenshot(path=SHOTS / "dataset-preview-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not overflow(page)
+    page.screenshot(path=SHOTS / "dataset-preview-phone.png", full_page=True)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from listings import forms, preview, selectors, services
+from listings import forms, lineage, preview, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -64,6 +64,7 @@ def detail(request, slug: str):
         "splits": _creator_first(listing),
         "platform_fee_bps": platform_fee_bps(),
         "is_creator": request.user.is_authenticated and request.user.pk == listing.creator_id,
+        "lineage": lineage.listing_lineage(listing=listing),
         **_preview_context(listing, version, request.GET.get("preview")),
     }
     return render(request, "listings/detail.html", context)

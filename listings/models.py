@@ -27,6 +27,17 @@ class LicenseTerms(models.Model):
             models.UniqueConstraint(fields=["owner", "name"], name="license_terms_unique_name"),
         ]
 
+    @property
+    def guide_flags(self) -> list[bool]:
+        """In the order of the edit page's comparison table (templates/listings/_terms_guide)."""
+        return [
+            self.commercial_use,
+            self.derivatives_allowed,
+            self.ai_training_allowed,
+            self.redistribution_allowed,
+            self.attribution_required,
+        ]
+
     def __str__(self) -> str:
         return self.name
 

@@ -25,6 +25,12 @@ def wei(amount) -> str:
 
 
 @register.filter
+def bps_number(bps) -> str:
+    """2500 → '25', 1250 → '12.5': a share as the percent a person types (the split editor)."""
+    return bps_percent(bps).removesuffix("%")
+
+
+@register.filter
 def bps_percent(bps) -> str:
     value = int(bps or 0)
     whole, frac = divmod(value, 100)

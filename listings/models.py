@@ -83,6 +83,9 @@ class Listing(models.Model):
     )
     has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
     sales_count = models.PositiveIntegerField(default=0)
+    # Download links given to people other than the creator (payments.downloads), and likes.
+    download_count = models.PositiveIntegerField(default=0)
+    like_count = models.PositiveIntegerField(default=0)
     # How many first rows of each tabular file anyone may preview (listings/preview.py); 0 = none.
     preview_rows = models.PositiveSmallIntegerField(default=0)
     # A moderator paused sales on-chain (Marketplace.pauseListing); kept by the chain indexer.
@@ -283,3 +286,16 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.listing}"
+
+
+class ListingLike(models.Model):
+    """A signed-in person likes a listing (once); Listing.like_count follows."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "user"], name="listing_like_once")
+        ]

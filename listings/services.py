@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from eth_utils import is_address, to_checksum_address
@@ -17,6 +18,7 @@ from listings.cards import CardError, parse_card
 from listings.models import (
     LicenseTerms,
     Listing,
+    ListingLike,
     ListingStatusChange,
     ListingTag,
     SplitRecipient,
@@ -405,3 +407,24 @@ def license_terms_create(*, owner, name: str, **terms) -> LicenseTerms:
             "You already have licence terms with this name.", code="name_taken", status=409
         )
     return LicenseTerms.objects.create(owner=owner, name=name, **terms)
+
+
+# --- Counts people see on cards: downloads and likes ------------------------------------------
+
+
+def listing_count_download(*, listing: Listing, address: str) -> None:
+    """A download link was given out; the creator's own downloads do not count."""
+    if address.lower() != listing.creator.address.lower():
+        Listing.objects.filter(pk=listing.pk).update(download_count=F("download_count") + 1)
+
+
+@transaction.atomic
+def listing_like_set(*, listing: Listing, user, liked: bool) -> int:
+    """Like or unlike (idempotent). Returns the new like count."""
+    if liked:
+        ListingLike.objects.get_or_create(listing=listing, user=user)
+    else:
+        ListingLike.objects.filter(listing=listing, user=user).delete()
+    count = ListingLike.objects.filter(listing=listing).count()
+    Listing.objects.filter(pk=listing.pk).update(like_count=count)
+    return count

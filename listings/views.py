@@ -45,6 +45,16 @@ def browse(request):
     return render(request, "listings/browse.html", context)
 
 
+@login_required
+@require_POST
+def like(request, slug: str):
+    listing = selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+    services.listing_like_set(
+        listing=listing, user=request.user, liked=request.POST.get("liked") == "true"
+    )
+    return redirect(reverse("listings:detail", args=[listing.slug]) + "#likes")
+
+
 def creator(request, address: str):
     """A creator's public page: name, avatar, bio, links, listings and total sales."""
     profile = selectors.creator_profile(address=address)
@@ -65,6 +75,7 @@ def detail(request, slug: str):
         "platform_fee_bps": platform_fee_bps(),
         "is_creator": request.user.is_authenticated and request.user.pk == listing.creator_id,
         "lineage": lineage.listing_lineage(listing=listing),
+        "liked": request.user.is_authenticated and listing.likes.filter(user=request.user).exists(),
         **_preview_context(listing, version, request.GET.get("preview")),
     }
     return render(request, "listings/detail.html", context)

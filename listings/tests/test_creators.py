@@ -81,3 +81,34 @@ def test_result_count_and_you_hold_this_licence():
         'data-testid="you-hold"'
         not in client.get(f"/listings/{listings[1].slug}/").content.decode()
     )
+
+
+def test_likes_and_download_counts():
+    from payments import downloads
+
+    listing = published_listing(title="Counted")
+    fan, other = factories.user(), factories.user()
+    client = Client()
+    client.force_login(fan)
+    assert client.get(f"/listings/{listing.slug}/like").status_code == 405  # a change: POST
+    for _ in range(2):  # liking twice is one like
+        assert client.post(f"/listings/{listing.slug}/like", {"liked": "true"}).status_code == 302
+    other_client = Client()
+    other_client.force_login(other)
+    other_client.post(f"/listings/{listing.slug}/like", {"liked": "true"})
+    listing.refresh_from_db()
+    assert listing.like_count == 2
+    client.post(f"/listings/{listing.slug}/like", {"liked": "false"})
+    listing.refresh_from_db()
+    assert listing.like_count == 1
+    assert Client().post(f"/listings/{listing.slug}/like", {"liked": "true"}).status_code == 302
+    listing.refresh_from_db()
+    assert listing.like_count == 1  # signed out: sent to sign in, nothing counted
+
+    entitle(fan.address, tier(listing, "Download"))
+    downloads.download_link(listing=listing, address=fan.address, path="README.md")
+    downloads.download_link(listing=listing, address=listing.creator.address, path="README.md")
+    listing.refresh_from_db()
+    assert listing.download_count == 1  # the creator's own downloads do not count
+    page = Client().get(f"/listings/{listing.slug}/").content.decode()
+    assert ">1 download<" in page and ">1 like<" in page

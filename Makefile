@@ -50,7 +50,7 @@ format: setup-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Re-copy pinned third-party browser modules (uPlot) from npm into static/vendor/ (committed).
+# Re-copy pinned third-party browser modules (uPlot, axe-core) from npm into static/vendor/ (committed).
 vendor-js:
 	cd tools/vendor-js && npm ci --no-audit --no-fund --loglevel=error
 	node tools/vendor-js/vendor.mjs

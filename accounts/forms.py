@@ -13,3 +13,14 @@ class ProfileForm(forms.Form):
         required=False,
         help_text="Optional. Only used to tell you about your sales and purchases.",
     )
+    bio = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on your public creator page.",
+    )
+    links = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your site, a repository…: one https:// address per line, three at most.",
+    )

@@ -30,6 +30,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     address = models.CharField(max_length=42, unique=True, help_text="Checksummed wallet address.")
     display_name = models.CharField(max_length=80, blank=True)
     email = models.EmailField(blank=True)
+    # The public profile (/creators/<address>/): a short bio and up to three https links.
+    bio = models.TextField(max_length=500, blank=True)
+    links = models.TextField(blank=True, help_text="One https URL per line, three at most.")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -48,6 +51,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def short_address(self) -> str:
         return f"{self.address[:6]}…{self.address[-4:]}"
+
+    @property
+    def link_list(self) -> list[str]:
+        return [line for line in self.links.splitlines() if line.strip()]
 
     @property
     def is_moderator(self) -> bool:

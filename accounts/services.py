@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -176,8 +178,11 @@ def user_get_or_create_for_address(*, address: str) -> User:
     return user
 
 
-def user_update_profile(*, user: User, display_name: str, email: str) -> User:
-    """Set the optional profile fields. Callers validate the email's format (form/serializer)."""
+def user_update_profile(
+    *, user: User, display_name: str, email: str, bio: str | None = None, links: str | None = None
+) -> User:
+    """Set the optional profile fields. Callers validate the email's format (form/serializer);
+    `bio` and `links` stay as they are when None (the API does not send them)."""
     display_name = " ".join(display_name.split())
     if _LOOKS_LIKE_ADDRESS.match(display_name):
         # Names are shown where addresses are; one that looks like an address could impersonate.
@@ -189,8 +194,31 @@ def user_update_profile(*, user: User, display_name: str, email: str) -> User:
         raise ApiError("The display name is too long (80 characters at most).", code="too_long")
     user.display_name = display_name
     user.email = email.strip()
-    user.save(update_fields=["display_name", "email"])
+    if bio is not None:
+        user.bio = bio.strip()[:500]
+    if links is not None:
+        user.links = "\n".join(_checked_links(links))
+    user.save(update_fields=["display_name", "email", "bio", "links"])
     return user
+
+
+MAX_LINKS = 3
+
+
+def _checked_links(text: str) -> list[str]:
+    """Profile links are shown to everyone: https only (no javascript: or data: URLs)."""
+    links = [line.strip() for line in text.splitlines() if line.strip()]
+    validate = URLValidator(schemes=["https"])
+    if len(links) > MAX_LINKS:
+        raise ApiError(f"At most {MAX_LINKS} links.", code="too_many_links")
+    for link in links:
+        try:
+            validate(link)
+        except ValidationError:
+            raise ApiError(
+                f"{link[:80]} is not an https:// address.", code="link_invalid"
+            ) from None
+    return links
 
 
 SIGN_IN_TOKEN_NAME = "Signed in (SIWE)"

@@ -47,7 +47,9 @@ def profile(request):
         try:
             services.user_update_profile(user=user, **form.cleaned_data)
         except ApiError as exc:
-            form.add_error("display_name", str(exc.detail))
+            link_codes = ("too_many_links", "link_invalid")
+            field = "links" if exc.get_codes() in link_codes else "display_name"
+            form.add_error(field, str(exc.detail))
         else:
             messages.success(request, "Profile saved.")
             return redirect("accounts:profile")
@@ -56,4 +58,9 @@ def profile(request):
 
 
 def _profile_initial(user) -> dict:
-    return {"display_name": user.display_name, "email": user.email}
+    return {
+        "display_name": user.display_name,
+        "email": user.email,
+        "bio": user.bio,
+        "links": user.links,
+    }

@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from kombu.exceptions import KombuError
+from django.urls import reverse
+from django.utils import timezone
 
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_stream
@@ -40,6 +42,8 @@ from listings.moderation import checks
 from listings.selectors import artifacts_publishable_by
 from marketplace.api_errors import ApiError
 from marketplace.clock import db_now
+from notifications.models import Notification
+from notifications.services import notify
 from payments.models import Entitlement
 from payments.selectors import COMPUTE_KINDS, entitlement_active
 
@@ -94,7 +98,29 @@ def job_set_status(*, job: Job, to_status: str, reason: str = "", actor=None, **
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save()
+    if to_status in FINISHED and (actor is None or actor.pk != locked.owner_id):
+        _notify_finished(locked)
     return locked
+
+
+def _notify_finished(job: Job) -> None:
+    """The owner hears how the job ended (not when they cancelled it themselves)."""
+    notify(
+        recipient=job.owner,
+        kind=Notification.Kind.JOB,
+        title=f"Your job on {job.listing.title} {FINISHED_WORDS.get(job.status, job.status)}",
+        body=job.reason,
+        url=reverse("compute:job", args=[job.uuid]),
+        key=f"job:{job.pk}:{job.status}",
+    )
+
+
+FINISHED_WORDS = {
+    S.SUCCEEDED: "succeeded",
+    S.FAILED: "failed",
+    S.CANCELLED: "was cancelled",
+    S.TIMED_OUT: "ran out of time",
+}
 
 
 def job_cancel(*, job: Job, actor) -> Job:

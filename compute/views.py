@@ -35,6 +35,25 @@ def job_detail(request, uuid):
 
 
 @login_required
+@require_safe
+def job_receipt(request, uuid):
+    """The receipt in plain words: what ran, where, for how long, with which digests; the page's
+    script reads the attestation back from the chain and checks it against them."""
+    job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)
+    inputs = list(job.inputs.select_related("artifact").order_by("mount", "path"))
+    usage = getattr(job, "usage", None)
+    expected = {
+        "algorithm": "0x" + job.algorithm.sha256,
+        "inputs": ["0x" + item.artifact.sha256 for item in inputs],
+        "output": job.output_digest or "",
+        "host": job.environment.name,
+        "recipient": request.user.address,
+    }
+    context = {"job": job, "inputs": inputs, "usage": usage, "expected": expected}
+    return render(request, "compute/receipt.html", context)
+
+
+@login_required
 @require_POST
 def job_cancel(request, uuid):
     job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)

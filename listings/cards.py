@@ -157,4 +157,6 @@ def render_markdown(body: str) -> str:
         tags=ALLOWED_TAGS,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
+        # A long code line scrolls inside its box; keyboard users must be able to scroll it too.
+        set_tag_attribute_values={"pre": {"tabindex": "0"}},
     )

@@ -124,11 +124,24 @@ class ListingDetailsForm(forms.Form):
         "library_name, base_model, datasets, language).",
     )
 
+    preview_rows = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        initial=0,
+        required=False,
+        label="Preview rows",
+        help_text="Anyone may see this many first rows of each CSV, JSON Lines or Parquet file, "
+        "with column statistics, before buying. 0 shows none; at most 100. Never the whole file.",
+    )
+
     def __init__(self, *args, user, listing=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["license_terms"].queryset = selectors.license_terms_for_user(
             user=user, listing=listing
         )
+
+    def clean_preview_rows(self):
+        return self.cleaned_data["preview_rows"] or 0
 
     def clean_card(self):
         card = self.cleaned_data["card"]

@@ -27,6 +27,17 @@ class LicenseTerms(models.Model):
             models.UniqueConstraint(fields=["owner", "name"], name="license_terms_unique_name"),
         ]
 
+    @property
+    def guide_flags(self) -> list[bool]:
+        """In the order of the edit page's comparison table (templates/listings/_terms_guide)."""
+        return [
+            self.commercial_use,
+            self.derivatives_allowed,
+            self.ai_training_allowed,
+            self.redistribution_allowed,
+            self.attribution_required,
+        ]
+
     def __str__(self) -> str:
         return self.name
 
@@ -69,10 +80,20 @@ class Listing(models.Model):
     task = models.CharField(max_length=64, blank=True, db_index=True)
     license_id = models.CharField(max_length=64, blank=True, db_index=True)
     # Cheapest active tier price in wei (None when there is no tier), for price filters/sorting.
+    # (listings/prices.py: tiers that need the creator's approval do not count; see below.)
     min_price_wei = WeiField(null=True, blank=True)
+    min_price_currency = models.CharField(max_length=42, blank=True)
     is_free = models.BooleanField(default=False)
+    free_on_request = models.BooleanField(
+        default=False, help_text="A tier is free once the creator approves an access request."
+    )
     has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
     sales_count = models.PositiveIntegerField(default=0)
+    # Download links given to people other than the creator (payments.downloads), and likes.
+    download_count = models.PositiveIntegerField(default=0)
+    like_count = models.PositiveIntegerField(default=0)
+    # How many first rows of each tabular file anyone may preview (listings/preview.py); 0 = none.
+    preview_rows = models.PositiveSmallIntegerField(default=0)
     # A moderator paused sales on-chain (Marketplace.pauseListing); kept by the chain indexer.
     onchain_paused = models.BooleanField(default=False)
     # Weighted tsvector kept by listings.search on PostgreSQL (GIN-indexed there); unused on
@@ -305,3 +326,16 @@ class OwnershipTransfer(models.Model):
     @property
     def order(self) -> tuple[int, int]:
         return (self.block_number, self.log_index)
+
+
+class ListingLike(models.Model):
+    """A signed-in person likes a listing (once); Listing.like_count follows."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "user"], name="listing_like_once")
+        ]

@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from chain import client
 from listings import page_cache
 from listings.models import Listing, SplitRecipient, Tier
+from listings.prices import price_summary
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,9 @@ def tier_apply_onchain_price(*, listing: Listing, position: int, price: int, cur
         return False
     tier.price_wei, tier.currency = Decimal(int(price)), currency
     tier.save(update_fields=["price_wei", "currency"])
-    prices = [int(p) for p in listing.tiers.filter(active=True).values_list("price_wei", flat=True)]
-    if prices:
-        Listing.objects.filter(pk=listing.pk).update(
-            min_price_wei=Decimal(min(prices)), is_free=min(prices) == 0
-        )
+    tiers = list(listing.tiers.filter(active=True))
+    if tiers:
+        Listing.objects.filter(pk=listing.pk).update(**price_summary(tiers).fields())
     return True
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from accounts.selectors import address_is_denied, denied_addresses_active
 from artifacts.models import Artifact, Upload
 from listings.models import (
@@ -323,3 +324,40 @@ def _filter_options() -> dict[str, list[str]]:
         )
         for field in ("task", "license_id")
     }
+
+
+# --- Creators' public pages ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatorProfile:
+    user: object
+    listings: list
+    total_sales: int
+
+
+def creator_profile(*, address: str) -> CreatorProfile:
+    """A creator's public page: their published listings (newest first) and sales. 404 for an
+    unknown address, or a creator on the deny-list (their listings are hidden everywhere)."""
+    try:
+        user = User.objects.get(address__iexact=address)
+    except (User.DoesNotExist, User.MultipleObjectsReturned):
+        raise Http404("No such creator.") from None
+    listings = list(listings_visible().filter(creator=user).select_related("creator")[:200])
+    if address_is_denied(address=user.address):
+        raise Http404("No such creator.")
+    return CreatorProfile(
+        user=user,
+        listings=sorted(listings, key=lambda item: item.pk, reverse=True),
+        total_sales=sum(item.sales_count for item in listings),
+    )
+
+
+RESULT_COUNT_CAP = 1000
+
+
+def listing_count_capped(queryset) -> tuple[int, bool]:
+    """How many results, counting at most RESULT_COUNT_CAP (a count of a huge match is slow and
+    says nothing more than "over a thousand"). Returns (count, capped)."""
+    count = queryset.order_by()[: RESULT_COUNT_CAP + 1].count()
+    return min(count, RESULT_COUNT_CAP), count > RESULT_COUNT_CAP

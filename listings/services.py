@@ -3,10 +3,10 @@
 import hashlib
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from eth_utils import is_address, to_checksum_address
@@ -19,6 +19,7 @@ from listings.licences import licence_conflicts
 from listings.models import (
     LicenseTerms,
     Listing,
+    ListingLike,
     ListingStatusChange,
     ListingTag,
     SplitRecipient,
@@ -27,6 +28,7 @@ from listings.models import (
     VersionFile,
 )
 from listings.moderation import checks
+from listings.prices import price_summary
 from listings.search import search_document_refresh
 from listings.selectors import (
     listing_check_controlled_by,
@@ -219,7 +221,7 @@ def listing_create(
 
 @transaction.atomic
 def listing_update(*, listing: Listing, actor, **fields) -> Listing:
-    """Change the descriptive fields (title, summary, card, licence terms)."""
+    """Change the descriptive fields (title, summary, card, licence terms, preview rows)."""
     listing = _lock(listing)
     listing_check_controlled_by(listing=listing, user=actor, what="edit it")
     if listing.status not in EDITABLE_STATUSES:
@@ -231,6 +233,11 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         _apply_card(listing, fields["card"])
     if "license_terms" in fields:
         listing.license_terms = fields["license_terms"]
+    if "preview_rows" in fields:
+        rows = int(fields["preview_rows"] or 0)
+        if not 0 <= rows <= 100:
+            raise ApiError("Preview between 0 and 100 rows.", code="invalid_preview_rows")
+        listing.preview_rows = rows
     _check_one_licence(listing)
     listing.save()
     _sync_derived(listing)
@@ -297,11 +304,11 @@ def listing_set_tiers(*, listing: Listing, actor, tiers: list[TierSpec]) -> list
         )
         for i, spec in enumerate(tiers)
     )
-    prices = [spec.price_wei for spec in tiers]
-    listing.min_price_wei = Decimal(min(prices))
-    listing.is_free = min(prices) == 0
+    summary = price_summary(created).fields()
+    for name, value in summary.items():
+        setattr(listing, name, value)
     listing.has_compute = any(spec.kind != Tier.Kind.DOWNLOAD for spec in tiers)
-    listing.save(update_fields=["min_price_wei", "is_free", "has_compute", "updated_at"])
+    listing.save(update_fields=[*summary, "has_compute", "updated_at"])
     return created
 
 
@@ -444,3 +451,24 @@ def license_terms_create(*, owner, name: str, **terms) -> LicenseTerms:
             "You already have licence terms with this name.", code="name_taken", status=409
         )
     return LicenseTerms.objects.create(owner=owner, name=name, **terms)
+
+
+# --- Counts people see on cards: downloads and likes ------------------------------------------
+
+
+def listing_count_download(*, listing: Listing, address: str) -> None:
+    """A download link was given out; the creator's own downloads do not count."""
+    if address.lower() != listing.creator.address.lower():
+        Listing.objects.filter(pk=listing.pk).update(download_count=F("download_count") + 1)
+
+
+@transaction.atomic
+def listing_like_set(*, listing: Listing, user, liked: bool) -> int:
+    """Like or unlike (idempotent). Returns the new like count."""
+    if liked:
+        ListingLike.objects.get_or_create(listing=listing, user=user)
+    else:
+        ListingLike.objects.filter(listing=listing, user=user).delete()
+    count = ListingLike.objects.filter(listing=listing).count()
+    Listing.objects.filter(pk=listing.pk).update(like_count=count)
+    return count

@@ -19,4 +19,5 @@ urlpatterns = [
     path("<slug:slug>/edit/splits", views.edit_splits, name="edit-splits"),
     path("<slug:slug>/edit/status", views.edit_status, name="edit-status"),
     path("<slug:slug>/report", moderation_views.report_listing, name="report"),
+    path("<slug:slug>/like", views.like, name="like"),
 ]

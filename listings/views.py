@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from listings import forms, page_cache, release_signing, selectors, services
+from listings import forms, lineage, page_cache, preview, release_signing, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -41,7 +41,25 @@ def browse(request):
         )
     except InvalidPage as exc:
         raise Http404(str(exc)) from None
-    return render(request, "listings/browse.html", {"form": form, "page": page})
+    count, capped = selectors.listing_count_capped(selectors.listing_search(filters=form.filters()))
+    context = {"form": form, "page": page, "result_count": count, "result_count_capped": capped}
+    return render(request, "listings/browse.html", context)
+
+
+@login_required
+@require_POST
+def like(request, slug: str):
+    listing = selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
+    services.listing_like_set(
+        listing=listing, user=request.user, liked=request.POST.get("liked") == "true"
+    )
+    return redirect(reverse("listings:detail", args=[listing.slug]) + "#likes")
+
+
+def creator(request, address: str):
+    """A creator's public page: name, avatar, bio, links, listings and total sales."""
+    profile = selectors.creator_profile(address=address)
+    return render(request, "listings/creator.html", {"profile": profile})
 
 
 @page_cache.cached_page(page_cache.depends_on_listing)
@@ -59,8 +77,33 @@ def detail(request, slug: str):
         "platform_fee_bps": platform_fee_bps(),
         "is_creator": selectors.listing_controlled_by(listing=listing, user=request.user),
         "ownership": selectors.ownership_history(listing=listing),
+        "lineage": lineage.listing_lineage(listing=listing),
+        "liked": request.user.is_authenticated and listing.likes.filter(user=request.user).exists(),
+        **_preview_context(listing, version, request.GET.get("preview")),
     }
     return render(request, "listings/detail.html", context)
+
+
+def _preview_context(listing: Listing, version, chosen: str | None) -> dict:
+    """The dataset viewer: the first rows of one tabular file (the chosen one, or the first)."""
+    if not listing.preview_rows or version is None:
+        return {}
+    files = preview.previewable_files(version)
+    if not files:
+        return {}
+    current = next((f for f in files if f.path == chosen), files[0])
+    try:
+        shown = preview.file_preview(version_file=current, rows=listing.preview_rows)
+    except preview.PreviewError as exc:
+        shown, problem = None, str(exc)
+    else:
+        problem = ""
+    return {
+        "preview_files": files,
+        "preview": shown,
+        "preview_file": current,
+        "preview_error": problem,
+    }
 
 
 def _card_html(listing: Listing) -> str:
@@ -224,6 +267,7 @@ def _details_form(listing: Listing, user) -> forms.ListingDetailsForm:
         "summary": listing.summary,
         "license_terms": listing.license_terms_id,
         "card": listing.card,
+        "preview_rows": listing.preview_rows,
     }
     return forms.ListingDetailsForm(initial=initial, user=user, listing=listing)
 

@@ -36,6 +36,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public base URL of the site: token metadata URIs and links in emails point here.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Notification e-mails (issue 17), sent only to people who gave an address on their profile.
+# EMAIL_URL: smtp://user:password@host:587 (or submission://… for STARTTLS, smtp+ssl://…);
+# the default prints mails to the worker's console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Model Market <noreply@localhost>")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +56,7 @@ INSTALLED_APPS = [
     "csp",
     # Ground floor first, then the apps that build on them (see ARCHITECTURE.md).
     "accounts",
+    "notifications",  # ground floor: other apps call notifications.services.notify
     "artifacts",
     "chain",
     "listings",
@@ -87,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.chain",
+                "notifications.context_processors.unread",
             ],
         },
     },

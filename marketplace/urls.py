@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from listings import views as listing_views
 from marketplace import views
 from payments import apis_access
 
@@ -13,10 +14,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("artifacts/", include("artifacts.urls")),
     path("listings/", include("listings.urls")),
+    path("creators/<str:address>/", listing_views.creator, name="creator"),
     path("moderation/", include("listings.moderation.urls")),
     path("licences/", include("payments.urls")),
     path("compute/", include("compute.urls")),
     path("dashboard/", include("payments.urls_dashboard")),
+    path("notifications/", include("notifications.urls")),
     # Downloads (/dl/...) and gated access pages (/listings/<slug>/requests/ ...).
     path("", include("payments.urls_access")),
     path("api/v1/", include("marketplace.api_urls")),

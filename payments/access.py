@@ -10,17 +10,21 @@ is recorded (AccessRequestStatusChange)."""
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from listings.models import Listing, Tier
 from listings.selectors import listing_check_controlled_by
 from marketplace.api_errors import ApiError
+from notifications.models import Notification
+from notifications.services import notify
 from payments import selectors
 from payments.models import AccessGrant, AccessRequest, AccessRequestStatusChange
 
 S = AccessRequest.Status
 # (from, to): what the listing's creator may do. Denied requests stay denied; asking again
 # makes a new request.
+Kind = Notification.Kind
 TRANSITIONS = {(S.PENDING, S.APPROVED), (S.PENDING, S.DENIED), (S.APPROVED, S.REVOKED)}
 NEEDS_REASON = {S.DENIED, S.REVOKED}
 MAX_INTENDED_USE = 2000
@@ -57,7 +61,7 @@ def access_request_create(
         raise ApiError("You already have access.", code="already_granted", status=409)
     try:
         with transaction.atomic():
-            return AccessRequest.objects.create(
+            created = AccessRequest.objects.create(
                 listing=listing,
                 tier=tier,
                 requester=requester,
@@ -71,6 +75,15 @@ def access_request_create(
             code="already_pending",
             status=409,
         ) from None
+    notify(
+        recipient=listing.creator,
+        kind=Kind.ACCESS_REQUEST,
+        title=f"{requester} asks for access to {listing.title} ({tier.name})",
+        body=intended_use,
+        url=reverse("access:requests", args=[listing.slug]),
+        key=f"access-request:{created.pk}",
+    )
+    return created
 
 
 @transaction.atomic
@@ -114,7 +127,33 @@ def access_request_set_status(
     access_request.save(
         update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"]
     )
+    _notify_decision(access_request)
     return access_request
+
+
+DECISION_WORDS = {S.APPROVED: "approved", S.DENIED: "denied", S.REVOKED: "revoked"}
+
+
+def _notify_decision(access_request: AccessRequest) -> None:
+    listing, status = access_request.listing, access_request.status
+    body = (
+        "It is listed under My licences; the files are on the listing's page."
+        if status == S.APPROVED
+        else f"The creator's reason: {access_request.reason}"
+    )
+    notify(
+        recipient=access_request.requester,
+        kind=Kind.ACCESS_DECISION,
+        title=f"Your access to {listing.title} ({access_request.tier.name}) was "
+        f"{DECISION_WORDS[status]}",
+        body=body,
+        url=reverse("payments:licences") if status == S.APPROVED else listing_url(listing),
+        key=f"access-request:{access_request.pk}:{status}",
+    )
+
+
+def listing_url(listing: Listing) -> str:
+    return reverse("listings:detail", args=[listing.slug])
 
 
 def _grant(access_request: AccessRequest, actor, now) -> AccessGrant:

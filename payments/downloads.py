@@ -40,6 +40,7 @@ from chain import client
 from chain.signatures import signer_accepts
 from listings.models import Listing, Tier, VersionFile
 from listings.moderation import checks
+from listings.services import listing_count_download
 from listings.templatetags.listing_tags import tier_price
 from marketplace.api_errors import ApiError
 from payments import selectors
@@ -139,10 +140,12 @@ def download_links(*, listing: Listing, address: str, tag: str | None = None) ->
         message = "No such version." if tag else "No version has been released yet."
         raise ApiError(message, code="not_found", status=404)
     expires_at = _expiry()
-    return [
+    links = [
         _sign_link(listing=listing, holder=address, file=file, expires_at=expires_at)
         for file in files.filter(version=version).order_by("path")
     ]
+    listing_count_download(listing=listing, address=address)
+    return links
 
 
 def download_link(

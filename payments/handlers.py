@@ -17,7 +17,7 @@ import logging
 from chain import registry
 from chain.indexer import insert_rows
 from chain.typed_data import ZERO_ADDRESS
-from payments import changes
+from payments import changes, notices
 from payments.entitlements import (
     Resolver,
     entitlements_recompute,
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 def purchases_record(logs) -> None:
     resolver = Resolver()
-    rows = []
+    rows, sales = [], []
     for log in logs:
         a = log.args
         listing = resolver.listing(a["listingId"])
@@ -54,7 +54,10 @@ def purchases_record(logs) -> None:
              a["tokenId"], a["tierId"], a["quantity"], a["currency"], a["amount"],
              expiry(a["expiresAt"]), log.tx_hash, log.block_time)
         )  # fmt: skip
+        sales.append((log, listing, tier))
     insert_rows(Purchase, PURCHASE_FIELDS, rows, ignore_conflicts=True)
+    for log, listing, tier in sales:
+        notices.sale_notify(log=log, listing=listing, tier=tier)
 
 
 PURCHASE_FIELDS = (
@@ -70,7 +73,7 @@ PAYOUT_KINDS = {"Paid": Payout.Kind.PAID, "Credited": Payout.Kind.CREDITED}
 
 def payouts_record(logs) -> None:
     resolver = Resolver()
-    rows = []
+    rows, credits = [], []
     for log in logs:
         a = log.args
         if log.event == "Withdrawn":  # a credit taken out: no listing, a destination
@@ -82,7 +85,11 @@ def payouts_record(logs) -> None:
             (log.pk, kind, who, a["currency"], a["amount"], listing and listing.pk, listing_id,
              to, log.tx_hash, log.block_time)
         )  # fmt: skip
+        if kind == Payout.Kind.CREDITED:
+            credits.append((log, listing))
     insert_rows(Payout, PAYOUT_FIELDS, rows, ignore_conflicts=True)
+    for log, listing in credits:
+        notices.credit_notify(log=log, listing=listing)
 
 
 def transfers_record(logs) -> None:

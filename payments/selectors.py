@@ -42,6 +42,11 @@ def entitlement_list_for_holder(*, address: str):
     )
 
 
+def grant_list_for_holder(*, address: str):
+    """Access the address was given by approved requests (revoked ones included, marked)."""
+    return AccessGrant.objects.filter(holder=address).select_related("listing", "tier")
+
+
 # --- Access: licence tokens and approved requests -------------------------------------------
 
 

@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -13,6 +14,8 @@ from listings.moderation import checks
 from listings.selectors import listing_controlled_by
 from listings.services import listing_set_status
 from marketplace.api_errors import ApiError
+from notifications.models import Notification
+from notifications.services import notify
 
 S = Listing.Status
 # action name → (from statuses, to status); the transition table still has the last word.
@@ -69,7 +72,21 @@ def listing_moderate(*, listing: Listing, action: str, actor, reason: str = "") 
         audit_record(actor=actor, action=f"listing.{action}", target=listing, reason=reason)
         if action in ("pause", "unpause", "delist"):
             _chain_pause_after_commit(listing, paused=action != "unpause")
+        _notify_creator(listing, action, reason)
     return listing
+
+
+def _notify_creator(listing: Listing, action: str, reason: str) -> None:
+    """The creator hears every moderation outcome, with the moderator's reason."""
+    change = listing.status_changes.order_by("-pk").values_list("pk", flat=True).first()
+    notify(
+        recipient=listing.creator,
+        kind=Notification.Kind.MODERATION,
+        title=f"{listing.title} was {_done(action)} by a moderator",
+        body=reason,
+        url=reverse("listings:edit", args=[listing.slug]) + "#status",
+        key=f"moderation:{listing.pk}:{change}",
+    )
 
 
 def listing_rescan_files(*, listing: Listing, actor) -> int:
@@ -180,6 +197,14 @@ def report_create(*, listing: Listing, reporter, category: str, text: str) -> Re
             status=409,
         )
     report = Report.objects.create(listing=listing, reporter=reporter, category=category, text=text)
+    notify(  # the reporter stays anonymous to the creator
+        recipient=listing.creator,
+        kind=Notification.Kind.REPORT,
+        title=f"{listing.title} was reported: {report.get_category_display().lower()}",
+        body="A moderator will look at the report; you will hear of any action taken.",
+        url=reverse("listings:detail", args=[listing.slug]),
+        key=f"report:{report.pk}",
+    )
     audit_record(
         actor=reporter,
         action="report.create",

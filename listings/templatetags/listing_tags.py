@@ -19,22 +19,29 @@ def eth(wei) -> str:
 
 @register.filter
 def listing_price(listing) -> str:
-    """What a card says about price: 'Free', 'from 0.01 ETH', or nothing to buy yet."""
+    """What a card says about price (listings/prices.py): the cheapest tier anyone can buy now,
+    'free on request' when a free tier needs the creator's approval, or nothing to buy yet."""
+    on_request = listing.free_on_request
     if listing.min_price_wei is None:
-        return "No tiers yet"
+        return "Free on request" if on_request else "No tiers yet"
     if listing.is_free:
         return "Free"
-    return f"from {eth(listing.min_price_wei)}"
+    price = _amount(listing.min_price_wei, listing.min_price_currency or Tier.ETH)
+    return f"from {price} · free on request" if on_request else f"from {price}"
+
+
+def _amount(wei, currency: str) -> str:
+    if currency == Tier.ETH:
+        return eth(wei)
+    # The token's decimals are not known here: show base units rather than guess.
+    return f"{int(wei)} units of token {currency[:6]}…{currency[-4:]}"
 
 
 @register.filter
 def tier_price(tier: Tier) -> str:
     if tier.price_wei == 0:
         return "Free"
-    if tier.is_eth:
-        return eth(tier.price_wei)
-    # The token's decimals are not known here: show base units rather than guess.
-    return f"{int(tier.price_wei)} units of token {tier.currency[:6]}…{tier.currency[-4:]}"
+    return _amount(tier.price_wei, tier.currency)
 
 
 @register.filter

@@ -28,6 +28,7 @@ class ListingAccess:
     is_creator: bool = False
     pending_count: int = 0  # for the creator: requests waiting for a decision
     gated: list[GatedTier] = field(default_factory=list)
+    held: object = None  # the viewer's live licence or grant (any kind): "you hold this"
 
 
 @register.simple_tag(takes_context=True)
@@ -52,4 +53,7 @@ def listing_access(context, listing) -> ListingAccess:
     return ListingAccess(
         can_download=downloads.download_allowed(listing=listing, address=user.address),
         gated=gated,
+        held=selectors.access_for(
+            address=user.address, listing=listing, kinds=("download", "compute", "both")
+        ),
     )

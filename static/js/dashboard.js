@@ -21,7 +21,9 @@ function showBalance(row, balance) {
     cell.dataset.wei = balance[key].wei;
     cell.textContent = formatAmount(balance[key].wei, balance.currency);
   }
-  row.querySelector("[data-balance-agrees]").textContent = balance.agrees ? "yes" : "indexer behind";
+  row.querySelector("[data-balance-agrees]").textContent = balance.agrees
+    ? "yes"
+    : "not yet: recent transactions are still being read";
 }
 
 async function withdraw(row, button) {

@@ -3,6 +3,7 @@
 // form post except the upload and the release, which need scripts.
 import "./upload.js"; // mounts the page's [data-upload-zone]
 import { initCardPreview } from "./listing-card-preview.js";
+import { initFormDrafts } from "./form-drafts.js";
 import { initFormsets, initSplitTotal } from "./listing-formsets.js";
 import { initNewVersion } from "./listing-version.js";
 import { showMessage } from "./messages.js";
@@ -20,6 +21,7 @@ if (flash) {
 initCardPreview(document);
 initFormsets(document);
 initSplitTotal(document);
+initFormDrafts(document); // after the formsets: a draft may add rows with their buttons
 function reloadWith(message) {
   sessionStorage.setItem(FLASH_KEY, message);
   window.location.reload();

@@ -35,12 +35,18 @@ export function initNewVersion(root, { reloadWith }) {
     changelog: box.querySelector("[data-version-changelog]"),
     error: box.querySelector("[data-version-error]"),
     release: box.querySelector("[data-release-version]"),
+    waiting: box.querySelector("[data-release-waiting]"),
   };
   let files = load(key);
 
   const save = () => localStorage.setItem(key, JSON.stringify(files));
+  let uploading = 0; // files of the upload zone not stored yet
+  // A version never changes once released: wait until every chosen file is stored.
   const refreshButton = () => {
-    ui.release.disabled = !files.length || !ui.tag.value.trim();
+    ui.release.disabled = uploading > 0 || !files.length || !ui.tag.value.trim();
+    ui.waiting.textContent = uploading
+      ? `Waiting for ${uploading} upload${uploading === 1 ? "" : "s"} to finish before releasing.`
+      : "";
   };
   const showError = (message) => {
     ui.error.textContent = message;
@@ -89,6 +95,10 @@ export function initNewVersion(root, { reloadWith }) {
     showError("");
   });
 
+  document.addEventListener("upload:activity", (event) => {
+    uploading = event.detail.pending;
+    refreshButton();
+  });
   ui.tag.addEventListener("input", refreshButton);
   ui.release.addEventListener("click", async () => {
     const tag = ui.tag.value.trim();

@@ -20,10 +20,18 @@ function percent(bps) {
   return `${(bps / 100).toFixed(2).replace(/\.?0+$/, "")}%`;
 }
 
+// People write percentages ("12.5"); the contract counts hundredths of a percent. Parsed from
+// the text, not through floats, so 12.34% is exactly 1234. NaN when it is not such a number.
+function percentToBps(text) {
+  const match = /^(\d{1,3})(?:[.,](\d{1,2}))?$/.exec(text.trim());
+  if (!match) return NaN;
+  return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
+}
+
 function readSplits(form) {
   return [...form.querySelectorAll("[data-split-row]")].map((row) => ({
     address: row.querySelector("[name=address]").value.trim(),
-    bps: Number(row.querySelector("[name=bps]").value),
+    bps: percentToBps(row.querySelector("[name=percent]").value),
   }));
 }
 
@@ -43,10 +51,10 @@ function showComparison(comparison) {
       const who = document.createElement("td");
       who.textContent = `${row.label} ${row.address}`;
       const before = document.createElement("td");
-      before.textContent = `${row.old_bps} bps (${percent(row.old_bps)})`;
+      before.textContent = percent(row.old_bps);
       before.dataset.old = String(row.old_bps);
       const after = document.createElement("td");
-      after.textContent = `${row.new_bps} bps (${percent(row.new_bps)})`;
+      after.textContent = percent(row.new_bps);
       after.dataset.new = String(row.new_bps);
       if (row.old_bps !== row.new_bps) after.className = "changed";
       tr.append(who, before, after);
@@ -103,7 +111,11 @@ function startSplitEditor() {
     event.preventDefault();
     run(node, async () => {
       status(node, "preparing", "Checking the new split…");
-      prepared = await apiPost(config.api.splits, { splits: readSplits(form) });
+      const splits = readSplits(form);
+      if (splits.some((split) => Number.isNaN(split.bps))) {
+        throw new Error("Write each share as a percentage, such as 12.5.");
+      }
+      prepared = await apiPost(config.api.splits, { splits });
       showComparison(prepared.comparison);
       status(node, "review", "Review the change, then send it or sign it.");
     });

@@ -17,6 +17,8 @@ const STORAGE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
 const MAX_RETRIES = 8;
 const zones = new WeakMap();
+const PENDING = ["queued", "uploading", "paused"]; // states of a file not stored yet
+const PACE_WINDOW_MS = 5000;
 
 export function initUploadZones(root = document) {
   root.querySelectorAll("[data-upload-zone]").forEach((element) => mountUploadZone(element));
@@ -47,6 +49,14 @@ export function formatBytes(bytes) {
   }
   if (unit) return `${value.toFixed(1)} ${units[unit]}`;
   return bytes === 1 ? "1 byte" : `${bytes} bytes`;
+}
+
+export function formatDuration(seconds) {
+  if (!Number.isFinite(seconds)) return "a while";
+  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min`;
+  const hours = Math.floor(seconds / 3600);
+  return `about ${hours} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
 function cookie(name) {
@@ -86,6 +96,7 @@ class UploadZone {
       .filter(Boolean);
     this.chunkBytes = Number(options.chunkBytes || data.chunkBytes || 0);
     this.items = [];
+    this.pending = 0;
     this.running = false;
     this.render();
     this.showUnfinished();
@@ -198,7 +209,27 @@ class UploadZone {
     this.overall.value = sent;
     const done = counted.filter((item) => item.state === "done").length;
     const bytes = `${formatBytes(sent)} of ${formatBytes(total)}`;
-    this.overallText.textContent = `${done} of ${counted.length} files · ${bytes}`;
+    const pending = this.items.filter((item) => PENDING.includes(item.state)).length;
+    const pace = pending ? this.pace(sent, total) : "";
+    this.overallText.textContent = `${done} of ${counted.length} files · ${bytes}${pace}`;
+    if (pending !== this.pending) {
+      this.pending = pending;
+      // Listeners (the version builder) wait for this before anything may use the files.
+      this.emit("upload:activity", { pending });
+    }
+  }
+
+  // Speed over the last few seconds (not since the start: a connection's pace changes) and the
+  // time left at that speed.
+  pace(sent, total) {
+    const now = performance.now();
+    this.samples = (this.samples || []).filter(([time]) => now - time < PACE_WINDOW_MS);
+    this.samples.push([now, sent]);
+    const [firstTime, firstSent] = this.samples[0];
+    const seconds = (now - firstTime) / 1000;
+    if (seconds < 0.5 || sent <= firstSent) return "";
+    const rate = (sent - firstSent) / seconds;
+    return ` · ${formatBytes(rate)}/s · ${formatDuration((total - sent) / rate)} left`;
   }
 
   emit(name, detail) {

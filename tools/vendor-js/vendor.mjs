@@ -1,7 +1,8 @@
 // Copies pinned third-party browser files from node_modules into static/vendor/ (STYLE rule 14:
 // from npm, pinned, copied by a script, never pasted by hand). Run from anywhere:
 //   npm ci --prefix tools/vendor-js && node tools/vendor-js/vendor.mjs
-// Each file is copied as published (no bundler: uPlot ships a self-contained ES module), with
+// Each file is copied as published (no bundler: uPlot ships a self-contained ES module, axe-core
+// a self-contained script), with
 // the package's licence next to it.
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -16,6 +17,9 @@ const FILES = [
   ["uplot", "dist/uPlot.esm.js", "uplot/uPlot.esm.js"],
   ["uplot", "dist/uPlot.min.css", "uplot/uPlot.min.css"],
   ["uplot", "LICENSE", "uplot/LICENSE"],
+  // axe-core: the accessibility checker the browser tests inject into every product page.
+  ["axe-core", "axe.min.js", "axe-core/axe.min.js"],
+  ["axe-core", "LICENSE", "axe-core/LICENSE"],
 ];
 
 const pins = JSON.parse(readFileSync(join(here, "package.json"), "utf8")).dependencies;

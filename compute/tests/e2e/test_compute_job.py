@@ -21,6 +21,7 @@ from listings.models import LicenseTerms, Listing
 from marketplace.celery import app as celery_app
 from payments.tests.buying import TierSpec, tokenized_listing
 from payments.tests.indexing import buy, index
+from tests.e2e.helpers import snapshot
 
 DATASET = b"city,temperature\nOslo,4\nLima,19\nCairo,27\n"
 SCRIPT = textwrap.dedent(
@@ -121,3 +122,21 @@ def test_run_a_script_over_a_dataset(signed_in_page, wallet, listing, host_worke
     assert receipt["host"] == "e2e-cpu"
     assert receipt["recipient"] == wallet.address
     assert Job.objects.get().status == "succeeded"
+
+    # The receipt page says, in words, that the chain agrees with the job; the manifest is
+    # hashed in the browser. My jobs lists the job with its status and a link to the receipt.
+    page.goto("/compute/jobs/")
+    row = page.locator(f'[data-job="{Job.objects.get().uuid}"]')
+    expect(row.locator("[data-job-status]")).to_have_text("Succeeded")
+    row.get_by_role("link", name="Receipt").click()
+    verdict = page.get_by_test_id("receipt-verdict")
+    expect(verdict).to_have_text(
+        "Matches: the receipt on chain agrees with this job on every point."
+    )
+    checks = page.get_by_test_id("receipt-checks")
+    expect(checks).to_contain_text("hashes, in this browser, to the attested digest")
+    expect(checks).to_contain_text("It ran on host “e2e-cpu”.")
+    expect(checks.locator('[data-ok="true"]')).to_have_count(7)
+    snapshot(page, "compute__receipt")
+    page.set_viewport_size({"width": 390, "height": 844})
+    snapshot(page, "compute__receipt_phone")

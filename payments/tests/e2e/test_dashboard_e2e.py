@@ -96,8 +96,8 @@ def test_creator_dashboard_matches_the_chain_and_a_split_change_applies_after(
     editor = page.get_by_test_id("split-editor")
     rows = editor.locator("[data-split-row]")
     expect(rows).to_have_count(3)
-    rows.nth(0).locator("[name=bps]").fill("5000")  # the creator: 70% → 50%
-    rows.nth(1).locator("[name=bps]").fill("4000")  # the partner: 20% → 40%
+    rows.nth(0).locator("[name=percent]").fill("50")  # the creator: 70% → 50%
+    rows.nth(1).locator("[name=percent]").fill("40")  # the partner: 20% → 40%
     page.get_by_test_id("split-review").click()
     compare = page.get_by_test_id("split-compare")
     partner = compare.locator(f'tr[data-address="{sales.partner}"]')

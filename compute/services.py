@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from kombu.exceptions import KombuError
 from django.urls import reverse
-from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_stream

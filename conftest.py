@@ -13,9 +13,19 @@ from chain import client
 from chain.anvil import Anvil
 from chain.deploy import DeployConfig, deploy_all
 from marketplace.celery import app as celery_app
+from tests import shared_connection
 
 # Browser fixtures (one shared Chromium, the injected test wallet) for every app's e2e tests.
 pytest_plugins = ["tests.e2e.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, its requests taking turns with the test thread's indexer
+    runs on a shared in-memory SQLite connection (tests/shared_connection.py)."""
+    httpd = live_server.thread.httpd
+    httpd.set_app(shared_connection.take_turns(httpd.get_app()))
+    return live_server
 
 
 @pytest.fixture(scope="session")

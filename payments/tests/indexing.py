@@ -14,6 +14,7 @@ from chain.indexer import Indexer
 from listings.models import Listing
 from payments.models import ListingOffer
 from payments.tests.buying import TierSpec, tokenized_listing
+from tests import shared_connection
 
 __all__ = ["TierSpec", "tokenized_listing"]
 ETH = "0x0000000000000000000000000000000000000000"
@@ -22,7 +23,8 @@ _children = itertools.count()
 
 def index(*, confirmations: int = 0, **kwargs) -> Indexer:
     """Run the indexer until caught up with head - confirmations."""
-    with override_settings(INDEXER_POLL_SECONDS=0.01):
+    # turn(): a live server sharing the in-memory SQLite connection waits meanwhile.
+    with override_settings(INDEXER_POLL_SECONDS=0.01), shared_connection.turn():
         indexer = Indexer(confirmations=confirmations, **kwargs)
         indexer.run()
     return indexer

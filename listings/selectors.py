@@ -60,6 +60,9 @@ SUMMARY_FIELDS = [
     "id", "slug", "kind", "title", "summary", "creator_id", "creator__address", "owner_address",
     "status", "task", "license_id", "min_price_wei", "is_free", "has_compute", "sales_count",
     "published_at",
+    # The card's honest price, creator name and counts (issue 17).
+    "creator__display_name", "free_on_request", "min_price_currency", "download_count",
+    "like_count",
 ]  # fmt: skip
 
 

@@ -52,11 +52,13 @@ def detail_pages(listing: Listing) -> list[str]:
 FRESH_QUERIES = {
     API_LIST: 1,
     API_SEARCH: 1,
-    BROWSE: 3,
-    BROWSE_SEARCH: 1,
+    # Two filter facets, the page, and the capped result count (issue 17).
+    BROWSE: 4,
+    BROWSE_SEARCH: 2,
     # The detail replies also read the listing's ownership history (one prefetch).
     "api-detail": 7,
-    "page-detail": 8,
+    # The page also reads "more from this creator" and the lineage's fine-tunes (issue 17).
+    "page-detail": 10,
 }
 
 

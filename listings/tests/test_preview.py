@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.test import Client
 
+from artifacts import scanning
 from artifacts.models import ArtifactScan
 from listings import services
 from listings.models import Listing
@@ -31,7 +32,7 @@ def dataset(files, *, rows: int = 2, verdict: str = "clean") -> Listing:
     services.listing_update(listing=listing, actor=listing.creator, preview_rows=rows)
     for f in listing.versions.get().files.all():
         ArtifactScan.objects.update_or_create(
-            artifact=f.artifact, scanner="test", defaults={"verdict": verdict}
+            artifact=f.artifact, scanner=scanning.SCANNER, defaults={"verdict": verdict}
         )
     return listing
 

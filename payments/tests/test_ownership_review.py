@@ -13,7 +13,7 @@ from hexbytes import HexBytes
 from chain import client, provenance
 from listings import services as listing_services
 from listings.models import Listing, OwnershipTransfer, Version
-from listings.tests import factories
+from payments.tests.access_helpers import artifact_store, uploaded_scanned_file  # noqa: F401
 from payments.tests.indexing import index
 from payments.tests.ownership_helpers import send_token, sold_listing
 
@@ -102,7 +102,7 @@ def test_a_version_the_new_owner_left_unsigned_is_signed_after_a_hand_back(chain
     state = sold_listing()
     send_token(state.listing, state.creator, state.heir.address)
     index()
-    upload = factories.uploaded_artifact(state.new)
+    upload = uploaded_scanned_file(state.new, "model.bin")
     listing = Listing.objects.get(pk=state.listing.pk)
     listing_services.version_create(
         listing=listing, actor=state.new, tag="v2", changelog="",

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db.backends.signals import connection_created
 from eth_account import Account
 
 from artifacts.tests.ipfs_node import IpfsNode
@@ -17,6 +18,8 @@ from tests import shared_connection
 
 # Browser fixtures (one shared Chromium, the injected test wallet) for every app's e2e tests.
 pytest_plugins = ["tests.e2e.fixtures"]
+
+connection_created.connect(shared_connection.read_without_table_locks)
 
 
 @pytest.fixture(scope="session")

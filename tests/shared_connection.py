@@ -30,3 +30,12 @@ def take_turns(app):
             return app(environ, start_response)
 
     return app_taking_turns
+
+
+def read_without_table_locks(sender, connection, **kwargs):
+    """`connection_created` receiver. Threads other than the live server's (a compute runner
+    in a thread, in tests with real commits) open their own connections to the shared-cache
+    in-memory database, whose table locks fail at once ("database table is locked") instead
+    of waiting. Reads that skip table locks leave only short writer-writer overlaps."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        connection.cursor().execute("PRAGMA read_uncommitted = 1")

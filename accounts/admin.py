@@ -8,8 +8,8 @@ from django.http import HttpResponse
 from accounts import services
 from accounts.admin_audit import AuditedAdmin
 from accounts.models import AuditEntry, DeniedAddress, SiweNonce, User
-from marketplace.admin import ReadOnlyAdmin
-from marketplace.api_errors import ApiError
+from core.admin import ReadOnlyAdmin
+from core.errors import ApiError
 
 
 @admin.register(User)
@@ -53,7 +53,7 @@ class DenyForm(forms.ModelForm):
         try:
             address = services.address_normalize(self.cleaned_data["address"])
         except ApiError as exc:
-            raise forms.ValidationError(str(exc.detail)) from None
+            raise forms.ValidationError(exc.message) from None
         if DeniedAddress.objects.filter(address=address, lifted_at=None).exists():
             raise forms.ValidationError("This address is denied already.")
         return address

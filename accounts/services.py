@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts import selectors, tokens
 from accounts.models import ApiToken, AuditEntry, DeniedAddress, SiweNonce, User
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 # A client clock may run a little ahead of ours; beyond this an Issued At is a forgery or a bug.
 CLOCK_SKEW = timedelta(minutes=5)

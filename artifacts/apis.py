@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 from artifacts import selectors, services
 from artifacts.parts import Checksum
 from artifacts.storage import StorageError
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 logger = logging.getLogger(__name__)
 CHUNK_CONTENT_TYPES = ("application/offset+octet-stream", "application/octet-stream")

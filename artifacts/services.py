@@ -22,7 +22,7 @@ from artifacts.models import Artifact, ArtifactScan, Upload, UploadStatusChange
 from artifacts.parts import Checksum, PartFile
 from artifacts.selectors import upload_usage_for
 from artifacts.storage import get_storage, storage_for
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 S = Upload.Status
 # The one table of allowed status changes.

@@ -28,8 +28,8 @@ from rest_framework.views import APIView
 
 from chain.client import chain_errors
 from compute import policies, receipts, selectors, services
+from core.errors import ApiError
 from listings import selectors as listing_selectors
-from marketplace.api_errors import ApiError
 
 # Free-form documents (the log page, a receipt, a policy): their fields are in the docstrings.
 OBJECT = OpenApiResponse(OpenApiTypes.OBJECT)

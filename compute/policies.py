@@ -6,9 +6,9 @@ from django.db import transaction
 from accounts.selectors import user_get_by_address
 from compute.models import ComputeEnvironment, ComputePolicy, Job, TrustedAlgorithm
 from compute.services import ENTRY_POINT
+from core.errors import ApiError
 from listings.models import Listing
 from listings.selectors import artifacts_publishable_by, listing_controlled_by
-from marketplace.api_errors import ApiError
 
 
 def policy_for(*, listing: Listing) -> ComputePolicy:

@@ -36,11 +36,11 @@ from compute.models import (
     JobInput,
     JobStatusChange,
 )
+from core.clock import db_now
+from core.errors import ApiError
 from listings.models import Listing
 from listings.moderation import checks
 from listings.selectors import artifacts_publishable_by
-from marketplace.api_errors import ApiError
-from marketplace.clock import db_now
 from notifications.models import Notification
 from notifications.services import notify
 from payments.models import Entitlement

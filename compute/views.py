@@ -10,8 +10,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from artifacts.serving import artifact_response
 from compute import policies, selectors, services
 from compute.models import ComputeEnvironment
+from core.errors import ApiError
+from core.pages import show_error
 from listings import selectors as listing_selectors
-from marketplace.api_errors import ApiError
 
 
 @login_required
@@ -60,7 +61,7 @@ def job_cancel(request, uuid):
     try:
         services.job_cancel(job=job, actor=request.user)
     except ApiError as exc:
-        messages.error(request, exc.detail)
+        show_error(request, exc)
     return redirect("compute:job", uuid=job.uuid)
 
 
@@ -111,7 +112,7 @@ def job_submit(request, slug):
             ),
         )
     except ApiError as exc:
-        messages.error(request, exc.detail)
+        show_error(request, exc)
         return redirect("listings:detail", slug=listing.slug)
     return redirect("compute:job", uuid=job.uuid)
 
@@ -160,7 +161,7 @@ def policy_edit(request, slug):
                 messages.success(request, "Compute policy saved.")
                 return redirect("compute:policy", slug=listing.slug)
         except ApiError as exc:
-            messages.error(request, exc.detail)
+            show_error(request, exc)
     context = {
         "listing": listing,
         "policy": policy,

@@ -7,13 +7,13 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ApiError
+from core.fields import AddressField, WeiField
+from core.pagination import PageNumberNoCountPagination
 from listings import release_signing, selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
 from listings.models import LicenseTerms, Listing, Tier, Version
 from listings.moderation import services as moderation_services
-from marketplace.api_errors import ApiError
-from marketplace.fields import AddressField, WeiField
-from marketplace.pagination import PageNumberNoCountPagination
 
 
 class LicenseTermsSerializer(serializers.ModelSerializer):

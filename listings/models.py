@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from chain import typed_data
-from marketplace.db import WeiField
+from core.db import WeiField
 
 
 class LicenseTerms(models.Model):

@@ -10,6 +10,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.selectors import address_is_denied, denied_addresses_active
 from artifacts.models import Artifact, Upload
+from core.errors import ApiError
 from listings.models import (
     LicenseTerms,
     Listing,
@@ -20,7 +21,6 @@ from listings.models import (
     VersionFile,
 )
 from listings.search import apply_text_search
-from marketplace.api_errors import ApiError
 
 PUBLIC_STATUSES = [Listing.Status.PUBLISHED, Listing.Status.PAUSED]
 SORTS = {

@@ -14,6 +14,7 @@ from eth_utils import is_address, to_checksum_address
 from accounts.services import address_check_allowed
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_stream, artifact_scan_schedule
+from core.errors import ApiError
 from listings.cards import CardError, parse_card
 from listings.licences import licence_conflicts
 from listings.models import (
@@ -35,7 +36,6 @@ from listings.selectors import (
     listing_controlled_by,
     listing_filter_options_forget,
 )
-from marketplace.api_errors import ApiError
 
 S = Listing.Status
 CREATOR, MODERATOR = "creator", "moderator"
@@ -127,9 +127,9 @@ def listing_autopublish(*, listing: Listing, attempt: int = 0) -> Listing:
     try:
         checks.check_publishable(listing=listing)
     except ApiError as exc:
-        if exc.get_codes() == "scan_error":
+        if exc.code == "scan_error":
             return listing  # a scan could not look: it waits in review for a moderator
-        if exc.get_codes() != "scan_pending" or attempt >= AUTOPUBLISH_ATTEMPTS:
+        if exc.code != "scan_pending" or attempt >= AUTOPUBLISH_ATTEMPTS:
             raise
         from listings import tasks  # tasks import services
 

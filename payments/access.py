@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import ApiError
 from listings.models import Listing, Tier
 from listings.selectors import listing_check_controlled_by
-from marketplace.api_errors import ApiError
 from notifications.models import Notification
 from notifications.services import notify
 from payments import selectors

@@ -11,9 +11,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ApiError
+from core.fields import AddressField, WeiField
 from listings import selectors as listing_selectors
-from marketplace.api_errors import ApiError
-from marketplace.fields import AddressField, WeiField
 from payments import dashboard, exports, history, listing_updates, payouts, platform, serialize
 
 

@@ -8,8 +8,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ApiError
 from listings import selectors as listing_selectors
-from marketplace.api_errors import ApiError
 from payments import purchase, selectors
 
 

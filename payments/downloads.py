@@ -38,11 +38,11 @@ from artifacts import serving
 from artifacts.models import Artifact
 from chain import client
 from chain.signatures import signer_accepts
+from core.errors import ApiError
 from listings.models import Listing, Tier, VersionFile
 from listings.moderation import checks
 from listings.services import listing_count_download
 from listings.templatetags.listing_tags import tier_price
-from marketplace.api_errors import ApiError
 from payments import selectors
 from payments.models import DownloadNonce
 

@@ -1,9 +1,9 @@
 """Reads of the money ledger (rows written by payments.handlers from chain events). Every total
-is exact to the wei on every database (marketplace.db.wei_sum), never a float."""
+is exact to the wei on every database (core.db.wei_sum), never a float."""
 
 from chain.typed_data import ZERO_ADDRESS
+from core.db import wei_sum
 from listings.models import Listing
-from marketplace.db import wei_sum
 from payments.models import Payout, Purchase
 
 

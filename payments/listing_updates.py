@@ -19,9 +19,9 @@ from hexbytes import HexBytes
 
 from chain import client, typed_data
 from chain.signatures import signer_accepts
+from core.errors import ApiError
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
-from marketplace.api_errors import ApiError
 from payments.purchase.sale import is_zero, marketplace, transaction
 from payments.services import json_safe, offer_domain
 

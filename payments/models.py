@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.db import WeiField
 from listings.models import Listing, Version
-from marketplace.db import WeiField
 
 
 class ListingOffer(models.Model):

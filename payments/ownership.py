@@ -14,9 +14,9 @@ from hexbytes import HexBytes
 
 from accounts.selectors import address_is_denied
 from chain import client
+from core.errors import ApiError
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
-from marketplace.api_errors import ApiError
 from payments.models import ListingOffer
 from payments.purchase.sale import marketplace, transaction
 from payments.services import json_safe

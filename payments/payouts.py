@@ -8,7 +8,7 @@ as purchases are (payments.purchase): nothing is written here."""
 from eth_utils import is_address, to_checksum_address
 
 from chain import client
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 from payments import currencies
 from payments.ledger import ledger_account_totals
 from payments.models import Payout

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from eth_utils import is_address, to_checksum_address
 
 from chain import client
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 from payments import currencies
 from payments.dashboard import bucket, fee_recipients
 from payments.models import Payout, PlatformFeeChange

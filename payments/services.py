@@ -15,10 +15,10 @@ from hexbytes import HexBytes
 
 from chain import client, typed_data
 from chain.signatures import signer_accepts
+from core.errors import ApiError
 from listings import selectors as listing_selectors
 from listings import services as listing_services
 from listings.models import Listing, Tier
-from marketplace.api_errors import ApiError
 from payments import selectors
 from payments.models import ListingOffer
 

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from artifacts import serving
 from artifacts.storage import ArtifactNotFound, StorageError
+from core.errors import ApiError
+from core.pages import show_error
 from listings import selectors as listing_selectors
 from listings.models import Listing
-from marketplace.api_errors import ApiError
 from payments import access, downloads, forms, selectors
 
 DONE = {"approved": "Approved", "denied": "Denied", "revoked": "Access revoked"}
@@ -34,7 +35,7 @@ def download(request, token: str, filename: str):
             accel=settings.DOWNLOADS_ACCEL_REDIRECT,
         )
     except ApiError as exc:
-        return _refused(request, str(exc.detail), exc.status_code, exc.get_codes())
+        return _refused(request, exc.message, exc.status, exc.code)
     except ArtifactNotFound:
         return _refused(request, "This file is missing from the store.", 404, "not_found")
     except StorageError:
@@ -62,10 +63,10 @@ def listing_download(request, slug: str, path: str):
             listing=listing, address=request.user.address, path=path, tag=tag
         )
     except ApiError as exc:
-        if exc.status_code == 404:
-            raise Http404(str(exc.detail)) from None
-        context = {"message": str(exc.detail), "listing": listing, "status": exc.status_code}
-        return render(request, "payments/download_refused.html", context, status=exc.status_code)
+        if exc.status == 404:
+            raise Http404(exc.message) from None
+        context = {"message": exc.message, "listing": listing, "status": exc.status}
+        return render(request, "payments/download_refused.html", context, status=exc.status)
     return redirect(link.url)
 
 
@@ -92,8 +93,7 @@ def access_request(request, slug: str):
                 accepted_terms=data["accept_terms"],
             )
         except ApiError as exc:
-            form.add_error(None, str(exc.detail))
-            status = exc.status_code
+            status = show_error(request, exc, form=form)
         else:
             messages.success(request, "Request sent. You will see the creator's answer here.")
             return redirect(reverse("listings:detail", kwargs={"slug": slug}) + "#access")
@@ -139,7 +139,7 @@ def access_request_decide(request, slug: str, pk: int):
             reason=form.cleaned_data["reason"],
         )
     except ApiError as exc:
-        errors = {pk: str(exc.detail)}
-        return _render_requests(request, listing, status=exc.status_code, errors=errors)
+        errors = {pk: exc.message}
+        return _render_requests(request, listing, status=exc.status, errors=errors)
     messages.success(request, f"{DONE[decision]}: {access_request.requester}'s request.")
     return redirect("access:requests", slug=slug)

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from core.errors import ApiError
 from listings import selectors as listing_selectors
 from listings.onchain import platform_fee_bps
-from marketplace.api_errors import ApiError
 from payments import dashboard, history, payouts, platform, serialize
 from payments.apis_dashboard import export_response
 
@@ -27,7 +27,7 @@ def _balances(user) -> tuple[list, str]:
     try:
         return payouts.credited_balances(account=user.address), ""
     except ApiError as exc:
-        return [], str(exc.detail)
+        return [], exc.message
 
 
 @login_required
@@ -86,7 +86,7 @@ def export(request, kind: str):
     try:
         return export_response(kind=kind, user=request.user)
     except ApiError as exc:
-        raise Http404(str(exc.detail)) from None
+        raise Http404(exc.message) from None
 
 
 @login_required
@@ -95,8 +95,8 @@ def platform_page(request):
     try:
         status = platform.fee_status(user=request.user)
     except ApiError as exc:
-        context = {"message": str(exc.detail)}
-        return render(request, "payments/platform_refused.html", context, status=exc.status_code)
+        context = {"message": exc.message}
+        return render(request, "payments/platform_refused.html", context, status=exc.status)
     revenue = platform.platform_revenue(period=_period(request))
     config = {
         "account": request.user.address,

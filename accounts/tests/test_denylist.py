@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 from accounts import selectors, services
 from accounts.models import AuditEntry, DeniedAddress, User
 from accounts.tests.test_siwe_api import ME, get_message, verify
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 

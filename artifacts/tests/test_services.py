@@ -10,7 +10,7 @@ from artifacts.parts import PartFile
 from artifacts.storage import StorageError, get_storage
 from artifacts.tests.conftest import api_client_for
 from artifacts.tests.content import vector_content, vectors
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 VECTOR = vectors()[5]

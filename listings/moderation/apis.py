@@ -10,11 +10,11 @@ from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from core.pagination import PageNumberNoCountPagination
 from listings.models import Listing, Report
 from listings.moderation import selectors, services
 from listings.moderation.permissions import IsAdmin, IsModerator
 from listings.selectors import listing_get_for_viewer
-from marketplace.pagination import PageNumberNoCountPagination
 
 
 def _valid(serializer_class, request):

@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from accounts.services import audit_record
 from artifacts.services import artifact_scan_schedule
+from core.errors import ApiError
 from listings.models import Listing, Report
 from listings.moderation import checks
 from listings.selectors import listing_controlled_by
 from listings.services import listing_set_status
-from marketplace.api_errors import ApiError
 from notifications.models import Notification
 from notifications.services import notify
 

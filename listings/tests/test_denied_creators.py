@@ -4,10 +4,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import address_deny, address_lift
+from core.errors import ApiError
 from listings import services
 from listings.models import Listing
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 
 pytestmark = pytest.mark.django_db
 

@@ -2,11 +2,11 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import ApiError
 from listings import services, tasks
 from listings.models import Listing, ListingStatusChange
 from listings.tests import factories
 from listings.tests.moderation_helpers import scan_files
-from marketplace.api_errors import ApiError
 
 pytestmark = pytest.mark.django_db
 S = Listing.Status

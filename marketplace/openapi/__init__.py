@@ -69,7 +69,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
 
 class WeiFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = "marketplace.fields.WeiField"
+    target_class = "core.fields.WeiField"
 
     def map_serializer_field(self, auto_schema, direction):
         return {

@@ -22,7 +22,7 @@ NO_BODY = OpenApiResponse(description="No content.")
 
 
 def paginated(name: str, item) -> serializers.Serializer:
-    """The no-COUNT page (marketplace.pagination) around `item`."""
+    """The no-COUNT page (core.pagination) around `item`."""
     return inline_serializer(
         name=f"Paginated{name}",
         fields={

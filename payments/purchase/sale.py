@@ -12,8 +12,8 @@ from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 
 from chain import client, typed_data
+from core.errors import ApiError
 from listings.models import Listing
-from marketplace.api_errors import ApiError
 
 if TYPE_CHECKING:
     from web3.contract import Contract

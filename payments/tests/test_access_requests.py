@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from core.errors import ApiError
 from listings.models import Listing
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 from payments import access, selectors
 from payments.models import AccessGrant, AccessRequest
 from payments.tests.access_helpers import (

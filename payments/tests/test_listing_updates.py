@@ -15,8 +15,8 @@ from web3.logs import DISCARD
 
 from accounts.models import User
 from chain import client
+from core.errors import ApiError
 from listings.models import Listing
-from marketplace.api_errors import ApiError
 from payments import dashboard, listing_updates
 from payments.models import Payout, SplitChange, TierPriceChange
 from payments.tests.buying import send_step

@@ -17,12 +17,12 @@ from accounts.tests.factories import HOST, SCHEME, erc1271_wallet_deploy, sign_t
 from chain import client, provenance
 from chain.indexer.store import dispatch
 from chain.models import ChainLog
+from core.errors import ApiError
 from listings import selectors as listing_selectors
 from listings import services as listing_services
 from listings.models import Listing, OwnershipTransfer
 from listings.moderation import services as moderation_services
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 from payments import dashboard, exports
 from payments.models import SplitChange
 from payments.tests.access_helpers import uploaded_scanned_file

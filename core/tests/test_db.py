@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.db import wei_sum
 from listings.models import Tier
 from listings.tests import factories
-from marketplace.db import wei_sum
 
 pytestmark = pytest.mark.django_db
 

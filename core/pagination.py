@@ -7,7 +7,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 
 class Page(list):

@@ -1,9 +1,15 @@
-"""One error format for the whole API: {"error": {"code", "message", "fields"}}."""
+"""One error format for the whole API: {"error": {"code", "message", "fields"}}. DRF calls
+`exception_handler` (settings.REST_FRAMEWORK["EXCEPTION_HANDLER"]) for every error an API view
+raises: our own ApiError (core.errors) and DRF's and Django's exceptions alike."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from core.errors import ApiError
 
 
 def _first_message(detail) -> str:
@@ -17,6 +23,10 @@ def _first_message(detail) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, ApiError):
+        set_rollback()  # as DRF does for its own exceptions under ATOMIC_REQUESTS
+        body = {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        return Response({"error": body}, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -36,14 +46,3 @@ def exception_handler(exc, context):
         }
     }
     return response
-
-
-class ApiError(exceptions.APIException):
-    """A user-caused error with a stable code, raised by services and rendered as a 4xx."""
-
-    status_code = 400
-    default_code = "invalid"
-
-    def __init__(self, message: str, *, code: str = "invalid", status: int = 400):
-        super().__init__(detail=message, code=code)
-        self.status_code = status

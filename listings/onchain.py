@@ -4,7 +4,7 @@ signed variants), and the indexer calls these services so the site shows what th
 will charge and pay. Labels and tier names are ours alone and are kept.
 
 Also the platform fee as the site shows it: read from the contract and cached, refreshed by
-the indexer when a `PlatformFeeUpdated` event arrives (payments.changes), with the deploy
+the indexer when a `PlatformFeeUpdated` event arrives (payments.onchain.changes), with the deploy
 setting as the fallback when the chain is unreachable."""
 
 import logging

@@ -424,7 +424,7 @@ def _version_create(
     # Files already scanned at upload are skipped; reused or unscanned ones are scanned now.
     artifact_scan_schedule(files=[(artifact.pk, path) for path, artifact in files])
     if listing.status != S.DRAFT and listing.owner_address == listing.creator.address:
-        # A draft's version is attested when its offer is signed (payments.services); a later
+        # A draft's version is attested when its offer is signed (payments.offers.services); a later
         # one at once. After a handover the new owner signs it (listings.release_signing).
         from listings import tasks  # tasks import services
 

@@ -1,7 +1,8 @@
 from celery import shared_task
 
 from chain import client
-from payments import downloads, services
+from payments.access import downloads
+from payments.offers import services
 
 
 @shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)

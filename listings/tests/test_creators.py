@@ -84,7 +84,7 @@ def test_result_count_and_you_hold_this_licence():
 
 
 def test_likes_and_download_counts():
-    from payments import downloads
+    from payments.access import downloads
 
     listing = published_listing(title="Counted")
     fan, other = factories.user(), factories.user()

@@ -67,7 +67,7 @@ def test_a_denied_buyer_cannot_prepare_a_purchase(admin_user):
 
 
 def test_a_denied_holder_gets_no_downloads(admin_user):
-    from payments.downloads import download_allowed
+    from payments.access.downloads import download_allowed
 
     listing = _published()
     creator = listing.creator.address

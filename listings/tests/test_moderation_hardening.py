@@ -14,7 +14,7 @@ from listings.models import Listing, Report
 from listings.moderation import services as moderation
 from listings.tests import factories
 from listings.tests.moderation_helpers import listing_with_file, scan_files
-from payments import downloads
+from payments.access import downloads
 
 pytestmark = pytest.mark.django_db
 S = Listing.Status

@@ -183,7 +183,9 @@ def _listings():
 
 # --- payments ---------------------------------------------------------------------------------
 def _payments():
-    from payments import apis, apis_access, apis_purchase
+    from payments.access import apis as apis_access
+    from payments.offers import apis
+    from payments.purchase import apis as apis_purchase
 
     document = OpenApiResponse(OpenApiTypes.OBJECT, description="See the view's docstring.")
     submitted = inline_serializer(
@@ -191,24 +193,24 @@ def _payments():
         fields={"offer": apis.OfferSerializer(), "listing_status": serializers.CharField()},
     )
     _describe(
-        "payments.apis.OfferPrepareApi",
+        "payments.offers.apis.OfferPrepareApi",
         post=extend_schema(
             request=None, responses=OpenApiResponse(OpenApiTypes.OBJECT, "EIP-712 typed data")
         ),
     )
     _describe(
-        "payments.apis.OfferApi",
+        "payments.offers.apis.OfferApi",
         get=extend_schema(responses=apis.OfferSerializer),
         post=extend_schema(request=apis.OfferApi.InputSerializer, responses={201: submitted}),
     )
     _describe(
-        "payments.apis_purchase.PurchaseQuoteApi",
+        "payments.purchase.apis.PurchaseQuoteApi",
         get=extend_schema(
             parameters=[apis_purchase.PurchaseQuoteApi.InputSerializer], responses=document
         ),
     )
     _describe(
-        "payments.apis_purchase.PurchasePrepareApi",
+        "payments.purchase.apis.PurchasePrepareApi",
         post=extend_schema(
             request=apis_purchase.PurchasePrepareApi.InputSerializer, responses=document
         ),
@@ -223,7 +225,7 @@ def _payments():
         },
     )
     _describe(
-        "payments.apis_purchase.ListingAccessApi",
+        "payments.purchase.apis.ListingAccessApi",
         get=extend_schema(
             parameters=[OpenApiParameter("address", str, description="0x address")],
             responses=access,
@@ -231,18 +233,18 @@ def _payments():
     )
     link = apis_access.DownloadLinkSerializer
     _describe(
-        "payments.apis_access.ListingDownloadsApi",
+        "payments.access.apis.ListingDownloadsApi",
         get=extend_schema(
             parameters=[apis_access.ListingDownloadsApi.FilterSerializer],
             responses=link(many=True),
         ),
     )
     _describe(
-        "payments.apis_access.DownloadRequestApi",
+        "payments.access.apis.DownloadRequestApi",
         post=extend_schema(request=apis_access.DownloadRequestApi.InputSerializer, responses=link),
     )
     _describe(
-        "payments.apis_access.DownloadRequestPrepareApi",
+        "payments.access.apis.DownloadRequestPrepareApi",
         get=extend_schema(
             parameters=[apis_access.DownloadRequestPrepareApi.InputSerializer],
             responses=OpenApiResponse(OpenApiTypes.OBJECT, "EIP-712 typed data"),

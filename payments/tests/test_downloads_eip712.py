@@ -14,7 +14,7 @@ from eth_account.messages import encode_typed_data
 
 from accounts.models import User
 from accounts.tests.factories import erc1271_wallet_deploy
-from payments import downloads
+from payments.access import downloads
 from payments.models import DownloadNonce
 from payments.tasks import download_nonce_purge
 from payments.tests.access_helpers import (

@@ -9,7 +9,7 @@ from eth_account import Account
 from chain import client
 from chain.models import ChainLog
 from core.db import wei_sum
-from payments import ledger
+from payments.dashboard import ledger
 from payments.models import Entitlement, Payout, Purchase
 from payments.tests.buying import deployer
 from payments.tests.indexing import (

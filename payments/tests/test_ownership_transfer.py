@@ -23,7 +23,7 @@ from listings import services as listing_services
 from listings.models import Listing, OwnershipTransfer
 from listings.moderation import services as moderation_services
 from listings.tests import factories
-from payments import dashboard, exports
+from payments.dashboard import exports, figures
 from payments.models import SplitChange
 from payments.tests.access_helpers import uploaded_scanned_file
 from payments.tests.buying import payouts
@@ -116,8 +116,8 @@ def test_a_sale_after_the_transfer_pays_the_new_owner_and_shows_on_their_dashboa
     assert state.creator.address not in payouts(second)
     assert payouts(state.first_sale)[state.creator.address] == net - net // 10
 
-    new = dashboard.dashboard_for_user(user=state.new)
-    old = dashboard.dashboard_for_user(user=state.old)
+    new = figures.dashboard_for_user(user=state.new)
+    old = figures.dashboard_for_user(user=state.old)
     assert [listing.pk for listing in new["listings"]] == [state.listing.pk]
     assert new["former_listings"] == [] and old["listings"] == []
     assert [listing.pk for listing in old["former_listings"]] == [state.listing.pk]
@@ -131,7 +131,7 @@ def test_a_sale_after_the_transfer_pays_the_new_owner_and_shows_on_their_dashboa
     assert received_old[state.creator.address] == net - net // 10
     assert state.heir.address not in received_old
     # The owner's share is not counted again as a contribution.
-    assert dashboard.contributor_received(address=state.heir.address) == []
+    assert figures.contributor_received(address=state.heir.address) == []
     # CSV exports follow the same periods.
     first_tx, second_tx = (r.transactionHash.to_0x_hex() for r in (state.first_sale, second))
     assert [row["tx_hash"] for row in _csv("sales", state.old)] == [first_tx]

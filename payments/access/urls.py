@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from payments import views
+from payments.access import views
 
 app_name = "access"
 

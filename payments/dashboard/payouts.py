@@ -10,7 +10,7 @@ from eth_utils import is_address, to_checksum_address
 from chain import client
 from core.errors import ApiError
 from payments import currencies
-from payments.ledger import ledger_account_totals
+from payments.dashboard.ledger import ledger_account_totals
 from payments.models import Payout
 from payments.purchase.sale import marketplace, transaction
 

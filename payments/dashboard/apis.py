@@ -14,14 +14,15 @@ from rest_framework.views import APIView
 from core.errors import ApiError
 from core.fields import AddressField, WeiField
 from listings import selectors as listing_selectors
-from payments import dashboard, exports, history, listing_updates, payouts, platform, serialize
+from payments.dashboard import exports, figures, payouts, platform, serialize
+from payments.offers import history, updates
 
 
 class PeriodSerializer(serializers.Serializer):
-    period = serializers.ChoiceField(choices=dashboard.PERIODS, default="daily")
+    period = serializers.ChoiceField(choices=figures.PERIODS, default="daily")
 
 
-PERIOD = OpenApiParameter("period", str, enum=list(dashboard.PERIODS), default="daily")
+PERIOD = OpenApiParameter("period", str, enum=list(figures.PERIODS), default="daily")
 # Free-form documents (figures, server-built transactions, typed data): their fields are in
 # each view's docstring; amounts are decimal strings.
 OBJECT = OpenApiResponse(OpenApiTypes.OBJECT)
@@ -42,7 +43,7 @@ class DashboardApi(APIView):
 
     @extend_schema(parameters=[PERIOD], responses=OBJECT)
     def get(self, request):
-        data = dashboard.dashboard_for_user(user=request.user, period=_period(request))
+        data = figures.dashboard_for_user(user=request.user, period=_period(request))
         return Response(serialize.dashboard_json(data))
 
 
@@ -54,7 +55,7 @@ class DashboardListingApi(APIView):
     @extend_schema(parameters=[PERIOD], responses=OBJECT)
     def get(self, request, slug):
         listing = listing_selectors.listing_owned(owner=request.user, slug=slug)
-        data = dashboard.dashboard_for_listing(listing=listing, period=_period(request))
+        data = figures.dashboard_for_listing(listing=listing, period=_period(request))
         return Response(serialize.dashboard_json(data))
 
 
@@ -129,7 +130,7 @@ class SplitPrepareApi(APIView):
         serializer.is_valid(raise_exception=True)
         pairs = [(s["address"], s["bps"]) for s in serializer.validated_data["splits"]]
         return Response(
-            listing_updates.split_update_prepare(listing=listing, actor=request.user, splits=pairs)
+            updates.split_update_prepare(listing=listing, actor=request.user, splits=pairs)
         )
 
 
@@ -150,7 +151,7 @@ class SplitRelayApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(
-            listing_updates.split_update_relay(
+            updates.split_update_relay(
                 listing=listing, actor=request.user, **serializer.validated_data
             )
         )
@@ -170,7 +171,7 @@ class TierPricePrepareApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(
-            listing_updates.tier_price_prepare(
+            updates.tier_price_prepare(
                 listing=listing,
                 actor=request.user,
                 position=position,

@@ -17,7 +17,8 @@ from core.errors import ApiError
 from core.pages import show_error
 from listings import selectors as listing_selectors
 from listings.models import Listing
-from payments import access, downloads, forms, selectors
+from payments import selectors
+from payments.access import downloads, forms, gated
 
 DONE = {"approved": "Approved", "denied": "Denied", "revoked": "Access revoked"}
 
@@ -84,7 +85,7 @@ def access_request(request, slug: str):
         data = form.cleaned_data
         tier = next((t for t in tiers if t.position == data["tier"]), None)
         try:
-            access.access_request_create(
+            gated.access_request_create(
                 listing=listing,
                 tier=tier,
                 requester=request.user,
@@ -132,7 +133,7 @@ def access_request_decide(request, slug: str, pk: int):
         return _render_requests(request, listing, status=400, errors={pk: "Choose a decision."})
     decision = form.cleaned_data["decision"]
     try:
-        access.access_request_set_status(
+        gated.access_request_set_status(
             access_request=access_request,
             to_status=decision,
             actor=request.user,

@@ -13,13 +13,14 @@ from django.views.decorators.http import require_safe
 from core.errors import ApiError
 from listings import selectors as listing_selectors
 from listings.onchain import platform_fee_bps
-from payments import dashboard, history, payouts, platform, serialize
-from payments.apis_dashboard import export_response
+from payments.dashboard import figures, payouts, platform, serialize
+from payments.dashboard.apis import export_response
+from payments.offers import history
 
 
 def _period(request) -> str:
     period = request.GET.get("period", "daily")
-    return period if period in dashboard.PERIODS else "daily"
+    return period if period in figures.PERIODS else "daily"
 
 
 def _balances(user) -> tuple[list, str]:
@@ -33,7 +34,7 @@ def _balances(user) -> tuple[list, str]:
 @login_required
 @require_safe
 def dashboard_page(request):
-    data = dashboard.dashboard_for_user(user=request.user, period=_period(request))
+    data = figures.dashboard_for_user(user=request.user, period=_period(request))
     balances, balances_error = _balances(request.user)
     config = {
         "account": request.user.address,
@@ -53,7 +54,7 @@ def dashboard_page(request):
 @require_safe
 def dashboard_listing_page(request, slug: str):
     listing = listing_selectors.listing_get_owned(owner=request.user, slug=slug)
-    data = dashboard.dashboard_for_listing(listing=listing, period=_period(request))
+    data = figures.dashboard_for_listing(listing=listing, period=_period(request))
     config = {
         "account": request.user.address,
         "confirmations": settings.CONFIRMATIONS,

@@ -11,8 +11,8 @@ from django.db import transaction
 
 from chain.indexer import insert_rows
 from listings import onchain
-from payments.entitlements import Resolver
 from payments.models import PlatformFeeChange, SplitChange, SplitNotice, TierPriceChange
+from payments.onchain.recompute import Resolver
 
 CHANGE_EVENTS = {"SplitUpdated", "TierUpdated"}
 # The split's owner row changes hands with the listing's ownership token.

@@ -1,5 +1,5 @@
 """A listing's history of on-chain term changes (split and tier prices), newest first, from
-the rows the indexer recorded (payments.changes). The first of each is the registration."""
+the rows the indexer recorded (payments.onchain.changes). The first of each is the registration."""
 
 from listings.models import Listing
 from listings.selectors import ownership_periods

@@ -18,8 +18,8 @@ from core.errors import ApiError
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
 from payments.models import ListingOffer
+from payments.offers.services import json_safe
 from payments.purchase.sale import marketplace, transaction
-from payments.services import json_safe
 
 
 def _ownership_token():

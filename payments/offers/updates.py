@@ -3,11 +3,11 @@ from the first sale on, so a change is a transaction by the listing's owner: eit
 wallet sends `setSplits` / `setTierPrice` itself, or the owner signs an EIP-712 SplitUpdate /
 TierUpdate and the server relays it (`setSplitsBySig`, gasless for the creator). Either way
 nothing is written here: the indexer records `SplitUpdated` / `TierUpdated` and the listing
-follows (payments.changes). A change applies to sales after it, never before: each sale is paid
-by the split stored at its block.
+follows (payments.onchain.changes). A change applies to sales after it, never before: each sale
+is paid by the split stored at its block.
 
 Before registration the signed offer holds the terms: the creator changes the draft and signs
-a new offer (payments.services.offer_prepare / offer_submit)."""
+a new offer (payments.offers.services.offer_prepare / offer_submit)."""
 
 import time
 
@@ -22,8 +22,8 @@ from chain.signatures import signer_accepts
 from core.errors import ApiError
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
+from payments.offers.services import json_safe, offer_domain
 from payments.purchase.sale import is_zero, marketplace, transaction
-from payments.services import json_safe, offer_domain
 
 SIGNED_UPDATE_TTL_SECONDS = 3600
 # How long a relayed update holds its (listing, nonce): longer than a transaction takes to mine.

@@ -17,13 +17,6 @@ import logging
 from chain import registry
 from chain.indexer import insert_rows
 from chain.typed_data import ZERO_ADDRESS
-from payments import changes, notices
-from payments.entitlements import (
-    Resolver,
-    entitlements_recompute,
-    expiry,
-    listings_recompute,
-)
 from payments.models import (
     LicenseExpiry,
     LicenseTransfer,
@@ -31,6 +24,13 @@ from payments.models import (
     ListingOffer,
     Payout,
     Purchase,
+)
+from payments.onchain import changes, notices
+from payments.onchain.recompute import (
+    Resolver,
+    entitlements_recompute,
+    expiry,
+    listings_recompute,
 )
 
 logger = logging.getLogger(__name__)

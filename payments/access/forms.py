@@ -2,7 +2,7 @@
 
 from django import forms
 
-from payments.access import MAX_INTENDED_USE
+from payments.access.gated import MAX_INTENDED_USE
 
 
 class AccessRequestForm(forms.Form):

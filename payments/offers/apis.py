@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from core.errors import ApiError
 from listings import selectors as listing_selectors
-from payments import selectors, services
+from payments import selectors
+from payments.offers import services
 
 
 class OfferSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Derived state rebuilt from the chain facts (payments.handlers records them): entitlements
+"""Derived state rebuilt from the chain facts (payments.onchain.handlers records them): entitlements
 (balance from ERC-1155 transfers, expiry from the latest Purchased/ExpiryUpdated), and each
 listing's sales count, on-chain pause flag and registered offer.
 

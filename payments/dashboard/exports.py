@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from listings import selectors as listing_selectors
 from payments.currencies import currency_info, units
-from payments.dashboard import HeldBy
+from payments.dashboard.figures import HeldBy
 from payments.models import Payout, Purchase
 
 SALES_HEADER = [

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from listings import selectors as listing_selectors
-from payments import ownership
+from payments.ownership import services as ownership
 
 
 class OwnershipTransferPrepareApi(APIView):

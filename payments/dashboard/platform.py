@@ -16,7 +16,7 @@ from eth_utils import is_address, to_checksum_address
 from chain import client
 from core.errors import ApiError
 from payments import currencies
-from payments.dashboard import bucket, fee_recipients
+from payments.dashboard.figures import bucket, fee_recipients
 from payments.models import Payout, PlatformFeeChange
 from payments.purchase.sale import marketplace, transaction
 

@@ -1,5 +1,5 @@
 """Downloads API (/api/v1/...) and the token metadata endpoints (/api/licenses/, outside v1:
-the contracts' URIs are fixed at deployment). See payments/downloads.py for who may download.
+the contracts' URIs are fixed at deployment). See payments/access/downloads.py for who may download.
 
 - `GET listings/<slug>/downloads?version=<tag>` (session or token auth):
   `[{path, cid, size, sha256, url, expires_at}]` for the version (default: the latest).
@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from listings import selectors as listing_selectors
-from payments import downloads, metadata
+from payments.access import downloads, metadata
 
 METADATA_MAX_AGE = 300  # wallets re-read it; titles and statuses change now and then
 

@@ -1,10 +1,20 @@
+"""Celery tasks: each loads by id and calls one service. A task that would share its service's
+name ends in `_task`, so grep finds one definition of each; `name=` keeps the name the broker,
+queued messages and the beat schedule (settings.CELERY_BEAT_SCHEDULE) know it by."""
+
 from celery import shared_task
 
 from artifacts import services
 
 
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=300, time_limit=360)
-def upload_purge_expired() -> int:
+@shared_task(
+    name="artifacts.tasks.upload_purge_expired",
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def upload_purge_expired_task() -> int:
     """Expire idle uploads and delete their part files. Idempotent (acks_late is safe); for the
     beat schedule (hourly is plenty)."""
     return services.upload_purge_expired()

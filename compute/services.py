@@ -251,12 +251,12 @@ def job_enqueue(*, job: Job) -> None:
 
 
 def job_publish(*, job: Job) -> bool:
-    """Send job_run to the host's queue and stamp `enqueued_at`; False if the broker failed.
+    """Send job_run_task to the host's queue and stamp `enqueued_at`; False if the broker failed.
     Sending twice is harmless: the runner takes a job only while it is queued."""
     from compute import tasks  # tasks → runner → services: imported when first needed
 
     try:
-        tasks.job_run.apply_async((job.pk,), queue=job.environment.queue)
+        tasks.job_run_task.apply_async((job.pk,), queue=job.environment.queue)
     except BROKER_ERRORS as exc:
         logger.warning("compute job %s: the broker did not take it: %r", job.uuid, exc)
         return False

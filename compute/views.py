@@ -141,7 +141,7 @@ class TrustedForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def policy_edit(request, slug):
     listing = listing_selectors.listing_get_owned(owner=request.user, slug=slug)
-    policy = policies.policy_for(listing=listing)
+    policy = policies.policy_get_or_create(listing=listing)
     initial = {
         "environments": policy.environments.all(),
         "allow_raw_algorithms": policy.allow_raw_algorithms,

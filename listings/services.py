@@ -134,7 +134,9 @@ def listing_autopublish(*, listing: Listing, attempt: int = 0) -> Listing:
         from listings import tasks  # tasks import services
 
         transaction.on_commit(
-            lambda: tasks.listing_autopublish.apply_async((listing.pk, attempt + 1), countdown=30)
+            lambda: tasks.listing_autopublish_task.apply_async(
+                (listing.pk, attempt + 1), countdown=30
+            )
         )
         return listing
     return listing_set_status(
@@ -428,7 +430,7 @@ def _version_create(
         # one at once. After a handover the new owner signs it (listings.release_signing).
         from listings import tasks  # tasks import services
 
-        tasks.version_attest_release.delay_on_commit(version.pk)
+        tasks.version_attest_release_task.delay_on_commit(version.pk)
     return version
 
 

@@ -1,3 +1,7 @@
+"""Celery tasks: each loads by id and calls one service. A task that would share its service's
+name ends in `_task`, so grep finds one definition of each; `name=` keeps the name the broker,
+queued messages and the beat schedule (settings.CELERY_BEAT_SCHEDULE) know it by."""
+
 from celery import shared_task
 
 from chain import client
@@ -5,14 +9,21 @@ from payments.access import downloads
 from payments.offers import services
 
 
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
-def download_nonce_purge() -> int:
+@shared_task(
+    name="payments.tasks.download_nonce_purge",
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def download_nonce_purge_task() -> int:
     """Delete the nonces of expired signed download requests. Idempotent (acks_late is safe);
     for the beat schedule."""
     return downloads.download_nonce_purge()
 
 
 @shared_task(
+    name="payments.tasks.offer_cancels_relay",
     ignore_result=True,
     acks_late=True,  # idempotent: an offer cancelled on-chain already is only recorded
     autoretry_for=client.RPC_ERRORS,
@@ -21,6 +32,6 @@ def download_nonce_purge() -> int:
     soft_time_limit=120,
     time_limit=180,
 )
-def offer_cancels_relay(offer_ids: list[int]) -> list[str]:
+def offer_cancels_relay_task(offer_ids: list[int]) -> list[str]:
     """Relay the creator's signed cancellations of replaced offers (services.offer_submit)."""
     return services.offer_cancels_relay(offer_ids=offer_ids)

@@ -44,7 +44,7 @@ def listing_moderate(*, listing: Listing, action: str, actor, reason: str = "") 
 
     Approval re-runs the automatic checks (a flagged file or missing metadata refuses it with
     422). Pausing and unpausing also go on-chain, after commit, with the platform's moderator
-    key (listings.tasks.listing_pause_onchain); the DB status changes at once, so the site
+    key (listings.tasks.listing_pause_onchain_task); the DB status changes at once, so the site
     stops selling before the transaction is mined."""
     _require_moderator(actor)
     if action not in ACTIONS:
@@ -165,7 +165,7 @@ def _chain_pause_after_commit(listing: Listing, *, paused: bool) -> None:
 
     if paused == listing.onchain_paused:
         return  # the indexer already saw the chain in that state
-    tasks.listing_pause_onchain.delay_on_commit(listing.pk, paused)
+    tasks.listing_pause_onchain_task.delay_on_commit(listing.pk, paused)
 
 
 @transaction.atomic

@@ -146,7 +146,7 @@ def test_without_review_a_listing_waits_for_its_scans(settings, django_capture_o
     assert listing.status == S.PENDING_REVIEW  # the scan has not run yet
     assert scheduled  # the scan, and another look at the listing 30 s later
     scan_files(listing)
-    tasks.listing_autopublish(listing.pk, 1)  # what the task scheduled 30 s later does
+    tasks.listing_autopublish_task(listing.pk, 1)  # what the task scheduled 30 s later does
     listing.refresh_from_db()
     assert listing.status == S.PUBLISHED
 

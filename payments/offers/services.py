@@ -280,7 +280,7 @@ def _check_same_terms(live: ListingOffer, offer: typed_data.ListingOffer) -> Non
 
 def _accept_cancels(listing: Listing, domain, cancels: list) -> None:
     """Check and keep the creator's OfferCancel signatures, one per older live offer; they are
-    relayed after commit (tasks.offer_cancels_relay)."""
+    relayed after commit (tasks.offer_cancels_relay_task)."""
     signed = {}
     for item in cancels:
         try:
@@ -310,9 +310,9 @@ def _accept_cancels(listing: Listing, domain, cancels: list) -> None:
         older.save(update_fields=["cancel_signature", "cancel_deadline"])
         kept.append(older.pk)
     if kept:
-        from payments.tasks import offer_cancels_relay  # tasks import services
+        from payments.tasks import offer_cancels_relay_task  # tasks import services
 
-        offer_cancels_relay.delay_on_commit(kept)
+        offer_cancels_relay_task.delay_on_commit(kept)
 
 
 def _store_offer(listing, offer, domain, digest, signature, actor, renewing) -> ListingOffer:
@@ -339,9 +339,9 @@ def _store_offer(listing, offer, domain, digest, signature, actor, renewing) -> 
     listing_services.listing_submit(listing=listing, actor=actor)
     # Provenance goes out after commit: a chain transaction must not hold our DB transaction.
     # (Imported here: the tasks module loads web3, which the web process needs only now.)
-    from listings.tasks import version_attest_release
+    from listings.tasks import version_attest_release_task
 
-    version_attest_release.delay_on_commit(version.pk)
+    version_attest_release_task.delay_on_commit(version.pk)
     return stored
 
 

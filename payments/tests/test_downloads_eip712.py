@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.tests.factories import erc1271_wallet_deploy
 from payments.access import downloads
 from payments.models import DownloadNonce
-from payments.tasks import download_nonce_purge
+from payments.tasks import download_nonce_purge_task
 from payments.tests.access_helpers import (
     CONTENT,
     api_for,
@@ -198,6 +198,6 @@ def test_used_nonces_are_purged_after_their_expiry(w3, key, cid):
     old = DownloadNonce.objects.create(
         holder=key.address, nonce="0x" + "00" * 32, expires_at=timezone.now() - timedelta(hours=1)
     )
-    assert download_nonce_purge.delay().get() == 1
+    assert download_nonce_purge_task.delay().get() == 1
     assert not DownloadNonce.objects.filter(pk=old.pk).exists()
     assert DownloadNonce.objects.count() == 1

@@ -13,8 +13,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from chain.typed_data import LISTING_LOCAL_BITS, ZERO_ADDRESS
-from listings import page_cache
 from listings.models import Listing, Tier
+from listings.onchain import listing_chain_facts_set
 from payments.models import (
     Entitlement,
     LicenseExpiry,
@@ -157,8 +157,8 @@ def _recompute_chunk(keys: list[tuple[str, int]], resolver: Resolver) -> None:
 
 def listings_recompute(*, listing_ids) -> None:
     """Sales count, on-chain pause flag and registered offer of each listing, from the facts.
-    `update()` rather than save(): a sale is not an edit of the listing."""
-    listing_ids, changed = sorted(set(listing_ids)), []
+    The listing fields are stored by their owner, listings.onchain.listing_chain_facts_set."""
+    listing_ids, facts = sorted(set(listing_ids)), {}
     sales = dict(
         Purchase.objects.filter(listing_id__in=listing_ids)
         .values("listing_id")
@@ -173,21 +173,17 @@ def listings_recompute(*, listing_ids) -> None:
             .values_list("kind", flat=True)
             .first()
         )
-        facts = {
+        facts[pk] = {
             "sales_count": sales.get(pk, 0),
             "onchain_paused": last_pause == ListingChainEvent.Kind.PAUSED,
         }
-        # Only a real change rewrites the row and drops the listing's cached pages.
-        if Listing.objects.filter(pk=pk).exclude(**facts).update(**facts):
-            changed.append(pk)
         registered = set(
             events.filter(kind=ListingChainEvent.Kind.REGISTERED, offer__isnull=False).values_list(
                 "offer_id", flat=True
             )
         )
         _offers_sync(pk, registered)
-    if changed:
-        page_cache.forget_listings(listing_ids=changed)
+    listing_chain_facts_set(facts=facts)
 
 
 def _offers_sync(listing_id: int, registered: set[int]) -> None:

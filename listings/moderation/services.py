@@ -7,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import audit_record
+from accounts.audit import audit_record
 from artifacts.services import artifact_scan_schedule
 from core.errors import ApiError
 from listings.models import Listing, Report

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts import denylist
 from accounts import selectors as account_selectors
-from accounts import services as account_services
 from core.errors import ApiError
 from core.pages import show_error
 from core.pagination import paginate
@@ -169,7 +169,7 @@ def deny_list(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                account_services.address_deny(actor=request.user, **form.cleaned_data)
+                denylist.address_deny(actor=request.user, **form.cleaned_data)
             except ApiError as exc:
                 status = show_error(request, exc, form=form)
             else:
@@ -191,7 +191,7 @@ def lift(request):
     form = forms.LiftForm(request.POST)
     if form.is_valid():
         try:
-            account_services.address_lift(actor=request.user, **form.cleaned_data)
+            denylist.address_lift(actor=request.user, **form.cleaned_data)
         except ApiError as exc:
             show_error(request, exc)
         else:

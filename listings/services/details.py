@@ -4,7 +4,7 @@ preview; the licence terms a creator keeps for reuse."""
 from django.db import transaction
 from django.utils.text import slugify
 
-from accounts.services import address_check_allowed
+from accounts.denylist import address_check_allowed
 from core.errors import ApiError
 from listings.cards import CardError, parse_card
 from listings.licences import licence_conflicts

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import address_check_allowed
+from accounts.denylist import address_check_allowed
 from core.errors import ApiError
 from listings.models import (
     Listing,

@@ -2,8 +2,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.denylist import address_deny, address_lift
 from accounts.models import User
-from accounts.services import address_deny, address_lift
 from core.errors import ApiError
 from listings import services
 from listings.models import Listing

@@ -12,6 +12,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from hexbytes import HexBytes
 
+from accounts import denylist
 from accounts import services as account_services
 from accounts.tests.factories import HOST, SCHEME, erc1271_wallet_deploy, sign_text, user_create
 from chain import client, provenance
@@ -242,7 +243,7 @@ def test_a_contract_wallet_owner_manages_and_signs_through_erc1271(chain):
 def test_a_denied_new_owner_cannot_manage_and_moderators_act_whoever_owns_it(chain):
     state = handed_over()
     admin = user_create(moderator=True)
-    account_services.address_deny(address=state.heir.address, reason="Fraud.", actor=admin)
+    denylist.address_deny(address=state.heir.address, reason="Fraud.", actor=admin)
     state.new.refresh_from_db()
     listing = Listing.objects.get(pk=state.listing.pk)
     assert not listing_selectors.listing_controlled_by(listing=listing, user=state.new)
@@ -253,9 +254,9 @@ def test_a_denied_new_owner_cannot_manage_and_moderators_act_whoever_owns_it(cha
     assert Client().get(f"/listings/{listing.slug}/").status_code == 404
     assert can_edit(state.old, listing) == 404
     # The site will not build a transfer to a denied address either.
-    account_services.address_lift(address=state.heir.address, reason="Cleared.", actor=admin)
+    denylist.address_lift(address=state.heir.address, reason="Cleared.", actor=admin)
     stranger = Account.create().address
-    account_services.address_deny(address=stranger, reason="Spam.", actor=admin)
+    denylist.address_deny(address=stranger, reason="Spam.", actor=admin)
     new = Client()
     state.new.refresh_from_db()
     assert state.new.is_active

@@ -2,6 +2,12 @@
 and render. Wei amounts travel as decimal strings: JSON numbers cannot hold 256-bit integers."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -9,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.errors import ApiError
 from core.fields import AddressField, WeiField
+from core.openapi import paginated
 from core.pagination import PageNumberNoCountPagination
 from listings import release_signing, selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
@@ -176,6 +183,10 @@ class ListingsApi(APIView):
         compute = serializers.BooleanField(required=False, allow_null=True, default=None)
         sort = serializers.ChoiceField(["relevance", *selectors.SORTS], required=False, default="")
 
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=paginated("ListingSummaryList", ListingSummarySerializer),
+    )
     def get(self, request):
         params = self.FilterSerializer(
             data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")}
@@ -207,6 +218,7 @@ class ListingsApi(APIView):
         card = serializers.CharField(allow_blank=True, default="", max_length=256 * 1024)
         license_terms = serializers.IntegerField(required=False, allow_null=True, default=None)
 
+    @extend_schema(request=CreateSerializer, responses={201: ListingDetailSerializer})
     def post(self, request):
         data = _valid(self.CreateSerializer, request)
         listing = services.listing_create(
@@ -229,9 +241,11 @@ class ListingDetailApi(APIView):
         card = serializers.CharField(allow_blank=True, max_length=256 * 1024, required=False)
         license_terms = serializers.IntegerField(required=False, allow_null=True)
 
+    @extend_schema(responses=ListingDetailSerializer)
     def get(self, request, slug):
         return Response(_detail_by_slug(slug, request.user))
 
+    @extend_schema(request=UpdateSerializer, responses=ListingDetailSerializer)
     def patch(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(self.UpdateSerializer, request)
@@ -244,6 +258,7 @@ class ListingDetailApi(APIView):
 class ListingTiersApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=TierSerializer(many=True), responses=ListingDetailSerializer)
     def put(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         tiers = _valid(TierSerializer, request, many=True)
@@ -258,6 +273,7 @@ class ListingTiersApi(APIView):
 class ListingSplitsApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=SplitSerializer(many=True), responses=ListingDetailSerializer)
     def put(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         splits = _valid(SplitSerializer, request, many=True)
@@ -272,6 +288,7 @@ class ListingSplitsApi(APIView):
 class VersionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=VersionSerializer, responses={201: ListingDetailSerializer})
     def post(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(VersionSerializer, request)
@@ -310,6 +327,7 @@ class ReleaseSignaturePrepareApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses=OpenApiResponse(OpenApiTypes.OBJECT))
     def post(self, request, slug, tag):
         version = _owned_version(request, slug, tag)
         return Response(
@@ -326,6 +344,7 @@ class ReleaseSignatureApi(APIView):
         message = serializers.DictField()
         signature = serializers.CharField(max_length=200)
 
+    @extend_schema(request=InputSerializer, responses={201: OpenApiResponse(OpenApiTypes.OBJECT)})
     def post(self, request, slug, tag):
         version = _owned_version(request, slug, tag)
         data = _valid(self.InputSerializer, request)
@@ -346,6 +365,7 @@ class ListingStatusApi(APIView):
         )
         reason = serializers.CharField(allow_blank=True, default="", max_length=2000)
 
+    @extend_schema(request=InputSerializer, responses=ListingDetailSerializer)
     def post(self, request, slug):
         listing = get_object_or_404(Listing, slug=slug)
         selectors.listing_get_for_viewer(slug=slug, viewer=request.user)  # 404 if hidden
@@ -354,6 +374,12 @@ class ListingStatusApi(APIView):
             listing=listing, to_status=data["status"], actor=request.user, reason=data["reason"]
         )
         return Response(_detail_by_slug(slug, request.user))
+
+
+CARD_PREVIEW = inline_serializer(
+    name="CardPreview",
+    fields={"html": serializers.CharField(), "metadata": serializers.DictField()},
+)
 
 
 class CardPreviewApi(APIView):
@@ -367,6 +393,7 @@ class CardPreviewApi(APIView):
             allow_blank=True, max_length=MAX_CARD_BYTES, trim_whitespace=False
         )
 
+    @extend_schema(request=InputSerializer, responses=CARD_PREVIEW)
     def post(self, request):
         data = _valid(self.InputSerializer, request)
         try:
@@ -380,10 +407,12 @@ class CardPreviewApi(APIView):
 class LicenseTermsApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
+    @extend_schema(responses=LicenseTermsSerializer(many=True))
     def get(self, request):
         terms = selectors.license_terms_for_user(user=request.user)
         return Response(LicenseTermsSerializer(terms, many=True).data)
 
+    @extend_schema(request=LicenseTermsSerializer, responses={201: LicenseTermsSerializer})
     def post(self, request):
         data = _valid(LicenseTermsSerializer, request)
         terms = services.license_terms_create(owner=request.user, **data)

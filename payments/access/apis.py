@@ -19,6 +19,11 @@ X-Accel-Redirect to nginx in production). Errors: `request_malformed` 400,
 
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -50,6 +55,7 @@ class ListingDownloadsApi(APIView):
     class FilterSerializer(serializers.Serializer):
         version = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
+    @extend_schema(parameters=[FilterSerializer], responses=DownloadLinkSerializer(many=True))
     def get(self, request, slug):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -71,6 +77,7 @@ class DownloadRequestApi(APIView):
         request = serializers.DictField()
         signature = serializers.CharField(max_length=4200)
 
+    @extend_schema(request=InputSerializer, responses=DownloadLinkSerializer)
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -90,6 +97,10 @@ class DownloadRequestPrepareApi(APIView):
         holder = serializers.CharField(max_length=42)
         cid = serializers.CharField(max_length=100)
 
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses=OpenApiResponse(OpenApiTypes.OBJECT, "EIP-712 typed data"),
+    )
     def get(self, request):
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,12 @@
 """Payments API. Offers: prepare the EIP-712 document for the creator's wallet, accept the
 signed offer, and publish the live offer (buyers' wallets submit it with the first purchase)."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -38,6 +44,9 @@ class OfferPrepareApi(APIView):
     class InputSerializer(serializers.Serializer):
         lock_splits = serializers.BooleanField(default=False)
 
+    @extend_schema(
+        request=None, responses=OpenApiResponse(OpenApiTypes.OBJECT, "EIP-712 typed data")
+    )
     def post(self, request, slug):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -48,6 +57,12 @@ class OfferPrepareApi(APIView):
                 lock_splits=serializer.validated_data["lock_splits"],
             )
         )
+
+
+OFFER_SUBMITTED = inline_serializer(
+    name="OfferSubmitted",
+    fields={"offer": OfferSerializer(), "listing_status": serializers.CharField()},
+)
 
 
 class OfferApi(APIView):
@@ -62,6 +77,7 @@ class OfferApi(APIView):
             child=serializers.DictField(), max_length=50, required=False, default=list
         )
 
+    @extend_schema(responses=OfferSerializer)
     def get(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         offer = selectors.offer_active(listing=listing)
@@ -69,6 +85,7 @@ class OfferApi(APIView):
             raise ApiError("This listing has no signed offer.", code="no_offer", status=404)
         return Response(OfferSerializer(offer).data)
 
+    @extend_schema(request=InputSerializer, responses={201: OFFER_SUBMITTED})
     def post(self, request, slug):
         listing = listing_selectors.listing_owned(owner=request.user, slug=slug)
         serializer = self.InputSerializer(data=request.data)

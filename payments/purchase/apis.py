@@ -2,6 +2,13 @@
 buyer when the indexer has turned their purchase into access."""
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from eth_utils import is_address, to_checksum_address
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -11,6 +18,9 @@ from rest_framework.views import APIView
 from core.errors import ApiError
 from listings import selectors as listing_selectors
 from payments import purchase, selectors
+
+# Free-form documents (quotes, server-built transactions): their fields are in the docstrings.
+DOCUMENT = OpenApiResponse(OpenApiTypes.OBJECT, description="See the view's docstring.")
 
 
 class PurchaseQuoteApi(APIView):
@@ -23,6 +33,7 @@ class PurchaseQuoteApi(APIView):
         tier = serializers.IntegerField(min_value=0, max_value=255)
         quantity = serializers.IntegerField(default=1)
 
+    @extend_schema(parameters=[InputSerializer], responses=DOCUMENT)
     def get(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         serializer = self.InputSerializer(data=request.query_params)
@@ -45,6 +56,7 @@ class PurchasePrepareApi(APIView):
         permit_signature = serializers.CharField(max_length=200, required=False, allow_blank=True)
         deadline = serializers.IntegerField(required=False, min_value=0, max_value=2**64 - 1)
 
+    @extend_schema(request=InputSerializer, responses=DOCUMENT)
     def post(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         serializer = self.InputSerializer(data=request.data)
@@ -74,6 +86,17 @@ def _entitlement_json(entitlement, now) -> dict:
     }
 
 
+LISTING_ACCESS = inline_serializer(
+    name="ListingAccess",
+    fields={
+        "address": serializers.CharField(),
+        "has_download": serializers.BooleanField(),
+        "has_compute": serializers.BooleanField(),
+        "entitlements": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
 class ListingAccessApi(APIView):
     """GET [?address=]: what the address (default: the signed-in one) may do with the listing,
     from the entitlements the indexer derived from chain events. Balances are public on chain,
@@ -81,6 +104,10 @@ class ListingAccessApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        parameters=[OpenApiParameter("address", str, description="0x address")],
+        responses=LISTING_ACCESS,
+    )
     def get(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         address = request.query_params.get("address")

@@ -38,6 +38,7 @@ from compute.models import (
 )
 from core.clock import db_now
 from core.errors import ApiError
+from core.transitions import transition_check, transition_record
 from listings.models import Listing
 from listings.moderation import checks
 from listings.selectors import artifacts_publishable_by
@@ -81,11 +82,17 @@ def job_set_status(*, job: Job, to_status: str, reason: str = "", actor=None, **
     """Move the job (re-read under a row lock) to `to_status`, stamping its times and any
     `fields` (exit_code...), and record the change. Raises InvalidTransition otherwise."""
     locked = Job.objects.select_for_update().get(pk=job.pk)
-    if (locked.status, to_status) not in TRANSITIONS:
-        raise InvalidTransition(locked, to_status)
+    transition_check(
+        TRANSITIONS, locked.status, to_status, lambda: InvalidTransition(locked, to_status)
+    )
     now = db_now()  # heartbeats and the watchdog share the database's clock
-    JobStatusChange.objects.create(
-        job=locked, from_status=locked.status, to_status=to_status, reason=reason, actor=actor
+    transition_record(
+        JobStatusChange,
+        job=locked,
+        from_status=locked.status,
+        to_status=to_status,
+        reason=reason,
+        actor=actor,
     )
     locked.status, locked.heartbeat_at = to_status, now
     if reason:

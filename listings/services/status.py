@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.denylist import address_check_allowed
 from core.errors import ApiError
+from core.transitions import transition_check, transition_record
 from listings.models import (
     Listing,
     ListingStatusChange,
@@ -52,20 +53,25 @@ def listing_set_status(*, listing: Listing, to_status: str, actor, reason: str =
     Call inside a transaction; locks the listing row."""
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        allowed = TRANSITIONS.get((listing.status, to_status))
-        if allowed is None:
-            raise ApiError(
+        transition_check(
+            TRANSITIONS,
+            listing.status,
+            to_status,
+            lambda: ApiError(
                 f"A listing cannot go from {listing.get_status_display().lower()} "
                 f"to {S(to_status).label.lower()}.",
                 code="invalid_transition",
                 status=409,
-            )
+            ),
+        )
+        allowed = TRANSITIONS[(listing.status, to_status)]  # who may make this change
         roles = _roles(listing, actor)
         if not allowed & roles:
             raise ApiError("You may not make this change.", code="permission_denied", status=403)
         if to_status in NEEDS_REASON and CREATOR not in roles and not reason.strip():
             raise ApiError("Give a reason: the creator will see it.", code="reason_required")
-        ListingStatusChange.objects.create(
+        transition_record(
+            ListingStatusChange,
             listing=listing,
             from_status=listing.status,
             to_status=to_status,

@@ -80,4 +80,3 @@ class WeiFieldSchema(OpenApiSerializerFieldExtension):
 
 def only_api_v1(endpoints):
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
-

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import ApiError
+from core.transitions import transition_check, transition_record
 from listings.models import Listing, Tier
 from listings.selectors import listing_check_controlled_by
 from notifications.models import Notification
@@ -100,18 +101,23 @@ def access_request_set_status(
     listing_check_controlled_by(
         listing=access_request.listing, user=actor, what="decide access requests"
     )
-    if (access_request.status, to_status) not in TRANSITIONS:
-        raise ApiError(
+    transition_check(
+        TRANSITIONS,
+        access_request.status,
+        to_status,
+        lambda: ApiError(
             f"A request that is {access_request.get_status_display().lower()} cannot become "
             f"{to_status}.",
             code="invalid_transition",
             status=409,
-        )
+        ),
+    )
     reason = reason.strip()
     if to_status in NEEDS_REASON and not reason:
         raise ApiError("Give a reason: the requester will see it.", code="reason_required")
     now = timezone.now()
-    AccessRequestStatusChange.objects.create(
+    transition_record(
+        AccessRequestStatusChange,
         access_request=access_request,
         from_status=access_request.status,
         to_status=to_status,

@@ -9,9 +9,9 @@ from django.test import Client
 from accounts import denylist
 from accounts.tokens import api_token_create
 from listings import onchain, services
-from listings.apis import ListingSummarySerializer, listing_summaries
 from listings.models import Listing
 from listings.selectors import ListingFilters, listing_search
+from listings.serializers import ListingSummarySerializer, listing_summaries
 from listings.tests import factories
 
 pytestmark = pytest.mark.django_db

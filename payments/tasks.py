@@ -5,7 +5,7 @@ queued messages and the beat schedule (settings.CELERY_BEAT_SCHEDULE) know it by
 from celery import shared_task
 
 from chain import client
-from payments.access import downloads
+from payments.access import signed_requests
 from payments.offers import services
 
 
@@ -19,7 +19,7 @@ from payments.offers import services
 def download_nonce_purge_task() -> int:
     """Delete the nonces of expired signed download requests. Idempotent (acks_late is safe);
     for the beat schedule."""
-    return downloads.download_nonce_purge()
+    return signed_requests.download_nonce_purge()
 
 
 @shared_task(

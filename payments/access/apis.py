@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from listings import selectors as listing_selectors
-from payments.access import downloads, metadata
+from payments.access import downloads, metadata, signed_requests
 
 METADATA_MAX_AGE = 300  # wallets re-read it; titles and statuses change now and then
 
@@ -81,7 +81,7 @@ class DownloadRequestApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        link = downloads.download_request_redeem(
+        link = signed_requests.download_request_redeem(
             message=data.validated_data["request"], signature=data.validated_data["signature"]
         )
         return Response(DownloadLinkSerializer(link, context={"request": request}).data)
@@ -104,8 +104,8 @@ class DownloadRequestPrepareApi(APIView):
     def get(self, request):
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
-        message = downloads.download_request_new(**data.validated_data)
-        document = downloads.download_request_typed_data(message)
+        message = signed_requests.download_request_new(**data.validated_data)
+        document = signed_requests.download_request_typed_data(message)
         # uint64 as a decimal string, like every uint the site hands to wallets.
         document["message"]["expiry"] = str(message.expiry)
         return Response(document)

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from chain import client
 from payments.access import signed_requests
-from payments.offers import services
+from payments.offers import cancels
 
 
 @shared_task(
@@ -33,5 +33,5 @@ def download_nonce_purge_task() -> int:
     time_limit=180,
 )
 def offer_cancels_relay_task(offer_ids: list[int]) -> list[str]:
-    """Relay the creator's signed cancellations of replaced offers (services.offer_submit)."""
-    return services.offer_cancels_relay(offer_ids=offer_ids)
+    """Relay the creator's signed cancellations of replaced offers (payments.offers.cancels)."""
+    return cancels.offer_cancels_relay(offer_ids=offer_ids)

@@ -1,6 +1,4 @@
-"""Celery tasks: each loads by id and calls one service. A task that would share its service's
-name ends in `_task`, so grep finds one definition of each; `name=` keeps the name the broker,
-queued messages and the beat schedule (settings.CELERY_BEAT_SCHEDULE) know it by."""
+"""Celery tasks of payments: `_task` names, `name=` pinned (docs/architecture.md)."""
 
 from celery import shared_task
 

@@ -64,6 +64,12 @@ def creator(request, address: str):
 
 @page_cache.cached_page(page_cache.depends_on_listing)
 def detail(request, slug: str):
+    """The listing page. Its panels that other apps own come from their template tags, which
+    the template loads (listings cannot import those apps; see docs/architecture.md):
+    - access and downloads: payments.templatetags.access_tags (`listing_access`);
+    - the buy box: payments.templatetags.purchase_tags (`purchase_config`,
+      `purchase_max_quantity`), with the "on sale" rule from listings.sale (listing_tags);
+    - compute: compute.templatetags.compute_tags (`compute_panel`, in compute/_panel.html)."""
     listing = selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
     tag = request.GET.get("version") or None
     version = selectors.version_get(listing=listing, tag=tag)

@@ -125,7 +125,7 @@ def celery_worker(transactional_db):
 
 @pytest.fixture(autouse=True)
 def _rate_limit_counters_reset():
-    """API rate-limit counters live in the cache (marketplace/throttling.py): every test starts
+    """API rate-limit counters live in the cache (core/throttling.py): every test starts
     with none, so requests of earlier tests never make a later one see 429s."""
     from django.core.cache import cache, caches
 

@@ -5,11 +5,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponse
 
-from accounts import services
+from accounts import denylist
+from accounts.addresses import address_normalize
 from accounts.admin_audit import AuditedAdmin
 from accounts.models import AuditEntry, DeniedAddress, SiweNonce, User
-from marketplace.admin import ReadOnlyAdmin
-from marketplace.api_errors import ApiError
+from core.admin import ReadOnlyAdmin
+from core.errors import ApiError
 
 
 @admin.register(User)
@@ -51,9 +52,9 @@ class DenyForm(forms.ModelForm):
 
     def clean_address(self):
         try:
-            address = services.address_normalize(self.cleaned_data["address"])
+            address = address_normalize(self.cleaned_data["address"])
         except ApiError as exc:
-            raise forms.ValidationError(str(exc.detail)) from None
+            raise forms.ValidationError(exc.message) from None
         if DeniedAddress.objects.filter(address=address, lifted_at=None).exists():
             raise forms.ValidationError("This address is denied already.")
         return address
@@ -93,14 +94,14 @@ class DeniedAddressAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        entry = services.address_deny(address=obj.address, reason=obj.reason, actor=request.user)
+        entry = denylist.address_deny(address=obj.address, reason=obj.reason, actor=request.user)
         obj.pk = entry.pk
 
     @admin.action(description="Lift the selected denials")
     def lift(self, request, queryset):
         lifted = 0
         for entry in queryset.filter(lifted_at=None):
-            services.address_lift(
+            denylist.address_lift(
                 address=entry.address, reason="lifted in the admin", actor=request.user
             )
             lifted += 1

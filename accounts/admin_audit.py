@@ -3,7 +3,7 @@ when), next to Django's own LogEntry: the audit log is the one place admins revi
 
 from django.contrib import admin
 
-from accounts.services import audit_record
+from accounts.audit import audit_record
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -4,6 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.middleware.csrf import get_token
+from drf_spectacular.utils import (
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -41,6 +45,29 @@ class UserOutputSerializer(serializers.Serializer):
         return selectors.user_roles(user=user)
 
 
+# Described for the OpenAPI schema (the views build these bodies by hand).
+NONCE = inline_serializer(
+    name="SiweNonce",
+    fields={
+        "nonce": serializers.CharField(),
+        "message": serializers.CharField(),
+        "expires_at": serializers.DateTimeField(),
+    },
+)
+SIGNED_IN = inline_serializer(
+    name="SignedInUser",
+    fields={
+        "address": serializers.CharField(),
+        "display_name": serializers.CharField(),
+        "email": serializers.CharField(),
+        "roles": serializers.ListField(child=serializers.CharField()),
+        "token": serializers.CharField(
+            required=False, help_text='Only with "token": true: the API token (once).'
+        ),
+    },
+)
+
+
 class SiweNonceApi(APIView):
     """POST {"address"} → 201 {"nonce", "message", "expires_at"}: the message to sign."""
 
@@ -51,6 +78,7 @@ class SiweNonceApi(APIView):
     class InputSerializer(serializers.Serializer):
         address = serializers.CharField(max_length=64)
 
+    @extend_schema(request=InputSerializer, responses={201: NONCE})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -79,6 +107,7 @@ class SiweVerifyApi(APIView):
         signature = serializers.CharField(max_length=20_000)
         token = serializers.BooleanField(default=False)
 
+    @extend_schema(request=InputSerializer, responses=SIGNED_IN)
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -106,6 +135,7 @@ class SignOutApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request):
         if request.auth is not None:
             services.api_token_revoke(user=request.user, auth=request.auth)
@@ -123,9 +153,11 @@ class MeApi(APIView):
         display_name = serializers.CharField(max_length=80, allow_blank=True, required=False)
         email = serializers.EmailField(allow_blank=True, required=False)
 
+    @extend_schema(responses=UserOutputSerializer)
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
 
+    @extend_schema(request=InputSerializer, responses=UserOutputSerializer)
     def patch(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

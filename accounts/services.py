@@ -16,17 +16,13 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from eth_utils import (
-    is_checksum_address,
-    is_checksum_formatted_address,
-    is_hex_address,
-    to_checksum_address,
-)
 from rest_framework.authtoken.models import Token
 
 from accounts import selectors, tokens
-from accounts.models import ApiToken, AuditEntry, DeniedAddress, SiweNonce, User
-from marketplace.api_errors import ApiError
+from accounts.addresses import address_normalize
+from accounts.denylist import address_check_allowed
+from accounts.models import ApiToken, SiweNonce, User
+from core.errors import ApiError
 
 # A client clock may run a little ahead of ours; beyond this an Issued At is a forgery or a bug.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -38,20 +34,6 @@ class IssuedNonce:
     nonce: str
     message: str
     expires_at: datetime
-
-
-def address_normalize(address: str) -> str:
-    """Checksum an address given in any case; refuse a mixed-case one with a bad checksum."""
-    valid = isinstance(address, str) and is_hex_address(address)
-    if valid and is_checksum_formatted_address(address):
-        valid = is_checksum_address(address)  # mixed case is a checksum: a typo must not pass
-    if not valid:
-        raise ApiError(
-            "Enter a wallet address: 0x followed by 40 hexadecimal characters "
-            "(mixed case must be a valid EIP-55 checksum).",
-            code="address_invalid",
-        )
-    return to_checksum_address(address)
 
 
 def siwe_nonce_issue(*, address: str, scheme: str, host: str) -> IssuedNonce:
@@ -253,93 +235,3 @@ def api_token_revoke(*, user: User, auth) -> None:
         tokens.api_token_revoke(user=user, token_id=auth.pk)
     elif isinstance(auth, Token):
         Token.objects.filter(user=user).delete()
-
-
-# --- Deny-list and audit log ----------------------------------------------------------------
-
-
-def address_check_allowed(*, address: str) -> None:
-    """Refuse a denied wallet (403) before it signs in, lists or buys."""
-    if selectors.address_is_denied(address=address):
-        raise ApiError(
-            "This wallet address is blocked on this marketplace. "
-            "Contact the operators if you believe this is a mistake.",
-            code="address_denied",
-            status=403,
-        )
-
-
-def audit_record(
-    *,
-    actor,
-    action: str,
-    target=None,
-    target_type: str = "",
-    target_id="",
-    label: str = "",
-    reason: str = "",
-    data: dict | None = None,
-) -> AuditEntry:
-    """Append one entry to the audit log. `target` (any model instance) fills type, id and
-    label; or give them explicitly for things that are not rows (an address)."""
-    if target is not None:
-        target_type = target_type or target._meta.label_lower
-        target_id = target_id or target.pk
-        label = label or str(target)
-    return AuditEntry.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id)[:64],
-        target_label=label[:200],
-        reason=reason.strip(),
-        data=data or {},
-    )
-
-
-@transaction.atomic
-def address_deny(*, address: str, reason: str, actor) -> DeniedAddress:
-    """Put a wallet on the deny-list. Its user (if any) is deactivated at once: Django's session
-    backend and DRF's token authentication refuse inactive users on every request, so no
-    per-request deny-list lookup is needed to end its sessions."""
-    address = address_normalize(address)
-    if not reason.strip():
-        raise ApiError("Give a reason for denying this address.", code="reason_required")
-    if DeniedAddress.objects.select_for_update().filter(address=address, lifted_at=None).exists():
-        raise ApiError("This address is denied already.", code="already_denied", status=409)
-    entry = DeniedAddress.objects.create(address=address, reason=reason.strip(), created_by=actor)
-    User.objects.filter(address=address).update(is_active=False)
-    audit_record(
-        actor=actor,
-        action="address.deny",
-        target_type="address",
-        target_id=address,
-        label=address,
-        reason=reason,
-    )
-    return entry
-
-
-@transaction.atomic
-def address_lift(*, address: str, reason: str, actor) -> DeniedAddress:
-    """Take a wallet off the deny-list (the entry stays, marked lifted) and reactivate it."""
-    address = address_normalize(address)
-    entry = (
-        DeniedAddress.objects.select_for_update().filter(address=address, lifted_at=None).first()
-    )
-    if entry is None:
-        raise ApiError("This address is not denied.", code="not_denied", status=404)
-    entry.lifted_at = timezone.now()
-    entry.lifted_by = actor
-    entry.lift_reason = reason.strip()
-    entry.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-    User.objects.filter(address=address).update(is_active=True)
-    audit_record(
-        actor=actor,
-        action="address.lift",
-        target_type="address",
-        target_id=address,
-        label=address,
-        reason=reason,
-    )
-    return entry

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from chain import client
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 if TYPE_CHECKING:
     from siwe import siwe as siwe_lib

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.authentication import SECRET_PREFIX
 from accounts.models import ApiToken, User
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 MAX_LIVE_TOKENS = 50
 # last_used_at is a hint for the settings page, not an audit log: one write a minute is plenty.

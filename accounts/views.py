@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.forms import ProfileForm
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
+from core.pages import show_error
 
 
 def _safe_next(request) -> str:
@@ -48,8 +49,8 @@ def profile(request):
             services.user_update_profile(user=user, **form.cleaned_data)
         except ApiError as exc:
             link_codes = ("too_many_links", "link_invalid")
-            field = "links" if exc.get_codes() in link_codes else "display_name"
-            form.add_error(field, str(exc.detail))
+            field = "links" if exc.code in link_codes else "display_name"
+            show_error(request, exc, form=form, field=field)
         else:
             messages.success(request, "Profile saved.")
             return redirect("accounts:profile")

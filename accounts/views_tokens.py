@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import tokens
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
+from core.pages import show_error
 
 
 class TokenForm(forms.Form):
@@ -34,7 +35,7 @@ def api_tokens(request):
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
             )
         except ApiError as exc:
-            form.add_error("name", str(exc.detail))
+            show_error(request, exc, form=form, field="name")
         else:
             form = TokenForm()
     context = {
@@ -54,7 +55,7 @@ def api_token_revoke(request, token_id: int):
     try:
         token = tokens.api_token_revoke(user=request.user, token_id=token_id)
     except ApiError as exc:
-        messages.error(request, str(exc.detail))
+        show_error(request, exc)
     else:
         messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("accounts:api-tokens")

@@ -4,7 +4,7 @@ bytes, and status changes must be recorded)."""
 from django.contrib import admin
 
 from artifacts.models import Artifact, ArtifactScan, Upload, UploadStatusChange
-from marketplace.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 class ArtifactScanInline(admin.TabularInline):

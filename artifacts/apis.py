@@ -20,6 +20,11 @@ import logging
 
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -28,7 +33,7 @@ from rest_framework.views import APIView
 from artifacts import selectors, services
 from artifacts.parts import Checksum
 from artifacts.storage import StorageError
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 logger = logging.getLogger(__name__)
 CHUNK_CONTENT_TYPES = ("application/offset+octet-stream", "application/octet-stream")
@@ -105,6 +110,7 @@ class UploadCreateApi(UploadApi):
         content_type = serializers.CharField(max_length=255, required=False, allow_blank=True)
         sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
+    @extend_schema(request=InputSerializer, responses={201: UploadOutputSerializer})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -115,11 +121,20 @@ class UploadCreateApi(UploadApi):
 class UploadDetailApi(UploadApi):
     """GET or HEAD: where the upload stands (a client resumes from `offset`)."""
 
+    @extend_schema(responses=UploadOutputSerializer)
     def get(self, request, upload_id):
         return self.respond(self.get_upload(request, upload_id))
 
 
 class UploadChunkApi(UploadApi):
+    @extend_schema(
+        request={"application/offset+octet-stream": OpenApiTypes.BINARY},
+        parameters=[
+            OpenApiParameter("Upload-Offset", int, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("Upload-Checksum", str, OpenApiParameter.HEADER),
+        ],
+        responses=UploadOutputSerializer,
+    )
     def patch(self, request, upload_id):
         upload = self.get_upload(request, upload_id)
         offset, length = _chunk_position(request)
@@ -162,6 +177,7 @@ class UploadFinishApi(UploadApi):
     class InputSerializer(serializers.Serializer):
         sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
+    @extend_schema(request=InputSerializer, responses=UploadOutputSerializer)
     def post(self, request, upload_id):
         upload = self.get_upload(request, upload_id)
         data = self.InputSerializer(data=request.data)
@@ -171,6 +187,7 @@ class UploadFinishApi(UploadApi):
 
 
 class UploadCancelApi(UploadApi):
+    @extend_schema(request=None, responses=UploadOutputSerializer)
     def post(self, request, upload_id):
         upload = services.upload_cancel(upload=self.get_upload(request, upload_id))
         return self.respond(upload)
@@ -179,6 +196,7 @@ class UploadCancelApi(UploadApi):
 class ArtifactDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=ArtifactOutputSerializer)
     def get(self, request, cid):
         artifact = selectors.artifact_get_for_user(cid=cid, user=request.user)
         return Response(ArtifactOutputSerializer(artifact).data)

@@ -36,7 +36,7 @@ from django.http import UnreadablePostError
 
 from artifacts import sha256state
 from artifacts.cid import CHUNK_SIZE, Digests, LeafSplitter, cid_from_leaf_digests
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 READ_SIZE = 1024 * 1024
 DIGEST_SIZE = 32

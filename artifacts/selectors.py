@@ -8,7 +8,7 @@ from django.db.models import QuerySet, Sum
 
 from artifacts import scanning
 from artifacts.models import Artifact, ArtifactScan, Upload
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 
 def upload_get_for_owner(*, upload_id, owner) -> Upload:

@@ -22,7 +22,8 @@ from artifacts.models import Artifact, ArtifactScan, Upload, UploadStatusChange
 from artifacts.parts import Checksum, PartFile
 from artifacts.selectors import upload_usage_for
 from artifacts.storage import get_storage, storage_for
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
+from core.transitions import transition_check, transition_record
 
 S = Upload.Status
 # The one table of allowed status changes.
@@ -173,13 +174,17 @@ def upload_set_status(*, upload: Upload, to_status: str, reason: str = "", **fie
     """The one door for status changes: checks the transition table, applies it only if the row
     still has the status we read (so two racing requests cannot both close an upload), and
     records it. `fields` are saved with it (the artifact of a complete upload)."""
-    if (upload.status, to_status) not in TRANSITIONS:
-        raise ApiError(
+    transition_check(
+        TRANSITIONS,
+        upload.status,
+        to_status,
+        lambda: ApiError(
             f"This upload is {upload.get_status_display().lower()}; it cannot become "
             f"{S(to_status).label.lower()}.",
             code="upload_closed",
             status=409,
-        )
+        ),
+    )
     with transaction.atomic():
         changed = Upload.objects.filter(pk=upload.pk, status=upload.status).update(
             status=to_status, updated_at=timezone.now(), **fields
@@ -188,8 +193,12 @@ def upload_set_status(*, upload: Upload, to_status: str, reason: str = "", **fie
             raise ApiError(
                 "This upload was closed by another request.", code="upload_closed", status=409
             )
-        UploadStatusChange.objects.create(
-            upload=upload, from_status=upload.status, to_status=to_status, reason=reason
+        transition_record(
+            UploadStatusChange,
+            upload=upload,
+            from_status=upload.status,
+            to_status=to_status,
+            reason=reason,
         )
     upload.refresh_from_db()
     return upload

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 
 from chain.models import ChainLog, IndexerCursor
-from marketplace.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(IndexerCursor)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount

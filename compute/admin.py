@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from compute import environments
 from compute.models import ComputeEnvironment, ComputePolicy, ComputeUsage, Job, TrustedAlgorithm
-from marketplace.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(ComputeEnvironment)

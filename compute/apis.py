@@ -28,8 +28,8 @@ from rest_framework.views import APIView
 
 from chain.client import chain_errors
 from compute import policies, receipts, selectors, services
+from core.errors import ApiError
 from listings import selectors as listing_selectors
-from marketplace.api_errors import ApiError
 
 # Free-form documents (the log page, a receipt, a policy): their fields are in the docstrings.
 OBJECT = OpenApiResponse(OpenApiTypes.OBJECT)
@@ -216,7 +216,7 @@ class PolicyApi(APIView):
     @extend_schema(responses=OBJECT)
     def get(self, request, slug):
         listing = listing_selectors.listing_get_owned(owner=request.user, slug=slug)
-        return Response(_policy_data(policies.policy_for(listing=listing)))
+        return Response(_policy_data(policies.policy_get_or_create(listing=listing)))
 
     @extend_schema(request=InputSerializer, responses=OBJECT)
     def put(self, request, slug):
@@ -242,7 +242,7 @@ class TrustedAlgorithmListApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         policies.trusted_algorithm_add(listing=listing, **data.validated_data)
-        return Response(_policy_data(policies.policy_for(listing=listing)), status=201)
+        return Response(_policy_data(policies.policy_get_or_create(listing=listing)), status=201)
 
 
 class TrustedAlgorithmDetailApi(APIView):

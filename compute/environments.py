@@ -7,7 +7,7 @@ The watchdog fails jobs whose runner stopped stamping its heartbeat (a crashed o
 worker), so no job stays in staging or running forever, and queued jobs whose host went
 offline. A job failed that way is metered from its start to its last heartbeat: the sandbox
 ran at least that long. Queued jobs that their online host's queue has plainly lost are sent
-again. Every stamp and every comparison uses the database's clock (marketplace.clock)."""
+again. Every stamp and every comparison uses the database's clock (core.clock)."""
 
 import math
 from datetime import timedelta
@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from compute.models import ComputeEnvironment, ComputeUsage, Job
 from compute.services import InvalidTransition, job_publish, job_set_status
-from marketplace.clock import db_now
+from core.clock import db_now
 
 E = ComputeEnvironment.Status
 

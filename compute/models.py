@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from marketplace.db import WeiField
+from core.db import WeiField
 
 
 class ComputeEnvironment(models.Model):

@@ -18,7 +18,7 @@ from django.db.models import F
 from artifacts.models import Artifact
 from artifacts.services import artifact_create_from_file, artifact_create_from_stream
 from compute.models import ComputeEnvironment, Job, JobLogChunk, JobOutput
-from marketplace.clock import db_now
+from core.clock import db_now
 
 FLUSH_SECONDS = 0.5
 CANCEL_CHECK_SECONDS = 0.5

@@ -6,12 +6,14 @@ from django.db import transaction
 from accounts.selectors import user_get_by_address
 from compute.models import ComputeEnvironment, ComputePolicy, Job, TrustedAlgorithm
 from compute.services import ENTRY_POINT
+from core.errors import ApiError
 from listings.models import Listing
 from listings.selectors import artifacts_publishable_by, listing_controlled_by
-from marketplace.api_errors import ApiError
 
 
-def policy_for(*, listing: Listing) -> ComputePolicy:
+def policy_get_or_create(*, listing: Listing) -> ComputePolicy:
+    """The listing's compute policy, created with the defaults on first use (a write: the
+    first read of a listing's policy inserts its row)."""
     policy, _ = ComputePolicy.objects.get_or_create(listing=listing)
     return policy
 
@@ -44,7 +46,7 @@ def policy_update(
     unknown = sorted(set(environments) - {env.name for env in found})
     if unknown:
         raise ApiError(f"No such compute host: {', '.join(unknown)}.", code="environment_unknown")
-    policy = policy_for(listing=listing)
+    policy = policy_get_or_create(listing=listing)
     policy.allow_raw_algorithms = allow_raw_algorithms
     policy.minutes_per_licence = minutes_per_licence
     if max_output_percent is not None:
@@ -77,7 +79,7 @@ def trusted_algorithm_add(
         raise ApiError(
             "No file of yours has that CID: upload it first.", code="algorithm_not_found"
         )
-    policy = policy_for(listing=listing)
+    policy = policy_get_or_create(listing=listing)
     algorithm, _ = TrustedAlgorithm.objects.update_or_create(
         policy=policy, artifact=artifact, defaults={"name": name, "entry_point": entry_point}
     )

@@ -173,7 +173,7 @@ def _end(job: Job, to_status: str, reason: str, **fields) -> bool:
     if settings.COMPUTE_ATTEST_RECEIPTS:
         from compute import tasks
 
-        tasks.job_attest_receipt.delay_on_commit(job.pk)
+        tasks.job_attest_receipt_task.delay_on_commit(job.pk)
     return True
 
 

@@ -36,11 +36,12 @@ from compute.models import (
     JobInput,
     JobStatusChange,
 )
+from core.clock import db_now
+from core.errors import ApiError
+from core.transitions import transition_check, transition_record
 from listings.models import Listing
 from listings.moderation import checks
 from listings.selectors import artifacts_publishable_by
-from marketplace.api_errors import ApiError
-from marketplace.clock import db_now
 from notifications.models import Notification
 from notifications.services import notify
 from payments.models import Entitlement
@@ -81,11 +82,17 @@ def job_set_status(*, job: Job, to_status: str, reason: str = "", actor=None, **
     """Move the job (re-read under a row lock) to `to_status`, stamping its times and any
     `fields` (exit_code...), and record the change. Raises InvalidTransition otherwise."""
     locked = Job.objects.select_for_update().get(pk=job.pk)
-    if (locked.status, to_status) not in TRANSITIONS:
-        raise InvalidTransition(locked, to_status)
+    transition_check(
+        TRANSITIONS, locked.status, to_status, lambda: InvalidTransition(locked, to_status)
+    )
     now = db_now()  # heartbeats and the watchdog share the database's clock
-    JobStatusChange.objects.create(
-        job=locked, from_status=locked.status, to_status=to_status, reason=reason, actor=actor
+    transition_record(
+        JobStatusChange,
+        job=locked,
+        from_status=locked.status,
+        to_status=to_status,
+        reason=reason,
+        actor=actor,
     )
     locked.status, locked.heartbeat_at = to_status, now
     if reason:
@@ -251,12 +258,12 @@ def job_enqueue(*, job: Job) -> None:
 
 
 def job_publish(*, job: Job) -> bool:
-    """Send job_run to the host's queue and stamp `enqueued_at`; False if the broker failed.
+    """Send job_run_task to the host's queue and stamp `enqueued_at`; False if the broker failed.
     Sending twice is harmless: the runner takes a job only while it is queued."""
     from compute import tasks  # tasks → runner → services: imported when first needed
 
     try:
-        tasks.job_run.apply_async((job.pk,), queue=job.environment.queue)
+        tasks.job_run_task.apply_async((job.pk,), queue=job.environment.queue)
     except BROKER_ERRORS as exc:
         logger.warning("compute job %s: the broker did not take it: %r", job.uuid, exc)
         return False

@@ -16,10 +16,10 @@ from django.conf import settings
 from artifacts.storage import storage_for
 from artifacts.storage.base import StorageError
 from compute.models import FINISHED, Job
+from core.clock import db_now
+from core.errors import ApiError
 from listings.models import VersionFile
 from listings.moderation import checks
-from marketplace.api_errors import ApiError
-from marketplace.clock import db_now
 
 COPY_BLOCK = 1024 * 1024
 HEARTBEAT_SECONDS = 5.0
@@ -115,7 +115,7 @@ def _check_cleared(job: Job) -> None:
     try:
         checks.check_files_cleared(rows)
     except ApiError as exc:
-        raise StagingError(f"Not staged: {exc.detail}") from exc
+        raise StagingError(f"Not staged: {exc.message}") from exc
 
 
 def _inside(base: Path, relative: str) -> Path:

@@ -1,5 +1,7 @@
-"""Celery tasks. `job_run` and `heartbeat` are sent to a host's own queue (compute.<name>);
-the rest run on the platform's default workers (beat entries live in settings)."""
+"""Celery tasks. `job_run_task` and `heartbeat` are sent to a host's own queue (compute.<name>);
+the rest run on the platform's default workers (beat entries live in settings). A task that would
+share its service's name ends in `_task` (grep finds one definition); `name=` keeps the name the
+broker and queued messages know it by."""
 
 import requests
 from celery import shared_task
@@ -10,13 +12,14 @@ from compute.models import ComputeEnvironment
 
 
 @shared_task(
+    name="compute.tasks.job_run",
     # Not acks_late: a job re-delivered after a worker crash must not run twice; the watchdog
     # fails it instead. The sandbox enforces the job's own limit; this one (far above any
     # host's max duration) only stops a runner that is stuck itself.
     time_limit=settings.COMPUTE_RUNNER_TIME_LIMIT_SECONDS,
     bind=True,
 )
-def job_run(self, job_id: int) -> None:
+def job_run_task(self, job_id: int) -> None:
     runner.job_run(job_id=job_id, worker=self.request.hostname or "")
 
 
@@ -44,6 +47,7 @@ def watchdog() -> None:
 
 
 @shared_task(
+    name="compute.tasks.job_attest_receipt",
     acks_late=True,  # idempotent: an attested job is not attested again
     autoretry_for=(requests.ConnectionError, requests.Timeout),
     retry_backoff=True,
@@ -51,7 +55,7 @@ def watchdog() -> None:
     soft_time_limit=120,
     time_limit=180,
 )
-def job_attest_receipt(job_id: int) -> str:
+def job_attest_receipt_task(job_id: int) -> str:
     return receipts.job_attest_receipt(job_id=job_id)
 
 

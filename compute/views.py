@@ -10,8 +10,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from artifacts.serving import artifact_response
 from compute import policies, selectors, services
 from compute.models import ComputeEnvironment
+from core.errors import ApiError
+from core.pages import show_error
 from listings import selectors as listing_selectors
-from marketplace.api_errors import ApiError
 
 
 @login_required
@@ -60,7 +61,7 @@ def job_cancel(request, uuid):
     try:
         services.job_cancel(job=job, actor=request.user)
     except ApiError as exc:
-        messages.error(request, exc.detail)
+        show_error(request, exc)
     return redirect("compute:job", uuid=job.uuid)
 
 
@@ -111,7 +112,7 @@ def job_submit(request, slug):
             ),
         )
     except ApiError as exc:
-        messages.error(request, exc.detail)
+        show_error(request, exc)
         return redirect("listings:detail", slug=listing.slug)
     return redirect("compute:job", uuid=job.uuid)
 
@@ -140,7 +141,7 @@ class TrustedForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def policy_edit(request, slug):
     listing = listing_selectors.listing_get_owned(owner=request.user, slug=slug)
-    policy = policies.policy_for(listing=listing)
+    policy = policies.policy_get_or_create(listing=listing)
     initial = {
         "environments": policy.environments.all(),
         "allow_raw_algorithms": policy.allow_raw_algorithms,
@@ -160,7 +161,7 @@ def policy_edit(request, slug):
                 messages.success(request, "Compute policy saved.")
                 return redirect("compute:policy", slug=listing.slug)
         except ApiError as exc:
-            messages.error(request, exc.detail)
+            show_error(request, exc)
     context = {
         "listing": listing,
         "policy": policy,

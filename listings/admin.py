@@ -5,6 +5,7 @@ descriptive fields may be corrected, and every change is audited."""
 from django.contrib import admin
 
 from accounts.admin_audit import AuditedAdmin
+from core.admin import ReadOnlyAdmin
 from listings.models import (
     LicenseTerms,
     Listing,
@@ -16,7 +17,6 @@ from listings.models import (
     Version,
     VersionFile,
 )
-from marketplace.admin import ReadOnlyAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):

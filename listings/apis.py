@@ -2,161 +2,34 @@
 and render. Wei amounts travel as decimal strings: JSON numbers cannot hold 256-bit integers."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import ApiError
+from core.fields import WeiField
+from core.openapi import paginated
+from core.pagination import PageNumberNoCountPagination
 from listings import release_signing, selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
-from listings.models import LicenseTerms, Listing, Tier, Version
+from listings.models import LicenseTerms, Listing, Version
 from listings.moderation import services as moderation_services
-from marketplace.api_errors import ApiError
-from marketplace.fields import AddressField, WeiField
-from marketplace.pagination import PageNumberNoCountPagination
-
-
-class LicenseTermsSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LicenseTerms
-        fields = [
-            "id",
-            "name",
-            "commercial_use",
-            "derivatives_allowed",
-            "attribution_required",
-            "ai_training_allowed",
-            "redistribution_allowed",
-            "custom_text",
-        ]
-
-
-class TierSerializer(serializers.Serializer):
-    position = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=80)
-    price_wei = WeiField()
-    currency = AddressField(default=Tier.ETH)
-    duration_seconds = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
-    transferable = serializers.BooleanField(default=True)
-    kind = serializers.ChoiceField(choices=Tier.Kind.choices, default=Tier.Kind.DOWNLOAD)
-    supply_cap = serializers.IntegerField(
-        min_value=1, max_value=2**63 - 1, allow_null=True, default=None
-    )
-    requires_approval = serializers.BooleanField(default=False)
-
-
-class SplitSerializer(serializers.Serializer):
-    address = AddressField()
-    bps = serializers.IntegerField(min_value=1, max_value=10_000)
-    label = serializers.CharField(max_length=80, allow_blank=True, default="")
-
-
-class VersionFileSerializer(serializers.Serializer):
-    path = serializers.CharField(max_length=255)
-    cid = serializers.CharField(source="artifact.cid", max_length=128)
-    sha256 = serializers.CharField(source="artifact.sha256", read_only=True)
-    size = serializers.IntegerField(source="artifact.size", read_only=True)
-
-
-class VersionSerializer(serializers.Serializer):
-    tag = serializers.CharField(max_length=64)
-    changelog = serializers.CharField(allow_blank=True, default="", max_length=20_000)
-    content_digest = serializers.CharField(read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
-    files = VersionFileSerializer(many=True)
-
-
-class ListingSummarySerializer(serializers.ModelSerializer):
-    creator = serializers.CharField(source="creator.address")
-    # Who controls the listing now: the holder of its ownership token (the creator before).
-    owner = serializers.CharField(source="owner_address")
-    min_price_wei = WeiField(allow_null=True)
-
-    class Meta:
-        model = Listing
-        fields = [
-            "id",
-            "slug",
-            "kind",
-            "title",
-            "summary",
-            "creator",
-            "owner",
-            "status",
-            "task",
-            "license_id",
-            "min_price_wei",
-            "is_free",
-            "has_compute",
-            "sales_count",
-            "published_at",
-        ]
-
-
-class OwnershipTransferSerializer(serializers.Serializer):
-    from_address = serializers.CharField()
-    to_address = serializers.CharField()
-    block_number = serializers.IntegerField()
-    tx_hash = serializers.CharField()
-    block_time = serializers.DateTimeField()
-
-
-_DATETIME = serializers.DateTimeField()
-
-
-def listing_summaries(listings) -> list[dict]:
-    """What ListingSummarySerializer gives (it stays the schema), without DRF's machinery per
-    field and row: the list and search replies are the API's hottest path, and this is ~5× less
-    Python per page. test_page_cache checks that the two agree."""
-    return [
-        {
-            "id": listing.id,
-            "slug": listing.slug,
-            "kind": listing.kind,
-            "title": listing.title,
-            "summary": listing.summary,
-            "creator": listing.creator.address,
-            "owner": listing.owner_address,
-            "status": listing.status,
-            "task": listing.task,
-            "license_id": listing.license_id,
-            "min_price_wei": None
-            if listing.min_price_wei is None
-            else str(int(listing.min_price_wei)),
-            "is_free": listing.is_free,
-            "has_compute": listing.has_compute,
-            "sales_count": listing.sales_count,
-            "published_at": listing.published_at
-            and _DATETIME.to_representation(listing.published_at),
-        }
-        for listing in listings
-    ]
-
-
-class ListingDetailSerializer(ListingSummarySerializer):
-    card_html = serializers.SerializerMethodField()
-    ownership = OwnershipTransferSerializer(source="ownership_transfers", many=True)
-    license_terms = LicenseTermsSerializer(allow_null=True)
-    tiers = TierSerializer(many=True)
-    splits = SplitSerializer(many=True)
-    versions = VersionSerializer(many=True)
-
-    class Meta(ListingSummarySerializer.Meta):
-        fields = ListingSummarySerializer.Meta.fields + [
-            "card",
-            "card_html",
-            "card_metadata",
-            "license_terms",
-            "tiers",
-            "splits",
-            "versions",
-            "ownership",
-            "created_at",
-            "updated_at",
-        ]
-
-    def get_card_html(self, listing) -> str:
-        return render_markdown(parse_card(listing.card).body)
+from listings.serializers import (
+    LicenseTermsSerializer,
+    ListingDetailSerializer,
+    ListingSummarySerializer,
+    SplitSerializer,
+    TierSerializer,
+    VersionSerializer,
+    listing_summaries,
+)
 
 
 class ListingsApi(APIView):
@@ -176,6 +49,10 @@ class ListingsApi(APIView):
         compute = serializers.BooleanField(required=False, allow_null=True, default=None)
         sort = serializers.ChoiceField(["relevance", *selectors.SORTS], required=False, default="")
 
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=paginated("ListingSummaryList", ListingSummarySerializer),
+    )
     def get(self, request):
         params = self.FilterSerializer(
             data={**request.query_params.dict(), "tag": request.query_params.getlist("tag")}
@@ -207,6 +84,7 @@ class ListingsApi(APIView):
         card = serializers.CharField(allow_blank=True, default="", max_length=256 * 1024)
         license_terms = serializers.IntegerField(required=False, allow_null=True, default=None)
 
+    @extend_schema(request=CreateSerializer, responses={201: ListingDetailSerializer})
     def post(self, request):
         data = _valid(self.CreateSerializer, request)
         listing = services.listing_create(
@@ -229,9 +107,11 @@ class ListingDetailApi(APIView):
         card = serializers.CharField(allow_blank=True, max_length=256 * 1024, required=False)
         license_terms = serializers.IntegerField(required=False, allow_null=True)
 
+    @extend_schema(responses=ListingDetailSerializer)
     def get(self, request, slug):
         return Response(_detail_by_slug(slug, request.user))
 
+    @extend_schema(request=UpdateSerializer, responses=ListingDetailSerializer)
     def patch(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(self.UpdateSerializer, request)
@@ -244,6 +124,7 @@ class ListingDetailApi(APIView):
 class ListingTiersApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=TierSerializer(many=True), responses=ListingDetailSerializer)
     def put(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         tiers = _valid(TierSerializer, request, many=True)
@@ -258,6 +139,7 @@ class ListingTiersApi(APIView):
 class ListingSplitsApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=SplitSerializer(many=True), responses=ListingDetailSerializer)
     def put(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         splits = _valid(SplitSerializer, request, many=True)
@@ -272,6 +154,7 @@ class ListingSplitsApi(APIView):
 class VersionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=VersionSerializer, responses={201: ListingDetailSerializer})
     def post(self, request, slug):
         listing = selectors.listing_owned(owner=request.user, slug=slug)
         data = _valid(VersionSerializer, request)
@@ -310,6 +193,7 @@ class ReleaseSignaturePrepareApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses=OpenApiResponse(OpenApiTypes.OBJECT))
     def post(self, request, slug, tag):
         version = _owned_version(request, slug, tag)
         return Response(
@@ -326,6 +210,7 @@ class ReleaseSignatureApi(APIView):
         message = serializers.DictField()
         signature = serializers.CharField(max_length=200)
 
+    @extend_schema(request=InputSerializer, responses={201: OpenApiResponse(OpenApiTypes.OBJECT)})
     def post(self, request, slug, tag):
         version = _owned_version(request, slug, tag)
         data = _valid(self.InputSerializer, request)
@@ -346,6 +231,7 @@ class ListingStatusApi(APIView):
         )
         reason = serializers.CharField(allow_blank=True, default="", max_length=2000)
 
+    @extend_schema(request=InputSerializer, responses=ListingDetailSerializer)
     def post(self, request, slug):
         listing = get_object_or_404(Listing, slug=slug)
         selectors.listing_get_for_viewer(slug=slug, viewer=request.user)  # 404 if hidden
@@ -354,6 +240,12 @@ class ListingStatusApi(APIView):
             listing=listing, to_status=data["status"], actor=request.user, reason=data["reason"]
         )
         return Response(_detail_by_slug(slug, request.user))
+
+
+CARD_PREVIEW = inline_serializer(
+    name="CardPreview",
+    fields={"html": serializers.CharField(), "metadata": serializers.DictField()},
+)
 
 
 class CardPreviewApi(APIView):
@@ -367,6 +259,7 @@ class CardPreviewApi(APIView):
             allow_blank=True, max_length=MAX_CARD_BYTES, trim_whitespace=False
         )
 
+    @extend_schema(request=InputSerializer, responses=CARD_PREVIEW)
     def post(self, request):
         data = _valid(self.InputSerializer, request)
         try:
@@ -380,10 +273,12 @@ class CardPreviewApi(APIView):
 class LicenseTermsApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
+    @extend_schema(responses=LicenseTermsSerializer(many=True))
     def get(self, request):
         terms = selectors.license_terms_for_user(user=request.user)
         return Response(LicenseTermsSerializer(terms, many=True).data)
 
+    @extend_schema(request=LicenseTermsSerializer, responses={201: LicenseTermsSerializer})
     def post(self, request):
         data = _valid(LicenseTermsSerializer, request)
         terms = services.license_terms_create(owner=request.user, **data)

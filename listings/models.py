@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from chain import typed_data
-from marketplace.db import WeiField
+from core.db import WeiField
 
 
 class LicenseTerms(models.Model):
@@ -89,7 +89,7 @@ class Listing(models.Model):
     )
     has_compute = models.BooleanField(default=False, help_text="Some tier sells compute access.")
     sales_count = models.PositiveIntegerField(default=0)
-    # Download links given to people other than the creator (payments.downloads), and likes.
+    # Download links given to people other than the creator (payments.access.downloads), and likes.
     download_count = models.PositiveIntegerField(default=0)
     like_count = models.PositiveIntegerField(default=0)
     # How many first rows of each tabular file anyone may preview (listings/preview.py); 0 = none.

@@ -1,10 +1,13 @@
-"""A registered listing's terms follow the chain: once a listing is registered, its split and
+"""The listing fields the chain decides have their one writer here (the indexer's handlers in
+payments compute the facts and call these services).
+
+A registered listing's terms follow the chain: once a listing is registered, its split and
 tier prices change only by transactions its owner sends (setSplits, setTierPrice, or their
 signed variants), and the indexer calls these services so the site shows what the contract
 will charge and pay. Labels and tier names are ours alone and are kept.
 
 Also the platform fee as the site shows it: read from the contract and cached, refreshed by
-the indexer when a `PlatformFeeUpdated` event arrives (payments.changes), with the deploy
+the indexer when a `PlatformFeeUpdated` event arrives (payments.onchain.changes), with the deploy
 setting as the fallback when the chain is unreachable."""
 
 import logging
@@ -87,3 +90,16 @@ def platform_fee_remember(*, bps: int) -> None:
     """What the indexer saw set on-chain, so pages show it without waiting for the cache."""
     cache.set(FEE_CACHE_KEY, int(bps), FEE_CACHE_SECONDS)
     page_cache.forget(site=True)  # every listing page shows the fee
+
+
+def listing_chain_facts_set(*, facts: dict[int, dict]) -> list[int]:
+    """Store what the chain says of each listing ({listing id: {"sales_count", "onchain_paused"}}),
+    with `update()` rather than save(): a sale is not an edit of the listing. Only a real
+    change rewrites a row and drops the listing's cached pages. Returns the changed ids."""
+    changed = []
+    for pk, values in facts.items():
+        if Listing.objects.filter(pk=pk).exclude(**values).update(**values):
+            changed.append(pk)
+    if changed:
+        page_cache.forget_listings(listing_ids=changed)
+    return changed

@@ -16,10 +16,10 @@ from hexbytes import HexBytes
 
 from chain import client, provenance
 from chain.signatures import signer_accepts
+from core.errors import ApiError
 from listings.models import Listing, Version
 from listings.provenance import release_values
 from listings.selectors import listing_check_controlled_by
-from marketplace.api_errors import ApiError
 
 RELEASE_SIGNATURE_TTL_SECONDS = 3600
 

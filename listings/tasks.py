@@ -1,3 +1,5 @@
+"""Celery tasks of listings: `_task` names, `name=` pinned (docs/architecture.md)."""
+
 import requests
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
@@ -9,6 +11,7 @@ from listings.moderation import chain as moderation_chain
 
 
 @shared_task(
+    name="listings.tasks.version_attest_release",
     acks_late=True,  # idempotent: an attested version is not attested again
     autoretry_for=(requests.ConnectionError, requests.Timeout),
     retry_backoff=True,
@@ -16,7 +19,7 @@ from listings.moderation import chain as moderation_chain
     soft_time_limit=120,
     time_limit=180,
 )
-def version_attest_release(version_id: int) -> str:
+def version_attest_release_task(version_id: int) -> str:
     return provenance.version_attest_release(version_id=version_id)
 
 
@@ -28,6 +31,7 @@ class _PauseTask(DjangoTask):  # DjangoTask: the app's task class (delay_on_comm
 
 
 @shared_task(
+    name="listings.tasks.listing_pause_onchain",
     base=_PauseTask,
     acks_late=True,  # idempotent: pausing a paused listing changes nothing on-chain
     autoretry_for=client.RPC_ERRORS,
@@ -38,15 +42,17 @@ class _PauseTask(DjangoTask):  # DjangoTask: the app's task class (delay_on_comm
     soft_time_limit=120,
     time_limit=180,
 )
-def listing_pause_onchain(listing_id: int, paused: bool) -> str:
+def listing_pause_onchain_task(listing_id: int, paused: bool) -> str:
     """Pause (or unpause) sales of a listing in the Marketplace contract with the platform's
     moderator key. Works before the listing's first sale too (the contract keeps the flag for
     lazy listings). `Listing.onchain_paused` follows from the indexed event, not from here."""
     return moderation_chain.listing_pause_onchain(listing_id=listing_id, paused=paused)
 
 
-@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
-def listing_autopublish(listing_id: int, attempt: int) -> None:
+@shared_task(
+    name="listings.tasks.listing_autopublish", ignore_result=True, soft_time_limit=60, time_limit=90
+)
+def listing_autopublish_task(listing_id: int, attempt: int) -> None:
     """Publish a listing submitted while review is off, once its scans have finished."""
     from listings import services
     from listings.models import Listing

@@ -6,21 +6,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage
-from django.forms import BaseFormSet
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
+from core.errors import ApiError
+from core.pages import show_error
+from core.pagination import paginate
 from listings import forms, lineage, page_cache, preview, release_signing, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
 from listings.moderation import selectors as moderation_selectors
 from listings.onchain import platform_fee_bps
-from marketplace.api_errors import ApiError
-from marketplace.pagination import paginate
 
 PAGE_SIZE = 24
 S = Listing.Status
@@ -64,6 +64,12 @@ def creator(request, address: str):
 
 @page_cache.cached_page(page_cache.depends_on_listing)
 def detail(request, slug: str):
+    """The listing page. Its panels that other apps own come from their template tags, which
+    the template loads (listings cannot import those apps; see docs/architecture.md):
+    - access and downloads: payments.templatetags.access_tags (`listing_access`);
+    - the buy box: payments.templatetags.purchase_tags (`purchase_config`,
+      `purchase_max_quantity`), with the "on sale" rule from listings.sale (listing_tags);
+    - compute: compute.templatetags.compute_tags (`compute_panel`, in compute/_panel.html)."""
     listing = selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
     tag = request.GET.get("version") or None
     version = selectors.version_get(listing=listing, tag=tag)
@@ -131,7 +137,7 @@ def create(request):
         try:
             listing = services.listing_create(creator=request.user, **form.cleaned_data)
         except ApiError as exc:
-            form.add_error(None, str(exc.detail))
+            show_error(request, exc, form=form)
         else:
             messages.success(request, "Draft created. Add files, a card, tiers and the split.")
             return redirect("listings:edit", slug=listing.slug)
@@ -199,8 +205,7 @@ def edit_status(request, slug: str):
         try:
             services.listing_set_status(listing=listing, actor=request.user, **form.cleaned_data)
         except ApiError as exc:
-            messages.error(request, str(exc.detail))
-            return _render_edit(request, listing, status=exc.status_code)
+            return _render_edit(request, listing, status=show_error(request, exc))
         return _saved(request, listing, ACTION_DONE[form.cleaned_data["to_status"]], "status")
     messages.error(request, "Choose what to do with the listing.")
     return _render_edit(request, listing, status=400)
@@ -214,12 +219,10 @@ def _saved(request, listing: Listing, message: str, section: str):
 def _edit_error(request, listing: Listing, exc: ApiError, *, field=None, **bound):
     """A service refused: show why on the section's form, with the error's own status."""
     form = next(iter(bound.values()))
-    message = str(exc.detail)
-    if isinstance(form, BaseFormSet):
-        form.non_form_errors().append(message)
-    else:
-        form.add_error(field if exc.get_codes() == "invalid_card" else None, message)
-    return _render_edit(request, listing, status=exc.status_code, **bound)
+    field = field if exc.code == "invalid_card" else None
+    return _render_edit(
+        request, listing, status=show_error(request, exc, form=form, field=field), **bound
+    )
 
 
 def _render_edit(request, listing: Listing, *, status: int = 200, **bound):
@@ -277,7 +280,7 @@ def _incomplete_reason(listing: Listing) -> str:
     try:
         services.listing_check_complete(listing=listing)
     except ApiError as exc:
-        return str(exc.detail)
+        return exc.message
     return ""
 
 

@@ -25,7 +25,7 @@ from compute import policies as compute_policies
 from compute.models import ComputeEnvironment
 from listings import services as listing_services
 from listings.models import LicenseTerms, Listing
-from payments import services as payment_services
+from payments.offers import services as payment_services
 
 ROWS = 500
 # The dataset's trusted algorithm: per-column statistics, a few hundred bytes out.

@@ -157,16 +157,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "EXCEPTION_HANDLER": "marketplace.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "marketplace.pagination.PageNumberNoCountPagination",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberNoCountPagination",
     "PAGE_SIZE": 24,
     "DEFAULT_SCHEMA_CLASS": "marketplace.openapi.AutoSchema",
     # Per signed-in user, per client IP for anonymous requests, and stricter named scopes
     # (views set `throttle_scope`). Rates: API_THROTTLE_RATES below, read on every request.
     "DEFAULT_THROTTLE_CLASSES": [
-        "marketplace.throttling.UserThrottle",
-        "marketplace.throttling.AnonThrottle",
-        "marketplace.throttling.ScopeThrottle",
+        "core.throttling.UserThrottle",
+        "core.throttling.AnonThrottle",
+        "core.throttling.ScopeThrottle",
     ],
     # How many reverse proxies in front of the site append to X-Forwarded-For. 0 (the default):
     # rate limits key on the socket's address, and a client cannot pick its own key by

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from listings import views as listing_views
 from marketplace import views
-from payments import apis_access
+from payments.access import apis as access_apis
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,14 +14,15 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("artifacts/", include("artifacts.urls")),
     path("listings/", include("listings.urls")),
+    # Listing pages payments serves (/listings/<slug>/download/..., access/request, requests/)
+    # and the signed download URLs (/dl/...): payments/access/urls.py, mounted at the root.
+    path("", include("payments.access.urls")),
     path("creators/<str:address>/", listing_views.creator, name="creator"),
     path("moderation/", include("listings.moderation.urls")),
     path("licences/", include("payments.urls")),
     path("compute/", include("compute.urls")),
-    path("dashboard/", include("payments.urls_dashboard")),
+    path("dashboard/", include("payments.dashboard.urls")),
     path("notifications/", include("notifications.urls")),
-    # Downloads (/dl/...) and gated access pages (/listings/<slug>/requests/ ...).
-    path("", include("payments.urls_access")),
     path("api/v1/", include("marketplace.api_urls")),
     # The OpenAPI schema of /api/v1/ (YAML; ?format=json) and its browsable docs (Swagger UI,
     # self-hosted assets, no inline script: CSP holds there too).
@@ -34,10 +35,10 @@ urlpatterns = [
         name="api-docs",
     ),
     # Token metadata: the contracts' URIs (chain/deploy.py) point here, outside /api/v1/.
-    path("api/licenses/<str:token_id>.json", apis_access.license_metadata, name="license-metadata"),
+    path("api/licenses/<str:token_id>.json", access_apis.license_metadata, name="license-metadata"),
     path(
         "api/listings/ownership/<str:listing_id>",
-        apis_access.ownership_metadata,
+        access_apis.ownership_metadata,
         name="ownership-metadata",
     ),
     path("admin/", admin.site.urls),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marketplace.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from notifications.models import Notification
 
 

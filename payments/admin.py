@@ -3,7 +3,7 @@ with filters and search for operators answering "where did this payment go?"."""
 
 from django.contrib import admin
 
-from marketplace.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from payments.models import (
     Entitlement,
     ListingChainEvent,

@@ -1,93 +1,97 @@
 from django.urls import path
 
-from payments import apis, apis_access, apis_dashboard, apis_ownership, apis_purchase
+from payments.access import apis as access_apis
+from payments.dashboard import apis as dashboard_apis
+from payments.offers import apis as offer_apis
+from payments.ownership import apis as ownership_apis
+from payments.purchase import apis as purchase_apis
 
 urlpatterns = [
-    path("listings/<slug:slug>/offer", apis.OfferApi.as_view(), name="listing-offer"),
+    path("listings/<slug:slug>/offer", offer_apis.OfferApi.as_view(), name="listing-offer"),
     path(
         "listings/<slug:slug>/offer/prepare",
-        apis.OfferPrepareApi.as_view(),
+        offer_apis.OfferPrepareApi.as_view(),
         name="listing-offer-prepare",
     ),
     path(
         "listings/<slug:slug>/purchase/quote",
-        apis_purchase.PurchaseQuoteApi.as_view(),
+        purchase_apis.PurchaseQuoteApi.as_view(),
         name="listing-purchase-quote",
     ),
     path(
         "listings/<slug:slug>/purchase/prepare",
-        apis_purchase.PurchasePrepareApi.as_view(),
+        purchase_apis.PurchasePrepareApi.as_view(),
         name="listing-purchase-prepare",
     ),
     path(
         "listings/<slug:slug>/access",
-        apis_purchase.ListingAccessApi.as_view(),
+        purchase_apis.ListingAccessApi.as_view(),
         name="listing-access",
     ),
-    # Downloads (payments/apis_access.py)
+    # Downloads (payments/access_apis.py)
     path(
         "listings/<slug:slug>/downloads",
-        apis_access.ListingDownloadsApi.as_view(),
+        access_apis.ListingDownloadsApi.as_view(),
         name="listing-downloads",
     ),
-    path("downloads", apis_access.DownloadRequestApi.as_view(), name="download-request"),
+    path("downloads", access_apis.DownloadRequestApi.as_view(), name="download-request"),
     path(
         "downloads/request",
-        apis_access.DownloadRequestPrepareApi.as_view(),
+        access_apis.DownloadRequestPrepareApi.as_view(),
         name="download-request-prepare",
     ),
-    # Dashboard, payouts, split/price changes, platform fee (payments/apis_dashboard.py)
-    path("dashboard/", apis_dashboard.DashboardApi.as_view(), name="dashboard"),
+    # Dashboard, payouts, split/price changes, platform fee (payments/dashboard_apis.py)
+    path("dashboard/", dashboard_apis.DashboardApi.as_view(), name="dashboard"),
     path(
         "dashboard/listings/<slug:slug>",
-        apis_dashboard.DashboardListingApi.as_view(),
+        dashboard_apis.DashboardListingApi.as_view(),
         name="dashboard-listing",
     ),
-    path("dashboard/balances", apis_dashboard.BalancesApi.as_view(), name="dashboard-balances"),
+    path("dashboard/balances", dashboard_apis.BalancesApi.as_view(), name="dashboard-balances"),
     path(
         "dashboard/withdraw/prepare",
-        apis_dashboard.WithdrawPrepareApi.as_view(),
+        dashboard_apis.WithdrawPrepareApi.as_view(),
         name="dashboard-withdraw-prepare",
     ),
     path(
         "dashboard/export/<str:kind>.csv",
-        apis_dashboard.ExportApi.as_view(),
+        dashboard_apis.ExportApi.as_view(),
         name="dashboard-export",
     ),
     path(
         "listings/<slug:slug>/splits/prepare",
-        apis_dashboard.SplitPrepareApi.as_view(),
+        dashboard_apis.SplitPrepareApi.as_view(),
         name="listing-splits-prepare",
     ),
     path(
         "listings/<slug:slug>/splits/relay",
-        apis_dashboard.SplitRelayApi.as_view(),
+        dashboard_apis.SplitRelayApi.as_view(),
         name="listing-splits-relay",
     ),
     path(
         "listings/<slug:slug>/tiers/<int:position>/price/prepare",
-        apis_dashboard.TierPricePrepareApi.as_view(),
+        dashboard_apis.TierPricePrepareApi.as_view(),
         name="listing-tier-price-prepare",
     ),
     path(
         "listings/<slug:slug>/ownership/transfer/prepare",
-        apis_ownership.OwnershipTransferPrepareApi.as_view(),
+        ownership_apis.OwnershipTransferPrepareApi.as_view(),
         name="listing-ownership-transfer-prepare",
     ),
     path(
         "listings/<slug:slug>/changes",
-        apis_dashboard.ChangesApi.as_view(),
+        dashboard_apis.ChangesApi.as_view(),
         name="listing-changes",
     ),
-    path("platform/fee", apis_dashboard.PlatformFeeApi.as_view(), name="platform-fee"),
+    path("platform/fee", dashboard_apis.PlatformFeeApi.as_view(), name="platform-fee"),
     path(
         "platform/fee/prepare",
-        apis_dashboard.PlatformFeePrepareApi.as_view(),
+        dashboard_apis.PlatformFeePrepareApi.as_view(),
         name="platform-fee-prepare",
     ),
     path(
         "platform/revenue",
-        apis_dashboard.PlatformRevenueApi.as_view(),
+        dashboard_apis.PlatformRevenueApi.as_view(),
         name="platform-revenue",
     ),
 ]

@@ -7,6 +7,6 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Purchases, transfers and payouts on-chain become entitlements and ledger rows.
-        from payments import handlers
+        from payments.onchain import handlers
 
         handlers.register()

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.db import WeiField
 from listings.models import Listing, Version
-from marketplace.db import WeiField
 
 
 class ListingOffer(models.Model):
@@ -83,7 +83,7 @@ class Entitlement(models.Model):
         return self.balance > 0 and (self.expires_at is None or self.expires_at > now)
 
 
-# --- Gated access and downloads (payments.access, payments.downloads) -------------------------
+# --- Gated access and downloads (payments.access) -------------------------
 
 
 class AccessRequest(models.Model):
@@ -193,10 +193,10 @@ class DownloadNonce(models.Model):
         return f"{self.nonce} of {self.holder}"
 
 
-# --- Derived from chain events (payments.handlers): the ledger and licence facts -------------
+# --- Derived from chain events (payments.onchain.handlers): the ledger and licence facts -----
 # Each row points at the ChainLog it came from with on_delete=CASCADE: when a reorg orphans the
 # log, the indexer deletes it and the row goes with it; balances, expiries and counters are then
-# recomputed from the rows that remain (payments.entitlements).
+# recomputed from the rows that remain (payments.onchain.recompute).
 
 
 class Purchase(models.Model):
@@ -323,7 +323,7 @@ class ListingChainEvent(models.Model):
         indexes = [models.Index(fields=["listing", "kind"], name="listing_chain_event")]
 
 
-# --- Changes of a registered listing's terms and of the platform fee (payments.changes) ------
+# --- Changes of a registered listing's terms and of the platform fee (payments.onchain.changes)
 
 
 class SplitChange(models.Model):

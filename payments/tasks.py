@@ -1,17 +1,27 @@
+"""Celery tasks of payments: `_task` names, `name=` pinned (docs/architecture.md)."""
+
 from celery import shared_task
 
 from chain import client
-from payments import downloads, services
-
-
-@shared_task(ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
-def download_nonce_purge() -> int:
-    """Delete the nonces of expired signed download requests. Idempotent (acks_late is safe);
-    for the beat schedule."""
-    return downloads.download_nonce_purge()
+from payments.access import signed_requests
+from payments.offers import cancels
 
 
 @shared_task(
+    name="payments.tasks.download_nonce_purge",
+    ignore_result=True,
+    acks_late=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def download_nonce_purge_task() -> int:
+    """Delete the nonces of expired signed download requests. Idempotent (acks_late is safe);
+    for the beat schedule."""
+    return signed_requests.download_nonce_purge()
+
+
+@shared_task(
+    name="payments.tasks.offer_cancels_relay",
     ignore_result=True,
     acks_late=True,  # idempotent: an offer cancelled on-chain already is only recorded
     autoretry_for=client.RPC_ERRORS,
@@ -20,6 +30,6 @@ def download_nonce_purge() -> int:
     soft_time_limit=120,
     time_limit=180,
 )
-def offer_cancels_relay(offer_ids: list[int]) -> list[str]:
-    """Relay the creator's signed cancellations of replaced offers (services.offer_submit)."""
-    return services.offer_cancels_relay(offer_ids=offer_ids)
+def offer_cancels_relay_task(offer_ids: list[int]) -> list[str]:
+    """Relay the creator's signed cancellations of replaced offers (payments.offers.cancels)."""
+    return cancels.offer_cancels_relay(offer_ids=offer_ids)

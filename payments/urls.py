@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from payments import views_licences
+from payments.access import licences
 
 app_name = "payments"
 
 urlpatterns = [
-    path("", views_licences.my_licences, name="licences"),
+    path("", licences.my_licences, name="licences"),
 ]

@@ -2,10 +2,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts import selectors, services
+from accounts import denylist, selectors, services
 from accounts.models import AuditEntry, DeniedAddress, User
 from accounts.tests.test_siwe_api import ME, get_message, verify
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def admin_user():
 
 
 def test_a_denied_address_cannot_sign_in(api, account, admin_user):
-    services.address_deny(address=account.address.lower(), reason="Phishing", actor=admin_user)
+    denylist.address_deny(address=account.address.lower(), reason="Phishing", actor=admin_user)
     reply = verify(api, account, get_message(api, account.address))
     assert reply.status_code == 403
     assert reply.json()["error"]["code"] == "address_denied"
@@ -32,19 +32,19 @@ def test_denying_ends_existing_sessions_and_tokens(admin_user):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.secret}")
     assert client.get("/accounts/profile").status_code == 200
     assert api.get(ME).status_code == 200
-    services.address_deny(address=user.address, reason="Stolen models", actor=admin_user)
+    denylist.address_deny(address=user.address, reason="Stolen models", actor=admin_user)
     assert client.get("/accounts/profile").status_code == 302  # signed out: to the sign-in page
     assert api.get(ME).status_code in (401, 403)
 
 
 def test_lifting_restores_access_and_both_are_audited(admin_user):
     user = User.objects.create_user("0x" + "34" * 20)
-    services.address_deny(address=user.address, reason="Spam", actor=admin_user)
+    denylist.address_deny(address=user.address, reason="Spam", actor=admin_user)
     assert selectors.address_is_denied(address=user.address)
     with pytest.raises(ApiError) as error:
-        services.address_deny(address=user.address, reason="Again", actor=admin_user)
+        denylist.address_deny(address=user.address, reason="Again", actor=admin_user)
     assert error.value.status_code == 409
-    services.address_lift(address=user.address, reason="Appeal accepted", actor=admin_user)
+    denylist.address_lift(address=user.address, reason="Appeal accepted", actor=admin_user)
     user.refresh_from_db()
     assert user.is_active and not selectors.address_is_denied(address=user.address)
     entries = list(AuditEntry.objects.order_by("id").values_list("action", "actor", "reason"))
@@ -53,17 +53,17 @@ def test_lifting_restores_access_and_both_are_audited(admin_user):
         ("address.lift", admin_user.pk, "Appeal accepted"),
     ]
     # Denied again later: a new active entry next to the lifted one.
-    services.address_deny(address=user.address, reason="Spam again", actor=admin_user)
+    denylist.address_deny(address=user.address, reason="Spam again", actor=admin_user)
     assert DeniedAddress.objects.filter(address=user.address).count() == 2
 
 
 def test_deny_needs_a_valid_address_and_a_reason(admin_user):
     with pytest.raises(ApiError):
-        services.address_deny(address="0x123", reason="x", actor=admin_user)
+        denylist.address_deny(address="0x123", reason="x", actor=admin_user)
     with pytest.raises(ApiError):
-        services.address_deny(address="0x" + "56" * 20, reason=" ", actor=admin_user)
+        denylist.address_deny(address="0x" + "56" * 20, reason=" ", actor=admin_user)
     with pytest.raises(ApiError) as error:
-        services.address_lift(address="0x" + "56" * 20, reason="", actor=admin_user)
+        denylist.address_lift(address="0x" + "56" * 20, reason="", actor=admin_user)
     assert error.value.status_code == 404
 
 

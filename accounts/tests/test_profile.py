@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.tests.factories import user_create
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 PROFILE = reverse("accounts:profile")

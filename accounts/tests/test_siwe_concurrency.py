@@ -9,7 +9,7 @@ from eth_account import Account
 from accounts import services
 from accounts.models import SiweNonce
 from accounts.tests.factories import HOST, SCHEME, sign_text
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 THREADS = 6
 

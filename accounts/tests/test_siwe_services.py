@@ -18,7 +18,7 @@ from accounts.tests.factories import (
     user_create,
 )
 from chain.anvil import free_port
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 

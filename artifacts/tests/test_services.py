@@ -10,7 +10,7 @@ from artifacts.parts import PartFile
 from artifacts.storage import StorageError, get_storage
 from artifacts.tests.conftest import api_client_for
 from artifacts.tests.content import vector_content, vectors
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 VECTOR = vectors()[5]
@@ -70,7 +70,7 @@ def test_purge_expires_idle_uploads_and_spares_busy_ones(user, settings):
         expires_at=timezone.now() - timedelta(minutes=1)
     )
     with PartFile(busy.pk).locked():
-        assert tasks.upload_purge_expired() == 1
+        assert tasks.upload_purge_expired_task() == 1
     statuses = dict(Upload.objects.values_list("pk", "status"))
     assert statuses == {idle.pk: "expired", busy.pk: "open", fresh.pk: "open"}
     assert not PartFile(idle.pk).path.exists() and PartFile(busy.pk).path.exists()

@@ -10,8 +10,8 @@ from chain.anvil import free_port
 from compute import environments, services
 from compute.models import ComputePolicy, ComputeUsage, Job
 from compute.tests.helpers import buyer_with_licence, dataset_listing, environment, script
+from core.clock import db_now
 from marketplace.celery import app as celery_app
-from marketplace.clock import db_now
 from payments.tests.access_helpers import api_for
 
 S = Job.Status

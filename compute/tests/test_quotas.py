@@ -13,7 +13,7 @@ from compute import services
 from compute.models import Job, JobInput
 from compute.retention import job_inputs_purge
 from compute.tests.helpers import buyer_with_licence, dataset_listing, environment, script
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from artifacts.tests import corpus
 from compute import runner, services
 from compute.models import ComputePolicy, Job
 from compute.tests.helpers import buyer_with_licence, dataset_listing, environment, script
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 from payments.tests.access_helpers import published_listing
 
 pytestmark = pytest.mark.django_db

@@ -8,13 +8,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import denylist
 from accounts import selectors as account_selectors
-from accounts import services as account_services
+from core.pagination import PageNumberNoCountPagination
 from listings.models import Listing, Report
 from listings.moderation import selectors, services
 from listings.moderation.permissions import IsAdmin, IsModerator
 from listings.selectors import listing_get_for_viewer
-from marketplace.pagination import PageNumberNoCountPagination
 
 
 def _valid(serializer_class, request):
@@ -242,7 +242,7 @@ class DeniedAddressesApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: DeniedAddressSerializer})
     def post(self, request):
         data = _valid(self.InputSerializer, request)
-        entry = account_services.address_deny(actor=request.user, **data)
+        entry = denylist.address_deny(actor=request.user, **data)
         return Response(DeniedAddressSerializer(entry).data, status=201)
 
 
@@ -257,7 +257,7 @@ class DeniedAddressLiftApi(APIView):
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request, address):
         data = _valid(self.InputSerializer, request)
-        account_services.address_lift(address=address, actor=request.user, **data)
+        denylist.address_lift(address=address, actor=request.user, **data)
         return Response(status=204)
 
 

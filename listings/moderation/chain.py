@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from eth_account import Account
 
-from accounts.services import audit_record
+from accounts.audit import audit_record
 from chain import client
 from listings.models import Listing
 

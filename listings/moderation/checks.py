@@ -9,10 +9,10 @@ from artifacts.models import ArtifactScan
 from artifacts.scanning import PICKLE_EXTENSIONS, loads_as_pickle
 from artifacts.selectors import artifact_scans_latest
 from artifacts.services import artifact_scan_schedule
+from core.errors import ApiError
 from listings.cards import CardError, parse_card
 from listings.licences import licence_conflicts
 from listings.models import Listing, VersionFile
-from marketplace.api_errors import ApiError
 
 # What the bytes of a file with one of these names must be.
 EXPECTED_TYPES = {".safetensors": {"safetensors"}, ".gguf": {"gguf"}, ".zip": {"zip"}}

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import AuditEntry
+from core.errors import ApiError
 from listings.models import Listing, ListingStatusChange, Report
 from listings.moderation import checks
 from listings.moderation.chain import listing_chain_failure
-from marketplace.api_errors import ApiError
 
 S = Listing.Status
 UNCHECKED = ("pending", "error")  # scan verdicts that say nothing about the bytes

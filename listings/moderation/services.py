@@ -7,13 +7,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services import audit_record
+from accounts.audit import audit_record
 from artifacts.services import artifact_scan_schedule
+from core.errors import ApiError
 from listings.models import Listing, Report
 from listings.moderation import checks
 from listings.selectors import listing_controlled_by
 from listings.services import listing_set_status
-from marketplace.api_errors import ApiError
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -44,7 +44,7 @@ def listing_moderate(*, listing: Listing, action: str, actor, reason: str = "") 
 
     Approval re-runs the automatic checks (a flagged file or missing metadata refuses it with
     422). Pausing and unpausing also go on-chain, after commit, with the platform's moderator
-    key (listings.tasks.listing_pause_onchain); the DB status changes at once, so the site
+    key (listings.tasks.listing_pause_onchain_task); the DB status changes at once, so the site
     stops selling before the transaction is mined."""
     _require_moderator(actor)
     if action not in ACTIONS:
@@ -165,7 +165,7 @@ def _chain_pause_after_commit(listing: Listing, *, paused: bool) -> None:
 
     if paused == listing.onchain_paused:
         return  # the indexer already saw the chain in that state
-    tasks.listing_pause_onchain.delay_on_commit(listing.pk, paused)
+    tasks.listing_pause_onchain_task.delay_on_commit(listing.pk, paused)
 
 
 @transaction.atomic

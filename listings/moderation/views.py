@@ -10,13 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts import denylist
 from accounts import selectors as account_selectors
-from accounts import services as account_services
+from core.errors import ApiError
+from core.pages import show_error
+from core.pagination import paginate
 from listings.cards import CardError, parse_card, render_markdown
 from listings.moderation import forms, selectors, services
 from listings.moderation.permissions import ADMIN, MODERATOR, role_required
-from marketplace.api_errors import ApiError
-from marketplace.pagination import paginate
 
 PAGE_SIZE = 50
 DONE = {
@@ -98,8 +99,7 @@ def act(request, slug: str):
             listing=listing, action=action, actor=request.user, reason=form.cleaned_data["reason"]
         )
     except ApiError as exc:
-        messages.error(request, str(exc.detail))
-        return review(request, slug, status=exc.status_code, form=form)
+        return review(request, slug, status=show_error(request, exc), form=form)
     messages.success(request, DONE[action])
     if action in ("approve", "reject", "request_changes"):
         return redirect("moderation:queue")
@@ -113,7 +113,7 @@ def rescan(request, slug: str):
     try:
         queued = services.listing_rescan_files(listing=listing, actor=request.user)
     except ApiError as exc:
-        messages.error(request, str(exc.detail))
+        show_error(request, exc)
     else:
         messages.success(request, f"Scanning {queued} file(s) again; reload in a moment.")
     return redirect("moderation:review", slug=slug)
@@ -125,7 +125,7 @@ def chain_retry(request, slug: str):
     try:
         services.listing_chain_retry(listing=_listing(slug), actor=request.user)
     except ApiError as exc:
-        messages.error(request, str(exc.detail))
+        show_error(request, exc)
     else:
         messages.success(request, "The on-chain transaction is sent again.")
     return redirect("moderation:review", slug=slug)
@@ -156,7 +156,7 @@ def resolve(request, pk: int):
     try:
         services.report_resolve(report=report, actor=request.user, **form.cleaned_data)
     except ApiError as exc:
-        messages.error(request, str(exc.detail))
+        show_error(request, exc)
         return redirect("moderation:reports")
     messages.success(request, "Report resolved; the decision is recorded.")
     return redirect("moderation:reports")
@@ -169,10 +169,9 @@ def deny_list(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                account_services.address_deny(actor=request.user, **form.cleaned_data)
+                denylist.address_deny(actor=request.user, **form.cleaned_data)
             except ApiError as exc:
-                form.add_error(None, str(exc.detail))
-                status = exc.status_code
+                status = show_error(request, exc, form=form)
             else:
                 messages.success(request, f"{form.cleaned_data['address']} is denied.")
                 return redirect("moderation:deny-list")
@@ -192,9 +191,9 @@ def lift(request):
     form = forms.LiftForm(request.POST)
     if form.is_valid():
         try:
-            account_services.address_lift(actor=request.user, **form.cleaned_data)
+            denylist.address_lift(actor=request.user, **form.cleaned_data)
         except ApiError as exc:
-            messages.error(request, str(exc.detail))
+            show_error(request, exc)
         else:
             messages.success(request, "The denial is lifted.")
     return redirect("moderation:deny-list")
@@ -288,8 +287,7 @@ def report_listing(request, slug: str):
             try:
                 services.report_create(listing=listing, reporter=request.user, **form.cleaned_data)
             except ApiError as exc:
-                form.add_error(None, str(exc.detail))
-                status = exc.status_code
+                status = show_error(request, exc, form=form)
             else:
                 messages.success(request, "Thank you: moderators will look at your report.")
                 return redirect("listings:detail", slug=slug)

@@ -4,11 +4,29 @@ from decimal import Decimal
 
 from django import template
 
-from listings import licences, selectors
+from listings import licences, sale, selectors
 from listings.models import Tier
 from listings.money import wei_to_eth
 
 register = template.Library()
+
+
+@register.filter
+def on_sale(listing) -> bool:
+    """`{% if listing|on_sale %}`: listings.sale.listing_on_sale."""
+    return sale.listing_on_sale(listing=listing)
+
+
+@register.filter
+def sale_closed(listing) -> str:
+    """Why sales are closed ("paused", "not_published"; "" when open): listings.sale."""
+    return sale.listing_sale_closed(listing=listing)
+
+
+@register.filter
+def tier_on_sale(tier, listing) -> bool:
+    """`{% if tier|tier_on_sale:listing %}`: listings.sale.tier_on_sale."""
+    return sale.tier_on_sale(tier=tier, listing=listing)
 
 
 @register.filter

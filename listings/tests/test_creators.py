@@ -6,9 +6,9 @@ from django.test import Client
 
 from accounts import services as account_services
 from accounts.models import DeniedAddress, User
+from core.errors import ApiError
 from listings.models import Listing
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 from payments.tests.access_helpers import entitle, published_listing, tier
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ def test_result_count_and_you_hold_this_licence():
 
 
 def test_likes_and_download_counts():
-    from payments import downloads
+    from payments.access import downloads
 
     listing = published_listing(title="Counted")
     fan, other = factories.user(), factories.user()

@@ -2,12 +2,12 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.denylist import address_deny, address_lift
 from accounts.models import User
-from accounts.services import address_deny, address_lift
+from core.errors import ApiError
 from listings import services
 from listings.models import Listing
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_denied_buyer_cannot_prepare_a_purchase(admin_user):
 
 
 def test_a_denied_holder_gets_no_downloads(admin_user):
-    from payments.downloads import download_allowed
+    from payments.access.downloads import download_allowed
 
     listing = _published()
     creator = listing.creator.address

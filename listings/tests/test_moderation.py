@@ -3,12 +3,12 @@ from django.test import Client
 
 from accounts.models import AuditEntry
 from artifacts.tests.pickles import malicious_pickle, malicious_protocol0_pickle, safe_pickle
+from core.errors import ApiError
 from listings import services
 from listings.models import Listing, Report
 from listings.moderation import services as moderation
 from listings.tests import factories
 from listings.tests.moderation_helpers import listing_with_file, scan_files
-from marketplace.api_errors import ApiError
 
 pytestmark = pytest.mark.django_db
 S = Listing.Status

@@ -110,8 +110,8 @@ def test_a_pause_still_failing_on_its_last_retry_is_recorded(chain, settings, as
 
     listing = tokenized_listing()
     settings.CHAIN_RPC_URL = "http://127.0.0.1:9"  # nothing listens: the node is down
-    last = tasks.listing_pause_onchain.max_retries
-    result = tasks.listing_pause_onchain.apply(args=(listing.pk, True), retries=last)
+    last = tasks.listing_pause_onchain_task.max_retries
+    result = tasks.listing_pause_onchain_task.apply(args=(listing.pk, True), retries=last)
     assert isinstance(result.result, client.RPC_ERRORS)
     failed = AuditEntry.objects.get(action="listing.chain_pause.failed")
     assert failed.target_id == str(listing.pk) and "Connection" in failed.reason

@@ -8,13 +8,13 @@ from django.test import Client
 from accounts.models import AuditEntry
 from artifacts.storage import storage_for
 from artifacts.tests.pickles import malicious_pickle
+from core.errors import ApiError
 from listings import services
 from listings.models import Listing, Report
 from listings.moderation import services as moderation
 from listings.tests import factories
 from listings.tests.moderation_helpers import listing_with_file, scan_files
-from marketplace.api_errors import ApiError
-from payments import downloads
+from payments.access import downloads
 
 pytestmark = pytest.mark.django_db
 S = Listing.Status

@@ -4,12 +4,12 @@ by the editor and flagged by moderation, and the page says once what a buyer may
 import pytest
 from django.test import Client
 
+from core.errors import ApiError
 from listings import services
 from listings.licences import buyer_may, licence_conflicts
 from listings.models import LicenseTerms, Listing
 from listings.moderation import checks
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 from payments.tests.access_helpers import api_for, published_listing
 
 pytestmark = pytest.mark.django_db

@@ -6,12 +6,12 @@ import pytest
 from django.core.cache import cache, caches
 from django.test import Client
 
-from accounts import services as account_services
+from accounts import denylist
 from accounts.tokens import api_token_create
 from listings import onchain, services
-from listings.apis import ListingSummarySerializer, listing_summaries
 from listings.models import Listing
 from listings.selectors import ListingFilters, listing_search
+from listings.serializers import ListingSummarySerializer, listing_summaries
 from listings.tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_delisting_and_denying_take_a_listing_off_the_cached_pages():
         assert client.get(url).status_code == 404, url
 
     moderator = factories.user(moderator=True)
-    account_services.address_deny(address=other.creator.address, reason="spam", actor=moderator)
+    denylist.address_deny(address=other.creator.address, reason="spam", actor=moderator)
     assert other.slug not in client.get(API_LIST).content.decode()
     for url in detail_pages(other):
         assert client.get(url).status_code == 404, url

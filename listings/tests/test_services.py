@@ -2,11 +2,11 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import ApiError
 from listings import services, tasks
 from listings.models import Listing, ListingStatusChange
 from listings.tests import factories
 from listings.tests.moderation_helpers import scan_files
-from marketplace.api_errors import ApiError
 
 pytestmark = pytest.mark.django_db
 S = Listing.Status
@@ -146,7 +146,7 @@ def test_without_review_a_listing_waits_for_its_scans(settings, django_capture_o
     assert listing.status == S.PENDING_REVIEW  # the scan has not run yet
     assert scheduled  # the scan, and another look at the listing 30 s later
     scan_files(listing)
-    tasks.listing_autopublish(listing.pk, 1)  # what the task scheduled 30 s later does
+    tasks.listing_autopublish_task(listing.pk, 1)  # what the task scheduled 30 s later does
     listing.refresh_from_db()
     assert listing.status == S.PUBLISHED
 

@@ -3,8 +3,7 @@
 - `AutoSchema` adds the shared error response (`{"error": {code, message, fields}}`) to every
   operation, so clients and the fuzz test know what a 4xx/5xx looks like.
 - `only_api_v1` keeps the schema to the versioned API (pages and token metadata are not API).
-- `views` describes existing API views from outside (OpenApiViewExtension) where a view has no
-  serializer drf-spectacular can find; new views should rather carry `@extend_schema` themselves.
+- Each API view carries its own description (`@extend_schema` on its methods, beside the code).
 """
 
 import re
@@ -69,7 +68,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
 
 class WeiFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = "marketplace.fields.WeiField"
+    target_class = "core.fields.WeiField"
 
     def map_serializer_field(self, auto_schema, direction):
         return {
@@ -81,6 +80,3 @@ class WeiFieldSchema(OpenApiSerializerFieldExtension):
 
 def only_api_v1(endpoints):
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
-
-
-from marketplace.openapi import views as _views  # noqa: E402, F401  (registers the extensions)

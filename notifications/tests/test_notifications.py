@@ -14,7 +14,7 @@ from listings.moderation import services as moderation
 from listings.tests import factories
 from notifications.models import Notification
 from notifications.services import notify
-from payments import access
+from payments.access import gated
 from payments.tests.access_helpers import entitle, published_listing, tier
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_one_notice_per_fact_and_mail_only_with_an_address(django_capture_on_com
 def test_access_request_decisions_and_my_licences(django_capture_on_commit_callbacks):
     listing = gated_listing()
     asker = factories.user()
-    request = access.access_request_create(
+    request = gated.access_request_create(
         listing=listing, tier=tier(listing, "Research"), requester=asker,
         intended_use="Research on tokenizers.", accepted_terms=True,
     )  # fmt: skip
@@ -60,7 +60,7 @@ def test_access_request_decisions_and_my_licences(django_capture_on_commit_callb
     assert told.kind == Kind.ACCESS_REQUEST and told.url == f"/listings/{listing.slug}/requests/"
     assert "Research on tokenizers." in told.body
 
-    access.access_request_set_status(
+    gated.access_request_set_status(
         access_request=request, to_status="approved", actor=listing.creator
     )
     decision = Notification.objects.get(recipient=asker)
@@ -69,7 +69,7 @@ def test_access_request_decisions_and_my_licences(django_capture_on_commit_callb
     assert page.status_code == 200
     assert f'data-licence="{listing.slug}:0" data-grant' in page.content.decode()
 
-    access.access_request_set_status(
+    gated.access_request_set_status(
         access_request=request, to_status="revoked", actor=listing.creator, reason="Misuse."
     )
     revoked = Notification.objects.filter(recipient=asker).first()
@@ -149,7 +149,7 @@ def test_sales_and_credits_from_the_chain_are_told_once(contracts, w3):
     assert all("credited to you" in n.title for n in credited)
     before = Notification.objects.count()
     from chain.models import ChainLog
-    from payments import handlers
+    from payments.onchain import handlers
 
     logs = list(ChainLog.objects.filter(event="Purchased"))
     handlers.purchases_record(logs)  # the same facts again (a retry): nobody told twice

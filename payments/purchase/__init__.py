@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from accounts.services import address_check_allowed
+from accounts.denylist import address_check_allowed
 from chain import client, typed_data
 from listings.models import Listing
 from payments.purchase.erc20 import currency_facts, token_steps

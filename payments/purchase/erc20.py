@@ -14,9 +14,9 @@ from hexbytes import HexBytes
 
 from chain import client, typed_data
 from chain.signatures import recover
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
+from payments.offers.services import json_safe
 from payments.purchase.sale import Sale, insufficient, purchase_call, transaction
-from payments.services import json_safe
 
 if TYPE_CHECKING:
     from web3.contract import Contract

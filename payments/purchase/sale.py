@@ -12,8 +12,9 @@ from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 
 from chain import client, typed_data
+from core.errors import ApiError
 from listings.models import Listing
-from marketplace.api_errors import ApiError
+from listings.sale import PAUSED, listing_sale_closed
 
 if TYPE_CHECKING:
     from web3.contract import Contract
@@ -74,9 +75,11 @@ def is_zero(address: str) -> bool:
 
 
 def _sale_not_allowed(listing: Listing) -> None:
-    if listing.status == Listing.Status.PAUSED:
+    """The listing page's rule (listings.sale), as the API's refusal."""
+    closed = listing_sale_closed(listing=listing)
+    if closed == PAUSED:
         raise ApiError("Sales of this listing are paused.", code="paused", status=409)
-    if listing.status != Listing.Status.PUBLISHED:
+    if closed:
         raise ApiError("This listing is not on sale.", code="not_for_sale", status=409)
 
 

@@ -9,7 +9,8 @@ from django import template
 from django.utils import timezone
 
 from listings.selectors import listing_controlled_by
-from payments import downloads, selectors
+from payments import selectors
+from payments.access import downloads
 from payments.models import AccessRequest
 
 register = template.Library()

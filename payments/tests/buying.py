@@ -14,7 +14,7 @@ from chain.anvil import dev_accounts
 from listings import services as listing_services
 from listings.models import Listing
 from listings.tests import factories
-from payments import services
+from payments.offers import services
 
 TierSpec = listing_services.TierSpec
 

@@ -8,10 +8,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from core.errors import ApiError
 from listings.models import Listing
 from listings.tests import factories
-from marketplace.api_errors import ApiError
-from payments import access, selectors
+from payments import selectors
+from payments.access import gated
 from payments.models import AccessGrant, AccessRequest
 from payments.tests.access_helpers import (
     TierSpec,
@@ -132,14 +133,14 @@ def test_a_timed_gated_tier_grants_for_its_duration():
         tiers=[TierSpec(name="Trial", price_wei=0, requires_approval=True, duration_seconds=3600)]
     )
     requester = factories.user()
-    request = access.access_request_create(
+    request = gated.access_request_create(
         listing=listing,
         tier=tier(listing, "Trial"),
         requester=requester,
         intended_use="Try it",
         accepted_terms=True,
     )
-    access.access_request_set_status(
+    gated.access_request_set_status(
         access_request=request, to_status="approved", actor=listing.creator
     )
     grant = AccessGrant.objects.get()
@@ -162,7 +163,7 @@ def test_only_the_creator_sees_and_decides(listing, requester):
     request.refresh_from_db()
     assert request.status == "pending"
     with pytest.raises(ApiError) as info:
-        access.access_request_set_status(
+        gated.access_request_set_status(
             access_request=request, to_status="approved", actor=requester
         )
     assert info.value.status_code == 403
@@ -210,7 +211,7 @@ def test_requests_are_refused_where_they_make_no_sense(listing, requester):
     ungated = published_listing(tiers=[TierSpec(name="Pro", price_wei=10**16)])
     assert client.get(f"/listings/{ungated.slug}/access/request").status_code == 404
     with pytest.raises(ApiError) as info:
-        access.access_request_create(
+        gated.access_request_create(
             listing=ungated,
             tier=tier(ungated, "Pro"),
             requester=requester,

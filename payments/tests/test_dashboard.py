@@ -11,7 +11,7 @@ from django.test import Client
 
 from accounts.models import User
 from chain import client
-from payments import dashboard, payouts
+from payments.dashboard import figures, payouts
 from payments.models import Payout
 from payments.tests.buying import send_step
 from payments.tests.dashboard_helpers import ETH, chain_sums, sell
@@ -36,7 +36,7 @@ def signed_in(address: str) -> Client:
 def test_dashboard_figures_equal_the_chain_events_to_the_wei(sales):
     creator = User.objects.get(address=sales.creator.address)
     sums = chain_sums(sales.listing)
-    data = dashboard.dashboard_for_user(user=creator)
+    data = figures.dashboard_for_user(user=creator)
 
     assert data["sales_count"] == sums["sales"] == 3
     assert {
@@ -83,7 +83,7 @@ def test_the_api_gives_the_same_figures_as_strings(sales):
 def test_contributor_view_and_credited_balance_then_withdraw(sales):
     who = sales.contributor.address
     User.objects.get_or_create(address=who)
-    view = dashboard.contributor_received(address=who)
+    view = figures.contributor_received(address=who)
     sums = chain_sums(sales.listing)
     assert {(r["currency"]): r["received_wei"] for r in view} == {
         ETH: sums["received"][(who, ETH, "Credited")],

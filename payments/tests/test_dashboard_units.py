@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from listings.tests import factories
 from payments.currencies import units
-from payments.dashboard import bucket
-from payments.exports import csv_stream
+from payments.dashboard.exports import csv_stream
+from payments.dashboard.figures import bucket
 from payments.templatetags.dashboard_tags import bps_percent
 
 

@@ -14,9 +14,9 @@ from eth_account.messages import encode_typed_data
 
 from accounts.models import User
 from accounts.tests.factories import erc1271_wallet_deploy
-from payments import downloads
+from payments.access import signed_requests
 from payments.models import DownloadNonce
-from payments.tasks import download_nonce_purge
+from payments.tasks import download_nonce_purge_task
 from payments.tests.access_helpers import (
     CONTENT,
     api_for,
@@ -57,8 +57,8 @@ def request_for(address: str, cid: str, **overrides) -> dict:
 
 
 def sign(message: dict, key, *, chain_id: int | None = None) -> str:
-    parsed = downloads.download_request_parse(message)
-    document = downloads.download_request_typed_data(parsed)
+    parsed = signed_requests.download_request_parse(message)
+    document = signed_requests.download_request_typed_data(parsed)
     if chain_id is not None:
         document["domain"]["chainId"] = chain_id
     signable = encode_typed_data(full_message=document)
@@ -83,8 +83,8 @@ def test_a_signed_request_gets_a_url_that_downloads(w3, key, cid):
 
 
 def test_the_typed_data_is_the_documented_one():
-    document = downloads.download_request_typed_data(
-        downloads.download_request_parse(request_for(Account.create().address, "bafy"))
+    document = signed_requests.download_request_typed_data(
+        signed_requests.download_request_parse(request_for(Account.create().address, "bafy"))
     )
     assert document["domain"] == {
         "name": "AI Model Marketplace Downloads",
@@ -198,6 +198,6 @@ def test_used_nonces_are_purged_after_their_expiry(w3, key, cid):
     old = DownloadNonce.objects.create(
         holder=key.address, nonce="0x" + "00" * 32, expires_at=timezone.now() - timedelta(hours=1)
     )
-    assert download_nonce_purge.delay().get() == 1
+    assert download_nonce_purge_task.delay().get() == 1
     assert not DownloadNonce.objects.filter(pk=old.pk).exists()
     assert DownloadNonce.objects.count() == 1

@@ -9,10 +9,10 @@ from django.test import Client
 
 from artifacts.models import ArtifactScan
 from artifacts.tests import corpus
+from core.errors import ApiError
 from listings import services as listing_services
 from listings.models import Listing
 from listings.tests import factories
-from marketplace.api_errors import ApiError
 from payments.tests.access_helpers import (
     api_for,
     artifact_store,  # noqa: F401 (autouse fixture)

@@ -15,9 +15,9 @@ from chain.models import ChainLog
 from chain.typed_data import Domain, listing_id, typed_data
 from listings.models import Listing
 from payments import selectors
-from payments.handlers import recompute
 from payments.models import Entitlement, ListingOffer, Payout, Purchase
-from payments.services import offer_build
+from payments.offers.services import offer_build
+from payments.onchain.handlers import recompute
 from payments.tests.buying import deployer
 from payments.tests.indexing import (
     TierSpec,

@@ -8,8 +8,8 @@ from eth_account import Account
 
 from chain import client
 from chain.models import ChainLog
-from marketplace.db import wei_sum
-from payments import ledger
+from core.db import wei_sum
+from payments.dashboard import ledger
 from payments.models import Entitlement, Payout, Purchase
 from payments.tests.buying import deployer
 from payments.tests.indexing import (

@@ -15,10 +15,11 @@ from web3.logs import DISCARD
 
 from accounts.models import User
 from chain import client
+from core.errors import ApiError
 from listings.models import Listing
-from marketplace.api_errors import ApiError
-from payments import dashboard, listing_updates
+from payments.dashboard import figures
 from payments.models import Payout, SplitChange, TierPriceChange
+from payments.offers import updates
 from payments.tests.buying import send_step
 from payments.tests.indexing import (
     TierSpec,
@@ -60,7 +61,7 @@ def paid(receipt) -> dict[str, int]:
 def test_a_split_change_applies_to_sales_after_it_and_not_before(registered):
     listing, creator, partner, newcomer, buyer, first = registered
     user = User.objects.get(address=creator.address)
-    prepared = listing_updates.split_update_prepare(
+    prepared = updates.split_update_prepare(
         listing=listing,
         actor=user,
         splits=[(creator.address, 5_000), (partner, 2_000), (newcomer, 3_000)],
@@ -95,7 +96,7 @@ def test_a_split_change_applies_to_sales_after_it_and_not_before(registered):
     assert (first.transactionHash.to_0x_hex(), newcomer) not in per_sale
     received = {
         r["account"]: r["received_wei"]
-        for r in dashboard.recipients_received(listings=[listing])
+        for r in figures.recipients_received(listings=[listing])
         if r["label"] != "Platform fee"
     }
     assert received[partner] == net // 10 + net * 2_000 // 10_000
@@ -217,7 +218,7 @@ def test_the_same_signed_update_posted_twice_at_once_is_sent_once(registered):
     nonce check (nothing is mined yet): it must be refused, not sent to revert at our cost."""
     listing, creator, partner, newcomer, *_ = registered
     user = User.objects.get(address=creator.address)
-    prepared = listing_updates.split_update_prepare(
+    prepared = updates.split_update_prepare(
         listing=listing, actor=user, splits=[(creator.address, 7_000), (newcomer, 3_000)]
     )
     document = prepared["typed_data"]
@@ -228,16 +229,14 @@ def test_the_same_signed_update_posted_twice_at_once_is_sent_once(registered):
     sent_before = w3.eth.get_transaction_count(relayer_address(), "pending")
     rpc("evm_setAutomine", False)
     try:
-        first = threading.Thread(
-            target=lambda: results.append(listing_updates.split_update_relay(**body))
-        )
+        first = threading.Thread(target=lambda: results.append(updates.split_update_relay(**body)))
         first.start()
         deadline = time.monotonic() + 30
         while w3.eth.get_transaction_count(relayer_address(), "pending") == sent_before:
             assert time.monotonic() < deadline, "the first relay never sent its transaction"
             time.sleep(0.05)
         with pytest.raises(ApiError) as second:
-            listing_updates.split_update_relay(**body)
+            updates.split_update_relay(**body)
         assert second.value.get_codes() == "update_in_flight"
         mine(1)
         first.join(timeout=30)
@@ -254,7 +253,7 @@ def relayer_address() -> str:
 def test_a_tier_price_change_follows_the_chain(registered):
     listing, creator, _, _, buyer, _ = registered
     user = User.objects.get(address=creator.address)
-    prepared = listing_updates.tier_price_prepare(
+    prepared = updates.tier_price_prepare(
         listing=listing, actor=user, position=0, price_wei=2 * PRICE + 1
     )
     assert prepared["old_price_wei"] == str(PRICE)
@@ -268,12 +267,12 @@ def test_a_tier_price_change_follows_the_chain(registered):
     call = market.functions.purchase(listing.onchain_id, 0, 1, "0x" + "00" * 20, 2 * PRICE + 1)
     assert client.transact(call, account=buyer, value=2 * PRICE + 1).status == 1
     with pytest.raises(Exception, match="UnknownTier|no licence tier|unknown_tier"):
-        listing_updates.tier_price_prepare(listing=listing, actor=user, position=5, price_wei=1)
+        updates.tier_price_prepare(listing=listing, actor=user, position=5, price_wei=1)
 
 
 def test_a_split_that_cuts_a_contributor_is_only_announced(registered):
     listing, creator, partner, newcomer, *_ = registered
-    prepared = listing_updates.split_update_prepare(
+    prepared = updates.split_update_prepare(
         listing=listing,
         actor=User.objects.get(address=creator.address),
         splits=[(creator.address, 8_000), (newcomer, 2_000)],
@@ -289,7 +288,7 @@ def test_a_split_that_cuts_a_contributor_is_only_announced(registered):
     pending = client.get_contract("Marketplace").functions.pendingSplits(listing.onchain_id)
     assert pending.call()[1] > 0
     # The partner's dashboard shows the announcement, from the indexed SplitsScheduled event.
-    (notice,) = dashboard.split_notices(address=partner)
+    (notice,) = figures.split_notices(address=partner)
     assert (notice["listing"], notice["now_bps"], notice["new_bps"]) == (listing, 1_000, 0)
     assert notice["effective_at"].timestamp() == pending.call()[1]
     page = Client()
@@ -297,14 +296,14 @@ def test_a_split_that_cuts_a_contributor_is_only_announced(registered):
     reply = page.get("/dashboard/")
     assert reply.status_code == 200
     assert b'data-testid="split-notice"' in reply.content
-    assert dashboard.split_notices(address=newcomer) == []  # raised, not lowered
+    assert figures.split_notices(address=newcomer) == []  # raised, not lowered
 
 
 def test_a_reorg_that_drops_a_split_change_puts_the_old_split_back(registered):
     listing, creator, partner, newcomer, *_ = registered
     index(confirmations=1)
     fork = snapshot()
-    prepared = listing_updates.split_update_prepare(
+    prepared = updates.split_update_prepare(
         listing=listing,
         actor=User.objects.get(address=creator.address),
         splits=[(creator.address, 4_000), (partner, 1_000), (newcomer, 5_000)],

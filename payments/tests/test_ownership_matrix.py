@@ -13,7 +13,7 @@ from chain import client, provenance
 from compute.models import ComputePolicy
 from listings.models import Listing, OwnershipTransfer, Version
 from listings.tests import factories
-from payments import access
+from payments.access import gated
 from payments.models import AccessRequest
 from payments.tests.access_helpers import uploaded_scanned_file
 from payments.tests.ownership_helpers import handed_over
@@ -89,7 +89,7 @@ def state(contracts, w3):
     state = handed_over()
     requester = factories.user()
     research = state.listing.tiers.get(position=1)
-    state.request = access.access_request_create(
+    state.request = gated.access_request_create(
         listing=state.listing,
         tier=research,
         requester=requester,

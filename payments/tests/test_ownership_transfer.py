@@ -12,18 +12,19 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from hexbytes import HexBytes
 
+from accounts import denylist
 from accounts import services as account_services
 from accounts.tests.factories import HOST, SCHEME, erc1271_wallet_deploy, sign_text, user_create
 from chain import client, provenance
 from chain.indexer.store import dispatch
 from chain.models import ChainLog
+from core.errors import ApiError
 from listings import selectors as listing_selectors
 from listings import services as listing_services
 from listings.models import Listing, OwnershipTransfer
 from listings.moderation import services as moderation_services
 from listings.tests import factories
-from marketplace.api_errors import ApiError
-from payments import dashboard, exports
+from payments.dashboard import exports, figures
 from payments.models import SplitChange
 from payments.tests.access_helpers import uploaded_scanned_file
 from payments.tests.buying import payouts
@@ -116,8 +117,8 @@ def test_a_sale_after_the_transfer_pays_the_new_owner_and_shows_on_their_dashboa
     assert state.creator.address not in payouts(second)
     assert payouts(state.first_sale)[state.creator.address] == net - net // 10
 
-    new = dashboard.dashboard_for_user(user=state.new)
-    old = dashboard.dashboard_for_user(user=state.old)
+    new = figures.dashboard_for_user(user=state.new)
+    old = figures.dashboard_for_user(user=state.old)
     assert [listing.pk for listing in new["listings"]] == [state.listing.pk]
     assert new["former_listings"] == [] and old["listings"] == []
     assert [listing.pk for listing in old["former_listings"]] == [state.listing.pk]
@@ -131,7 +132,7 @@ def test_a_sale_after_the_transfer_pays_the_new_owner_and_shows_on_their_dashboa
     assert received_old[state.creator.address] == net - net // 10
     assert state.heir.address not in received_old
     # The owner's share is not counted again as a contribution.
-    assert dashboard.contributor_received(address=state.heir.address) == []
+    assert figures.contributor_received(address=state.heir.address) == []
     # CSV exports follow the same periods.
     first_tx, second_tx = (r.transactionHash.to_0x_hex() for r in (state.first_sale, second))
     assert [row["tx_hash"] for row in _csv("sales", state.old)] == [first_tx]
@@ -242,7 +243,7 @@ def test_a_contract_wallet_owner_manages_and_signs_through_erc1271(chain):
 def test_a_denied_new_owner_cannot_manage_and_moderators_act_whoever_owns_it(chain):
     state = handed_over()
     admin = user_create(moderator=True)
-    account_services.address_deny(address=state.heir.address, reason="Fraud.", actor=admin)
+    denylist.address_deny(address=state.heir.address, reason="Fraud.", actor=admin)
     state.new.refresh_from_db()
     listing = Listing.objects.get(pk=state.listing.pk)
     assert not listing_selectors.listing_controlled_by(listing=listing, user=state.new)
@@ -253,9 +254,9 @@ def test_a_denied_new_owner_cannot_manage_and_moderators_act_whoever_owns_it(cha
     assert Client().get(f"/listings/{listing.slug}/").status_code == 404
     assert can_edit(state.old, listing) == 404
     # The site will not build a transfer to a denied address either.
-    account_services.address_lift(address=state.heir.address, reason="Cleared.", actor=admin)
+    denylist.address_lift(address=state.heir.address, reason="Cleared.", actor=admin)
     stranger = Account.create().address
-    account_services.address_deny(address=stranger, reason="Spam.", actor=admin)
+    denylist.address_deny(address=stranger, reason="Spam.", actor=admin)
     new = Client()
     state.new.refresh_from_db()
     assert state.new.is_active

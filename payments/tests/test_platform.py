@@ -9,7 +9,7 @@ from django.test import Client
 from accounts.models import User
 from chain import client
 from listings import onchain
-from payments import platform
+from payments.dashboard import platform
 from payments.models import PlatformFeeChange
 from payments.tests.buying import deployer, send_step
 from payments.tests.dashboard_helpers import ETH, chain_sums, sell

@@ -8,7 +8,7 @@ from eth_account.messages import encode_typed_data
 from rest_framework.test import APIClient
 
 from chain import client
-from marketplace.api_errors import ApiError
+from core.errors import ApiError
 from payments.tests.buying import (
     TierSpec,
     buyer_account,

@@ -5,14 +5,14 @@
 import { apiGet, apiPost } from "./api.js";
 import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
+import { setStatus } from "./dom.js";
 
 const config = JSON.parse(document.getElementById("platform-config").textContent);
 const form = document.querySelector("[data-fee-form]");
 const node = document.querySelector("[data-fee-status]");
 
 function status(state, text) {
-  node.dataset.state = state;
-  node.textContent = text;
+  setStatus(node, state, text);
 }
 
 form?.addEventListener("submit", async (event) => {

@@ -4,23 +4,20 @@
 import { ApiRequestError } from "./api.js";
 import { sendTransaction, waitForConfirmations, waitForReceipt } from "./chain-tx.js";
 import { pageConfig } from "./config.js";
-import { WalletError, chooseWallet, ensureChain, rememberWallet, requestAccount } from "./wallet.js";
+import { WalletError, connect } from "./wallet.js";
 import { toHexQuantity } from "./wei.js";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // The wallet of the signed-in account, on our chain.
 export async function connectWallet(what) {
-  const wallet = await chooseWallet();
-  if (!wallet) throw new WalletError(`No wallet was chosen, so the ${what} was not sent.`);
-  const account = await requestAccount(wallet.provider);
-  const signedIn = pageConfig().signedInAddress;
-  if (signedIn && account.toLowerCase() !== signedIn.toLowerCase()) {
-    throw new WalletError(`Your wallet is on ${account}, but you are signed in as ${signedIn}. Switch your wallet to that account.`);
-  }
-  await ensureChain(wallet.provider, pageConfig().chain);
-  rememberWallet(wallet);
-  return { provider: wallet.provider, account };
+  const { chain, signedInAddress } = pageConfig();
+  return connect({
+    chain,
+    expected: signedInAddress,
+    notChosen: `No wallet was chosen, so the ${what} was not sent.`,
+    mismatch: (account) => `Your wallet is on ${account}, but you are signed in as ${signedInAddress}. Switch your wallet to that account.`,
+  });
 }
 
 // Sends `tx` ({from, to, data, value}); onStatus(state, detail) for "pending", "confirming",

@@ -6,13 +6,12 @@ import { apiGet, apiPost } from "./api.js";
 import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
 import { formatAmount } from "./wei.js";
+import { setStatus } from "./dom.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 
-function setStatus(row, state, text) {
-  const status = row.querySelector("[data-withdraw-status]");
-  status.dataset.state = state;
-  status.textContent = text;
+function rowStatus(row, state, text) {
+  setStatus(row.querySelector("[data-withdraw-status]"), state, text);
 }
 
 function showBalance(row, balance) {
@@ -31,9 +30,9 @@ async function withdraw(row, button) {
   button.disabled = true;
   clearMessages();
   try {
-    setStatus(row, "preparing", "Preparing the transaction…");
+    rowStatus(row, "preparing", "Preparing the transaction…");
     const prepared = await apiPost(config.api.withdraw, { currency });
-    setStatus(row, "wallet", "Confirm the withdrawal in your wallet…");
+    rowStatus(row, "wallet", "Confirm the withdrawal in your wallet…");
     const { provider } = await connectWallet("withdrawal");
     const receipt = await sendAndConfirm(provider, prepared.transaction, {
       what: "withdrawal",
@@ -41,13 +40,13 @@ async function withdraw(row, button) {
       onStatus: (state, detail) => {
         if (state === "pending") {
           row.querySelector("[data-withdraw-tx]").textContent = detail;
-          setStatus(row, "pending", "Pending: waiting for the transaction to be mined…");
+          rowStatus(row, "pending", "Pending: waiting for the transaction to be mined…");
         } else if (state === "confirming") {
-          setStatus(row, "confirming", `Confirmed in a block: ${detail} confirmations`);
+          rowStatus(row, "confirming", `Confirmed in a block: ${detail} confirmations`);
         }
       },
     });
-    setStatus(row, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
+    rowStatus(row, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
     const balance = await waitUntil(async () => {
       const data = await apiGet(config.api.balances);
       const found = data.balances.find((b) => b.currency.address === currency);
@@ -55,10 +54,10 @@ async function withdraw(row, button) {
     });
     showBalance(row, balance);
     button.remove(); // nothing left to withdraw in this currency
-    setStatus(row, "indexed", `Withdrawn ${formatAmount(prepared.amount_wei, prepared.currency)} (block ${Number(receipt.blockNumber)}).`);
+    rowStatus(row, "indexed", `Withdrawn ${formatAmount(prepared.amount_wei, prepared.currency)} (block ${Number(receipt.blockNumber)}).`);
     showMessage(`Withdrawn ${formatAmount(prepared.amount_wei, prepared.currency)} to ${prepared.to}.`, "success");
   } catch (error) {
-    setStatus(row, "failed", errorText(error));
+    rowStatus(row, "failed", errorText(error));
     showMessage(errorText(error), "error");
     button.disabled = false;
   }

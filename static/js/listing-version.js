@@ -4,6 +4,7 @@
 // reload in the middle of a long upload loses neither the files already stored nor their paths.
 import { apiPost } from "./api.js";
 import { formatBytes } from "./upload.js";
+import { el } from "./dom.js";
 
 const STORAGE_PREFIX = "listings.new-version:";
 
@@ -14,13 +15,6 @@ function load(key) {
   } catch {
     return [];
   }
-}
-
-function el(tag, attributes = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text) node.textContent = text;
-  return node;
 }
 
 export function initNewVersion(root, { reloadWith }) {

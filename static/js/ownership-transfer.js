@@ -6,21 +6,17 @@
 import { apiGet, apiPost } from "./api.js";
 import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
+import { setStatus } from "./dom.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const panel = document.querySelector("[data-ownership-transfer]");
-
-function status(node, state, text) {
-  node.dataset.state = state;
-  node.textContent = text;
-}
 
 async function run(node, work) {
   clearMessages();
   try {
     await work();
   } catch (error) {
-    status(node, "failed", errorText(error));
+    setStatus(node, "failed", errorText(error));
     showMessage(errorText(error), "error");
   }
 }
@@ -52,10 +48,10 @@ function startTransfer() {
       prepared = null;
       confirm.checked = false;
       send.disabled = true;
-      status(node, "preparing", "Checking the transfer…");
+      setStatus(node, "preparing", "Checking the transfer…");
       prepared = await apiPost(config.api.transfer, { to: event.target.to.value.trim() });
       showConsequences(prepared);
-      status(node, "review", "Read what changes, tick the box, then sign in your wallet.");
+      setStatus(node, "review", "Read what changes, tick the box, then sign in your wallet.");
     });
   });
   send.addEventListener("click", () =>
@@ -71,15 +67,15 @@ function startTransfer() {
           what,
           confirmations: config.confirmations,
           onStatus: (state, detail) => {
-            if (state === "pending") status(node, "pending", `Pending${step}: ${detail} sent, waiting to be mined…`);
-            if (state === "confirming") status(node, "confirming", `Mined${step}: ${detail} confirmations`);
+            if (state === "pending") setStatus(node, "pending", `Pending${step}: ${detail} sent, waiting to be mined…`);
+            if (state === "confirming") setStatus(node, "confirming", `Mined${step}: ${detail} confirmations`);
           },
         });
       }
-      status(node, "confirmed", "Confirmed. Waiting for the marketplace to record the new owner…");
+      setStatus(node, "confirmed", "Confirmed. Waiting for the marketplace to record the new owner…");
       const to = prepared.to.toLowerCase();
       await waitUntil(async () => (await apiGet(config.api.listing)).owner.toLowerCase() === to);
-      status(node, "indexed", `Done: ${prepared.to} owns the listing now.`);
+      setStatus(node, "indexed", `Done: ${prepared.to} owns the listing now.`);
       showMessage(`The listing now belongs to ${prepared.to}.`, "success");
       panel.dataset.done = "true";
     }),

@@ -10,7 +10,7 @@ import { pageConfig } from "./config.js";
 import { discoverWallets } from "./eip6963.js";
 import { clearMessages, showMessage } from "./messages.js";
 import { explorerLink, pendingGet, pendingRemove, pendingSave } from "./pending-purchases.js";
-import { WalletError, chooseWallet, ensureChain, rememberWallet, requestAccount, signTypedData } from "./wallet.js";
+import { WalletError, connect as connectWallet, signTypedData } from "./wallet.js";
 import { formatAmount, toHexQuantity } from "./wei.js";
 
 const ETH = "0x0000000000000000000000000000000000000000";
@@ -214,17 +214,14 @@ class BuyArea {
   }
 
   async connect() {
-    const wallet = await chooseWallet();
-    if (!wallet) throw new WalletError("No wallet was chosen, so nothing was bought.");
-    this.steps.set("sign", "active", "Connecting to your wallet…");
-    const account = await requestAccount(wallet.provider);
-    const signedIn = pageConfig().signedInAddress;
-    if (signedIn && account.toLowerCase() !== signedIn.toLowerCase()) {
-      throw new WalletError(`Your wallet is on ${account}, but you are signed in as ${signedIn}. Switch your wallet to that account: the licence goes to the account that pays.`);
-    }
-    await ensureChain(wallet.provider, pageConfig().chain);
-    rememberWallet(wallet);
-    return { provider: wallet.provider, account };
+    const { chain, signedInAddress } = pageConfig();
+    return connectWallet({
+      chain,
+      expected: signedInAddress,
+      notChosen: "No wallet was chosen, so nothing was bought.",
+      onConnecting: () => this.steps.set("sign", "active", "Connecting to your wallet…"),
+      mismatch: (account) => `Your wallet is on ${account}, but you are signed in as ${signedInAddress}. Switch your wallet to that account: the licence goes to the account that pays.`,
+    });
   }
 
   async checkBalance(provider, account, choice) {

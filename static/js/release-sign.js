@@ -5,11 +5,7 @@ import { apiPost } from "./api.js";
 import { connectWallet, errorText } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
 import { signTypedData } from "./wallet.js";
-
-function status(node, state, text) {
-  node.dataset.state = state;
-  node.textContent = text;
-}
+import { setStatus } from "./dom.js";
 
 for (const box of document.querySelectorAll("[data-release-sign]")) {
   const button = box.querySelector("[data-release-sign-button]");
@@ -18,16 +14,16 @@ for (const box of document.querySelectorAll("[data-release-sign]")) {
     clearMessages();
     button.disabled = true;
     try {
-      status(node, "preparing", "Preparing the release to sign…");
+      setStatus(node, "preparing", "Preparing the release to sign…");
       const document = await apiPost(box.dataset.prepareUrl, {});
       const { provider, account } = await connectWallet("release signature");
       const signature = await signTypedData(provider, account, document, "You declined to sign the release. It stays unattested.");
-      status(node, "pending", "Signed. The marketplace is recording the attestation…");
+      setStatus(node, "pending", "Signed. The marketplace is recording the attestation…");
       const done = await apiPost(box.dataset.submitUrl, { message: document.message, signature });
-      status(node, "indexed", `Attested: ${done.release_uid}`);
+      setStatus(node, "indexed", `Attested: ${done.release_uid}`);
       showMessage(`Version ${box.dataset.tag} signed and attested.`, "success");
     } catch (error) {
-      status(node, "failed", errorText(error));
+      setStatus(node, "failed", errorText(error));
       showMessage(errorText(error), "error");
       button.disabled = false;
     }

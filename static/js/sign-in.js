@@ -3,24 +3,16 @@
 import { ApiRequestError, apiPost } from "./api.js";
 import { pageConfig } from "./config.js";
 import { clearMessages, showMessage } from "./messages.js";
-import {
-  WalletError,
-  chooseWallet,
-  ensureChain,
-  personalSign,
-  rememberWallet,
-  requestAccount,
-} from "./wallet.js";
+import { WalletError, connect, personalSign, rememberWallet } from "./wallet.js";
 
 async function signIn(button) {
   const config = pageConfig();
-  const wallet = await chooseWallet();
-  if (!wallet) {
+  const connected = await connect({ chain: config.chain, remember: false });
+  if (!connected) {
     showMessage("Sign-in cancelled: no wallet was chosen.", "info");
     return;
   }
-  const address = await requestAccount(wallet.provider);
-  await ensureChain(wallet.provider, config.chain);
+  const { wallet, account: address } = connected;
   const { message } = await apiPost(config.api.nonce, { address });
   const signature = await personalSign(wallet.provider, address, message);
   await apiPost(config.api.verify, { message, signature });

@@ -6,15 +6,11 @@ import { apiGet, apiPost } from "./api.js";
 import { connectWallet, errorText, sendAndConfirm, waitUntil } from "./dashboard-tx.js";
 import { clearMessages, showMessage } from "./messages.js";
 import { signTypedData } from "./wallet.js";
+import { setStatus } from "./dom.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const editor = document.querySelector("[data-split-editor]");
 let prepared = null;
-
-function status(node, state, text) {
-  node.dataset.state = state;
-  node.textContent = text;
-}
 
 function percent(bps) {
   return `${(bps / 100).toFixed(2).replace(/\.?0+$/, "")}%`;
@@ -77,15 +73,15 @@ async function run(node, work) {
   try {
     await work();
   } catch (error) {
-    status(node, "failed", errorText(error));
+    setStatus(node, "failed", errorText(error));
     showMessage(errorText(error), "error");
   }
 }
 
 function follow(node, what) {
   return (state, detail) => {
-    if (state === "pending") status(node, "pending", `Pending: ${what} ${detail} sent, waiting to be mined…`);
-    if (state === "confirming") status(node, "confirming", `Mined: ${detail} confirmations`);
+    if (state === "pending") setStatus(node, "pending", `Pending: ${what} ${detail} sent, waiting to be mined…`);
+    if (state === "confirming") setStatus(node, "confirming", `Mined: ${detail} confirmations`);
   };
 }
 
@@ -94,7 +90,7 @@ function follow(node, what) {
 function announced(node) {
   if (!prepared.lowered?.length) return false;
   const days = Math.round(prepared.notice_seconds / 86400);
-  status(node, "announced", `Announced: it lowers the share of ${prepared.lowered.join(", ")}, so it applies in ${days} days (anyone can then apply it). Sales until then keep the current split.`);
+  setStatus(node, "announced", `Announced: it lowers the share of ${prepared.lowered.join(", ")}, so it applies in ${days} days (anyone can then apply it). Sales until then keep the current split.`);
   return true;
 }
 
@@ -110,14 +106,14 @@ function startSplitEditor() {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     run(node, async () => {
-      status(node, "preparing", "Checking the new split…");
+      setStatus(node, "preparing", "Checking the new split…");
       const splits = readSplits(form);
       if (splits.some((split) => Number.isNaN(split.bps))) {
         throw new Error("Write each share as a percentage, such as 12.5.");
       }
       prepared = await apiPost(config.api.splits, { splits });
       showComparison(prepared.comparison);
-      status(node, "review", "Review the change, then send it or sign it.");
+      setStatus(node, "review", "Review the change, then send it or sign it.");
     });
   });
   editor.querySelector("[data-split-send]").addEventListener("click", () =>
@@ -127,21 +123,21 @@ function startSplitEditor() {
         what: "split change", confirmations: config.confirmations, onStatus: follow(node, "transaction"),
       });
       if (announced(node)) return;
-      status(node, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
+      setStatus(node, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
       await waitIndexed(receipt.transactionHash);
-      status(node, "indexed", "The new split is live: it applies to every sale from now on.");
+      setStatus(node, "indexed", "The new split is live: it applies to every sale from now on.");
     }),
   );
   editor.querySelector("[data-split-sign]").addEventListener("click", () =>
     run(node, async () => {
       const { provider, account } = await connectWallet("split change");
       const signature = await signTypedData(provider, account, prepared.typed_data, "You declined to sign the split change. Nothing changed.");
-      status(node, "pending", "Signed. The marketplace is sending it…");
+      setStatus(node, "pending", "Signed. The marketplace is sending it…");
       const relayed = await apiPost(config.api.relay, { message: prepared.typed_data.message, signature });
       if (announced(node)) return;
-      status(node, "confirmed", `Sent in ${relayed.tx_hash}. Waiting for the marketplace to record it…`);
+      setStatus(node, "confirmed", `Sent in ${relayed.tx_hash}. Waiting for the marketplace to record it…`);
       await waitIndexed(relayed.tx_hash);
-      status(node, "indexed", "The new split is live: it applies to every sale from now on.");
+      setStatus(node, "indexed", "The new split is live: it applies to every sale from now on.");
     }),
   );
 }
@@ -172,9 +168,9 @@ function startPriceForms() {
         const receipt = await sendAndConfirm(provider, tx.transaction, {
           what: "price change", confirmations: config.confirmations, onStatus: follow(node, "transaction"),
         });
-        status(node, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
+        setStatus(node, "confirmed", "Confirmed. Waiting for the marketplace to record it…");
         await waitIndexed(receipt.transactionHash);
-        status(node, "indexed", "New price live for sales from now on.");
+        setStatus(node, "indexed", "New price live for sales from now on.");
       });
     });
   }

@@ -5,7 +5,7 @@
 import { ApiRequestError, apiPost } from "./api.js";
 import { pageConfig } from "./config.js";
 import { clearMessages, showMessage } from "./messages.js";
-import { WalletError, chooseWallet, ensureChain, requestAccount, signTypedData } from "./wallet.js";
+import { WalletError, connect, signTypedData } from "./wallet.js";
 
 const STATUS_MESSAGES = {
   pending_review: "Signed and submitted: a moderator will review your listing.",
@@ -13,14 +13,14 @@ const STATUS_MESSAGES = {
 };
 
 async function tokenize(area, say) {
-  const wallet = await chooseWallet();
-  if (!wallet) throw new WalletError("No wallet was chosen, so nothing was signed.");
-  const account = await requestAccount(wallet.provider);
   const creator = area.dataset.creator;
-  if (account.toLowerCase() !== creator.toLowerCase()) {
-    throw new WalletError(`Your wallet is on ${account}, but this listing belongs to ${creator}. Switch to that account to sign.`);
-  }
-  await ensureChain(wallet.provider, pageConfig().chain);
+  const { wallet, account } = await connect({
+    chain: pageConfig().chain,
+    expected: creator,
+    notChosen: "No wallet was chosen, so nothing was signed.",
+    mismatch: (account) => `Your wallet is on ${account}, but this listing belongs to ${creator}. Switch to that account to sign.`,
+    remember: false,
+  });
   say("Preparing the offer…");
   const lock = area.querySelector("[data-lock-splits]");
   const prepared = await apiPost(area.dataset.prepareUrl, { lock_splits: Boolean(lock?.checked) });

@@ -11,6 +11,7 @@
 // mountUploadZone(element) for zones added later. When a file is stored the zone dispatches
 // `artifact:uploaded` (bubbles) with detail {cid, sha256, size, filename, contentType, uploadId};
 // a file that cannot be uploaded dispatches `upload:error` with {filename, code, message}.
+import { el } from "./dom.js";
 
 const STORAGE_PREFIX = "artifacts.upload:";
 const STORAGE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -62,13 +63,6 @@ export function formatDuration(seconds) {
 function cookie(name) {
   const entry = document.cookie.split("; ").find((part) => part.startsWith(`${name}=`));
   return entry ? decodeURIComponent(entry.slice(name.length + 1)) : "";
-}
-
-function el(tag, attributes = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
-  if (text) node.textContent = text;
-  return node;
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

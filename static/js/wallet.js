@@ -59,6 +59,28 @@ export async function requestAccount(provider) {
   return accounts[0];
 }
 
+// The one connect sequence every wallet action starts with: choose a wallet, get its account,
+// check it is the `expected` one (the signed-in or owning account, when there is one), get onto
+// `chain`. Resolves with { wallet, provider, account }, or null when no wallet was chosen and
+// `notChosen` (the message saying what did not happen) is not given. `onConnecting` runs once a
+// wallet is chosen; `mismatch(account)` words the refusal of another account. The wallet is
+// remembered for next time unless `remember` is false (sign-in remembers it once signed in).
+export async function connect({ chain, expected, notChosen, mismatch, onConnecting, remember = true }) {
+  const wallet = await chooseWallet();
+  if (!wallet) {
+    if (notChosen) throw new WalletError(notChosen);
+    return null;
+  }
+  onConnecting?.();
+  const account = await requestAccount(wallet.provider);
+  if (expected && account.toLowerCase() !== expected.toLowerCase()) {
+    throw new WalletError(mismatch(account));
+  }
+  await ensureChain(wallet.provider, chain);
+  if (remember) rememberWallet(wallet);
+  return { wallet, provider: wallet.provider, account };
+}
+
 async function currentChainId(provider) {
   return BigInt(await provider.request({ method: "eth_chainId" }));
 }

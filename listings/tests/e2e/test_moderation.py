@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from eth_account import Account
 from playwright.sync_api import expect
 
+from accounts.denylist import address_deny
 from accounts.models import MODERATORS_GROUP, User
-from accounts.services import address_deny
 from chain import client
 from chain.tests.helpers import reverts
 from listings import services

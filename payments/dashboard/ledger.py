@@ -1,0 +1,47 @@
+"""Reads of the money ledger (rows written by payments.handlers from chain events). Every total
+is exact to the wei on every database (core.db.wei_sum), never a float."""
+
+from chain.typed_data import ZERO_ADDRESS
+from core.db import wei_sum
+from listings.models import Listing
+from payments.models import Payout, Purchase
+
+
+def ledger_account_totals(*, account: str, currency: str = ZERO_ADDRESS) -> dict[str, int]:
+    """What `account` received in `currency`: paid (sent at once), credited (kept for it),
+    withdrawn (credit taken out), and outstanding (credited - withdrawn: what it can still
+    withdraw, which the contract's `credits(account, currency)` must equal)."""
+    rows = Payout.objects.filter(account=account, currency=currency)
+    totals = {kind: wei_sum(rows.filter(kind=kind), "amount") for kind in Payout.Kind.values}
+    totals["outstanding"] = totals[Payout.Kind.CREDITED] - totals[Payout.Kind.WITHDRAWN]
+    return totals
+
+
+def ledger_totals_by_account(*, currency: str = ZERO_ADDRESS, listing: Listing | None = None):
+    """{account: {kind: wei}} for every account paid or credited in `currency` (optionally for
+    one listing's sales), exact."""
+    rows = Payout.objects.filter(currency=currency)
+    if listing is not None:
+        rows = rows.filter(listing=listing)
+    totals: dict[str, dict[str, int]] = {}
+    for account, kind, amount in rows.values_list("account", "kind", "amount").iterator():
+        per_kind = totals.setdefault(account, dict.fromkeys(Payout.Kind.values, 0))
+        per_kind[kind] += int(amount)
+    return totals
+
+
+def ledger_sales_total(*, currency: str = ZERO_ADDRESS, listing: Listing | None = None) -> int:
+    """What buyers paid in `currency` (for one listing, or in all)."""
+    rows = Purchase.objects.filter(currency=currency)
+    return wei_sum(rows.filter(listing=listing) if listing is not None else rows, "amount")
+
+
+def ledger_distributed_total(
+    *, currency: str = ZERO_ADDRESS, listing: Listing | None = None
+) -> int:
+    """Paid plus credited from sales in `currency`: equals `ledger_sales_total` to the wei
+    (the contract distributes every sale in full)."""
+    rows = Payout.objects.filter(
+        currency=currency, kind__in=[Payout.Kind.PAID, Payout.Kind.CREDITED]
+    )
+    return wei_sum(rows.filter(listing=listing) if listing is not None else rows, "amount")

@@ -93,7 +93,10 @@ def test_a_text_like_pickle_is_scanned_when_its_name_loads_as_a_pickle():
 
 
 def test_random_bytes_are_not_taken_for_a_pickle_or_an_executable():
-    import os
+    import random
 
-    kinds = {scanning.detect_type(os.urandom(4096), 4096)[0] for _ in range(2000)}
+    # Seeded: about one random file in 200,000 starts like a protocol 2-5 pickle (PROTO and
+    # a plausible opcode), and is rightly scanned as one; unseeded, this test failed 1 % of runs.
+    rng = random.Random(20261205)
+    kinds = {scanning.detect_type(rng.randbytes(4096), 4096)[0] for _ in range(2000)}
     assert not kinds & {"pickle", "pe", "elf", "mach-o"}

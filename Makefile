@@ -62,7 +62,7 @@ contracts: $(NPM_STAMP)
 # The contract property tests (licence time conserved, wei in = wei out) with many more
 # examples than the suite runs.
 property: setup-dev
-	PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-300} $(PY) -m pytest -q -p no:cacheprovider \
+	HYPOTHESIS_PROFILE=explore PROPERTY_EXAMPLES=$${PROPERTY_EXAMPLES:-300} $(PY) -m pytest -q -p no:cacheprovider \
 	  chain/tests/test_licence_time_property.py chain/tests/test_splits_property.py
 
 # Slither over the product contracts, offline on the pinned solc-js (tools/slither/solc shim).

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.db.backends.signals import connection_created
 from eth_account import Account
+from hypothesis import settings as hypothesis_settings
 
 from artifacts.tests.ipfs_node import IpfsNode
 from chain import client
@@ -20,6 +21,12 @@ from tests import shared_connection
 pytest_plugins = ["tests.e2e.fixtures"]
 
 connection_created.connect(shared_connection.read_without_table_locks)
+
+# The suite's property tests draw the same examples every run (a flaky suite hides real
+# failures); `make property` explores new ones with many more examples.
+hypothesis_settings.register_profile("suite", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session")

@@ -290,6 +290,16 @@ CHAIN_PLATFORM_FEE_RECIPIENT = env("CHAIN_PLATFORM_FEE_RECIPIENT", default="")
 # Key that relays owners' signed split updates (setSplitsBySig; the server pays the gas).
 # Empty: the deployer key.
 CHAIN_RELAYER_KEY = env("CHAIN_RELAYER_KEY", default="")
+# Deploy (and allow-list) the test stablecoins TestAuthToken (EIP-3009 + permit, like USDC) and
+# TestPermitToken with `deploy_contracts`. Default: on the local chain (31337) only.
+CHAIN_TEST_TOKENS = env.bool("CHAIN_TEST_TOKENS", default=CHAIN_ID == 31337)
+
+# --- Gasless purchases (payments/relay) --------------------------------------------------------
+# What the relayer (CHAIN_RELAYER_KEY) may spend on gas for buyers' signed purchases per UTC
+# day, in wei; a relay that would go past it is refused (429) until the next day.
+RELAY_GAS_BUDGET_WEI_PER_DAY = env.int("RELAY_GAS_BUDGET_WEI_PER_DAY", default=5 * 10**16)
+# How long a prepared one-signature purchase stays signable.
+RELAY_INTENT_TTL_SECONDS = env.int("RELAY_INTENT_TTL_SECONDS", default=15 * 60)
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)

@@ -181,6 +181,7 @@ API_THROTTLE_RATES = {
     "purchase": env("API_THROTTLE_PURCHASE", default="60/minute") or None,
     "tokens": env("API_THROTTLE_TOKENS", default="30/hour") or None,
     "relay": env("API_THROTTLE_RELAY", default="30/hour") or None,
+    "gasless": env("API_THROTTLE_GASLESS", default="60/minute") or None,
 }
 # Counters for throttles (and any other cache use). LocMem: per process, fine for one server;
 # production with several workers: redis://127.0.0.1:6379/2 so limits hold across processes.

@@ -11,6 +11,7 @@ from payments.models import (
     Payout,
     PlatformFeeChange,
     Purchase,
+    RelayedPurchase,
     SplitChange,
     TierPriceChange,
 )
@@ -75,3 +76,16 @@ class TierPriceChangeAdmin(ReadOnlyAdmin):
 class PlatformFeeChangeAdmin(ReadOnlyAdmin):
     list_display = ("block_time", "bps", "recipient", "block_number", "tx_hash")
     search_fields = ("recipient", "tx_hash")
+
+
+@admin.register(RelayedPurchase)
+class RelayedPurchaseAdmin(ReadOnlyAdmin):
+    """What the relayer spent on buyers' gas, purchase by purchase (the day's sum is what the
+    sponsorship budget counts)."""
+
+    list_display = ("created_at", "listing", "tier_index", "buyer", "method", "source", "status",
+                    "gas_used", "gas_cost", "api_token")  # fmt: skip
+    list_filter = ("status", "method", "source", "day")
+    search_fields = ("buyer", "intent_digest", "listing__slug", "listing__title")
+    list_select_related = ("listing", "api_token")
+    date_hierarchy = "created_at"

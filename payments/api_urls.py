@@ -1,6 +1,13 @@
 from django.urls import path
 
-from payments import apis, apis_access, apis_dashboard, apis_ownership, apis_purchase
+from payments import (
+    apis,
+    apis_access,
+    apis_dashboard,
+    apis_gasless,
+    apis_ownership,
+    apis_purchase,
+)
 
 urlpatterns = [
     path("listings/<slug:slug>/offer", apis.OfferApi.as_view(), name="listing-offer"),
@@ -18,6 +25,16 @@ urlpatterns = [
         "listings/<slug:slug>/purchase/prepare",
         apis_purchase.PurchasePrepareApi.as_view(),
         name="listing-purchase-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/gasless/prepare",
+        apis_gasless.GaslessPrepareApi.as_view(),
+        name="listing-gasless-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/gasless/submit",
+        apis_gasless.GaslessSubmitApi.as_view(),
+        name="listing-gasless-submit",
     ),
     path(
         "listings/<slug:slug>/access",

@@ -83,7 +83,8 @@ def deployed(anvil, dev_accounts, tmp_path_factory) -> Suite:
     suite.token = suite.deploy("TestToken", "Plain Token", "PLAIN")
     suite.permit_token = suite.deploy("TestPermitToken", "Permit Token", "PRMT")
     suite.auth_token = suite.deploy("TestAuthToken", "Test USD Coin", "tUSDC")
-    for token in (suite.token, suite.permit_token, suite.auth_token):  # the admin's currency allow-list
+    # The admin's currency allow-list.
+    for token in (suite.token, suite.permit_token, suite.auth_token):
         tx = suite.market.functions.setCurrency(token.address, True).transact(
             {"from": suite.admin.address}
         )

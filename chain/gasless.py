@@ -38,9 +38,7 @@ AUTHORIZATION_TYPE = [
 
 
 def checkout_domain(chain_id: int, checkout: str) -> Domain:
-    return Domain(
-        chain_id, checkout, name=CHECKOUT_DOMAIN_NAME, version=CHECKOUT_DOMAIN_VERSION
-    )
+    return Domain(chain_id, checkout, name=CHECKOUT_DOMAIN_NAME, version=CHECKOUT_DOMAIN_VERSION)
 
 
 def new_nonce() -> str:

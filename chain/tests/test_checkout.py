@@ -191,7 +191,12 @@ def test_nobody_else_can_submit_the_receive_authorization(suite, buyer):
     signature = authorize(suite, buyer, intent)
     domain = checkout_domain(suite.w3.eth.chain_id, suite.checkout.address)
     call = token.functions.receiveWithAuthorization(
-        buyer.address, suite.checkout.address, PRICE, 0, intent.deadline, digest(intent, domain),
+        buyer.address,
+        suite.checkout.address,
+        PRICE,
+        0,
+        intent.deadline,
+        digest(intent, domain),
         signature,
     )
     with reverts("CallerMustBePayee"):
@@ -260,7 +265,12 @@ def test_plain_transfer_authorization_buys_and_a_front_run_is_rescued(suite, buy
     signature = x402_authorization(suite, buyer, second)
     send(
         token.functions.transferWithAuthorization(
-            buyer.address, suite.checkout.address, PRICE, 0, second.deadline, second.nonce,
+            buyer.address,
+            suite.checkout.address,
+            PRICE,
+            0,
+            second.deadline,
+            second.nonce,
             signature,
         ),
         suite.accounts[8].address,
@@ -268,8 +278,10 @@ def test_plain_transfer_authorization_buys_and_a_front_run_is_rescued(suite, buy
     with reverts("AuthorizationUsedOrCanceled"):
         relay(suite, second, signature, "buyWithTransferAuthorization", 0)
     with reverts("OwnableUnauthorizedAccount"):
-        send(suite.checkout.functions.rescue(token.address, suite.accounts[8].address, PRICE),
-             suite.accounts[8].address)
+        send(
+            suite.checkout.functions.rescue(token.address, suite.accounts[8].address, PRICE),
+            suite.accounts[8].address,
+        )
     send(suite.checkout.functions.rescue(token.address, buyer.address, PRICE), suite.admin.address)
     assert balances(suite, token, buyer.address) == [PRICE * 9]
 
@@ -292,4 +304,3 @@ def test_marketplace_fits_the_contract_size_limit():
 
     code = client.load_artifact("Marketplace")["deployedBytecode"]
     assert (len(code) - 2) // 2 <= 24_576  # EIP-170: a larger contract cannot be deployed
-

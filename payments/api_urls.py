@@ -7,6 +7,7 @@ from payments import (
     apis_gasless,
     apis_ownership,
     apis_purchase,
+    apis_x402,
 )
 
 urlpatterns = [
@@ -36,6 +37,9 @@ urlpatterns = [
         apis_gasless.GaslessSubmitApi.as_view(),
         name="listing-gasless-submit",
     ),
+    # Paid with x402 v2 (payments/apis_x402.py)
+    path("x402/listings/<slug:slug>/licence", apis_x402.x402_licence, name="x402-licence"),
+    path("x402/listings/<slug:slug>/files/<path:path>", apis_x402.x402_file, name="x402-file"),
     path(
         "listings/<slug:slug>/access",
         apis_purchase.ListingAccessApi.as_view(),

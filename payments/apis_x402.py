@@ -1,0 +1,112 @@
+"""Resources paid with x402 v2 (payments.x402): the licence purchase itself and a licensed
+file download. Plain Django views: x402 lives in headers, and the file answer is the bytes.
+
+- `GET x402/listings/<slug>/licence`: 402 with what each tier costs; paid: 200 JSON of the
+  licence minted to the payer, with `PAYMENT-RESPONSE`. A holder (SIGN-IN-WITH-X) gets 200
+  with `holds: true` and pays nothing.
+- `GET x402/listings/<slug>/files/<path>[?version=<tag>]`: 402 unless the caller holds a
+  download licence (SIGN-IN-WITH-X) or pays for one now; then the file's bytes."""
+
+from functools import wraps
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404, JsonResponse
+from django.views.decorators.http import require_safe
+
+from artifacts import serving
+from artifacts.storage import ArtifactNotFound, StorageError
+from chain import typed_data
+from listings import selectors as listing_selectors
+from listings.models import Tier, VersionFile
+from listings.moderation import checks
+from listings.services import listing_count_download
+from marketplace.api_errors import ApiError
+from payments import selectors
+from payments.x402 import PaymentRequiredError, x402_access, x402_attach
+from payments.x402.http import error_response
+
+ALL_KINDS = tuple(Tier.Kind.values)
+
+
+def x402_view(view):
+    """Refusals as the API's JSON errors, 402s with their payment requirements."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PaymentRequiredError as exc:
+            return exc.response()
+        except ApiError as exc:
+            return error_response(exc)
+        except Http404:
+            return error_response(ApiError("No such listing.", code="not_found", status=404))
+
+    return wrapper
+
+
+def _listing(slug: str):
+    return listing_selectors.listing_get_for_viewer(slug=slug, viewer=AnonymousUser())
+
+
+@require_safe
+@x402_view
+def x402_licence(request, slug: str):
+    listing = _listing(slug)
+    caller = x402_access(
+        request, listing=listing, kinds=ALL_KINDS, description=f"A licence of {listing.title}"
+    )
+    body = {"listing": listing.slug, "address": caller.address, "holds": True}
+    if caller.relayed is not None:
+        relayed = caller.relayed
+        body.update(
+            tier=relayed.tier_index,
+            token_id=str(typed_data.token_id(listing.onchain_id, relayed.tier_index)),
+            tx_hash=relayed.tx_hashes[-1],
+            amount=str(relayed.amount),
+            currency=relayed.currency,
+        )
+    return x402_attach(JsonResponse(body), caller)
+
+
+def _file(listing, path: str, tag: str) -> VersionFile:
+    versions = listing.versions.order_by("-created_at", "-id")
+    version = (versions.filter(tag=tag) if tag else versions).first()
+    found = version and version.files.select_related("artifact").filter(path=path).first()
+    if not found:
+        raise ApiError("No such file in this version.", code="not_found", status=404)
+    # Only bytes scanned clean are served (409 `scanning` while a scan is due).
+    checks.check_files_cleared(checks.file_checks([found]))
+    return found
+
+
+@require_safe
+@x402_view
+def x402_file(request, slug: str, path: str):
+    listing = _listing(slug)
+    file = _file(listing, path, request.GET.get("version", ""))  # before anyone pays
+    caller = x402_access(
+        request,
+        listing=listing,
+        kinds=selectors.DOWNLOAD_KINDS,
+        description=f"{file.path} of {listing.title}",
+    )
+    try:
+        response = serving.artifact_response(
+            request,
+            file.artifact,
+            filename=PurePosixPath(file.path).name,
+            accel=settings.DOWNLOADS_ACCEL_REDIRECT,
+        )
+    except ArtifactNotFound:
+        raise ApiError(
+            "This file is missing from the store.", code="not_found", status=404
+        ) from None
+    except StorageError:
+        raise ApiError(
+            "The file store is not reachable.", code="storage_unavailable", status=503
+        ) from None
+    listing_count_download(listing=listing, address=caller.address)
+    return x402_attach(response, caller)

@@ -294,7 +294,9 @@ CHAIN_RELAYER_KEY = env("CHAIN_RELAYER_KEY", default="")
 # Deploy (and allow-list) the test stablecoins TestAuthToken (EIP-3009 + permit, like USDC) and
 # TestPermitToken with `deploy_contracts`. Default: on the local chain (31337) only.
 _test_tokens = env("CHAIN_TEST_TOKENS", default="").strip().lower()
-CHAIN_TEST_TOKENS = _test_tokens in ("1", "true", "yes", "on") if _test_tokens else CHAIN_ID == 31337
+CHAIN_TEST_TOKENS = (
+    _test_tokens in ("1", "true", "yes", "on") if _test_tokens else CHAIN_ID == 31337
+)
 
 # --- Gasless purchases (payments/relay) --------------------------------------------------------
 # What the relayer (CHAIN_RELAYER_KEY) may spend on gas for buyers' signed purchases per UTC

@@ -5,6 +5,10 @@ declaration for callers that already hold a licence."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
+
 from django.conf import settings
 from x402.extensions.sign_in_with_x import SIGN_IN_WITH_X, build_siwx_schema
 from x402.schemas import PaymentRequired, PaymentRequirements, ResourceInfo
@@ -59,6 +63,24 @@ def payable_tiers(listing: Listing, kinds) -> list[int]:
     return list(tiers.order_by("price_wei", "position").values_list("position", flat=True))
 
 
+def siwx_challenge(url: str) -> dict:
+    """The sign-in-with-x message a holder signs (with the chain it picks): bound to this site
+    and resource, fresh, with a nonce (single-use: payments.x402.holder)."""
+    now = datetime.now(UTC)
+    stamp = "%Y-%m-%dT%H:%M:%S.000Z"
+    parts = urlparse(url)
+    return {
+        "domain": parts.netloc,
+        "uri": url,
+        "version": "1",
+        "statement": SIWX_STATEMENT,
+        "nonce": secrets.token_hex(16),
+        "issuedAt": now.strftime(stamp),
+        "expirationTime": (now + timedelta(minutes=5)).strftime(stamp),
+        "resources": [url],
+    }
+
+
 def payment_required(
     *, listing: Listing, kinds, url: str, description: str, error: str | None = None
 ) -> PaymentRequired | None:
@@ -72,7 +94,7 @@ def payment_required(
     if not accepts:
         return None
     siwx = {
-        "info": {"version": "1", "statement": SIWX_STATEMENT},
+        "info": siwx_challenge(url),
         "supportedChains": [{"chainId": network(), "type": "eip191"}],
         "schema": build_siwx_schema(),
     }

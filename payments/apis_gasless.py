@@ -6,9 +6,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import ApiToken
 from chain import typed_data
 from listings import selectors as listing_selectors
 from payments import relay
+
+
+def api_token_of(request):
+    """The API token the request authenticated with (its spend controls apply), or None."""
+    return request.auth if isinstance(request.auth, ApiToken) else None
 
 
 def relayed_json(relayed) -> dict:
@@ -47,7 +53,10 @@ class GaslessPrepareApi(APIView):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(relay.gasless_prepare(listing=listing, **serializer.validated_data))
+        reply = relay.gasless_prepare(
+            listing=listing, api_token=api_token_of(request), **serializer.validated_data
+        )
+        return Response(reply)
 
 
 class GaslessSubmitApi(APIView):
@@ -67,5 +76,7 @@ class GaslessSubmitApi(APIView):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        relayed = relay.gasless_submit(listing=listing, **serializer.validated_data)
+        relayed = relay.gasless_submit(
+            listing=listing, api_token=api_token_of(request), **serializer.validated_data
+        )
         return Response(relayed_json(relayed), status=status.HTTP_201_CREATED)

@@ -458,3 +458,24 @@ class RelayedPurchase(models.Model):
 
     def __str__(self) -> str:
         return f"Relayed purchase {self.intent_digest[:10]}… ({self.status})"
+
+
+class TokenSpendPolicy(models.Model):
+    """Spend controls of one API token (set by its owner in the browser, never by a token):
+    what purchases relayed under it (gasless or x402) may cost. Checked under the relay's lock
+    before anything is signed or sent (payments.spending)."""
+
+    api_token = models.OneToOneField(
+        "accounts.ApiToken", on_delete=models.CASCADE, related_name="spend_policy"
+    )
+    currency = models.CharField(max_length=42, help_text="The only currency it may spend.")
+    daily_cap = WeiField(null=True, blank=True, help_text="Base units per UTC day; empty: none.")
+    listing_cap = WeiField(null=True, blank=True, help_text="Base units per listing; empty: none.")
+    allowed_listings = models.ManyToManyField(
+        Listing, blank=True, related_name="+", help_text="Empty: any listing."
+    )
+    spend_until = models.DateTimeField(null=True, blank=True, help_text="Empty: no end.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Spend policy of {self.api_token}"

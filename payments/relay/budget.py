@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from marketplace.api_errors import ApiError
 from payments.models import RelayDay, RelayedPurchase
+from payments.spending import spend_check
 
 
 def today() -> dt.date:
@@ -52,6 +53,13 @@ def relay_reserve(*, reserve: int, **fields) -> RelayedPurchase:
     day = today()
     day_lock(day)
     budget_check(day=day, reserve=reserve)
+    # Under the same lock: two purchases under one API token cannot both slip under its cap.
+    spend_check(
+        api_token=fields.get("api_token"),
+        listing=fields["listing"],
+        currency=fields["currency"],
+        amount=int(fields["amount"]),
+    )
     if RelayedPurchase.objects.filter(intent_digest=fields["intent_digest"]).exists():
         raise ApiError(
             "This signed purchase was already submitted.", code="already_relayed", status=409

@@ -23,6 +23,7 @@ from payments.purchase.erc20 import currency_facts
 from payments.purchase.sale import check_terms, checked_buyer, insufficient, marketplace, read_sale
 from payments.relay.tokens import AUTHORIZATION, signing_facts
 from payments.services import json_safe
+from payments.spending import spend_check
 
 
 def checkout():
@@ -74,7 +75,9 @@ def signing_documents(intent: PurchaseIntent, method: str, token_domain, token, 
     return [_document(permit, token_domain), _document(intent, domain)]
 
 
-def gasless_prepare(*, listing: Listing, tier: int, quantity: int, buyer: str) -> dict:
+def gasless_prepare(
+    *, listing: Listing, tier: int, quantity: int, buyer: str, api_token=None
+) -> dict:
     """The quote, the purchase intent, and `sign`: the EIP-712 documents the buyer's wallet
     signs (eth_signTypedData_v4), in order; then POST the intent and the signatures to the
     submit endpoint. The buyer needs the tier's token and no ETH."""
@@ -85,6 +88,8 @@ def gasless_prepare(*, listing: Listing, tier: int, quantity: int, buyer: str) -
     with client.chain_errors():
         sale = read_sale(listing, tier, quantity, market, buyer)
         method, domain, token = signing_facts(sale.currency)
+        # The API token's spend controls, before the buyer is asked to sign anything.
+        spend_check(api_token=api_token, listing=listing, currency=sale.currency, amount=sale.total)
         if token.functions.balanceOf(buyer).call() < sale.total:
             raise insufficient("token")
         intent = PurchaseIntent(

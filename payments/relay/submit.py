@@ -27,6 +27,7 @@ from payments.purchase.sale import Sale, check_terms, insufficient, marketplace,
 from payments.relay import budget
 from payments.relay.prepare import checkout, signing_documents
 from payments.relay.tokens import AUTHORIZATION, PERMIT, signing_facts
+from payments.spending import spend_check
 
 TRANSFER = RelayedPurchase.Method.TRANSFER
 # A purchase that registers its listing first cannot be estimated before the registration is
@@ -199,16 +200,15 @@ def _send(calls: list, limits: list[int], relayer, w3) -> list:
 
 
 def relay_purchase(
-    *, listing, sale, intent, method, digest, calls, source, api_token, spend_check=None
+    *, listing, sale, intent, method, digest, calls, source, api_token
 ) -> RelayedPurchase:
-    """Reserve gas from the day's budget, send, record the real cost. `spend_check(sale)`
-    (API-token limits) runs before anything is reserved or sent."""
+    """Reserve gas from the day's budget, send, record the real cost. The API token's spend
+    controls are checked first, and again under the budget's lock."""
+    spend_check(api_token=api_token, listing=listing, currency=sale.currency, amount=sale.total)
     w3 = client.get_web3()
     relayer = relayer_account()
     limits = _estimates(calls, relayer.address)
     reserve = sum(limits) * w3.eth.gas_price
-    if spend_check is not None:
-        spend_check(sale)
     relay = budget.relay_reserve(
         reserve=reserve,
         listing=listing,
@@ -247,7 +247,6 @@ def gasless_submit(
     intent: dict,
     signatures: list,
     api_token=None,
-    spend_check=None,
 ) -> RelayedPurchase:
     """Check the buyer's signed purchase and relay it (see the module's notes)."""
     parsed = parse_intent(intent)
@@ -269,7 +268,6 @@ def gasless_submit(
             calls=calls,
             source=RelayedPurchase.Source.API,
             api_token=api_token,
-            spend_check=spend_check,
         )
 
 

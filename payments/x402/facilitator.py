@@ -113,7 +113,7 @@ def _check_terms(payload: PaymentPayload, exact: ExactEIP3009Payload, sale: Sale
         raise PaymentInvalid("invalid_valid_window", "The authorization is valid too long.")
 
 
-def settle(*, listing: Listing, header: str, kinds, api_token=None, spend_check=None):
+def settle(*, listing: Listing, header: str, kinds, api_token=None):
     """Verify and settle the payment for one licence; a Settlement (or PaymentInvalid / 4xx)."""
     payload = decode(header)
     exact, payer = _authorization(payload)
@@ -161,7 +161,6 @@ def settle(*, listing: Listing, header: str, kinds, api_token=None, spend_check=
             calls=calls,
             source=RelayedPurchase.Source.X402,
             api_token=api_token,
-            spend_check=spend_check,
         )
     response = SettleResponse(
         success=True,

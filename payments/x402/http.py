@@ -72,11 +72,25 @@ def _required(request, listing, kinds, description, error=None, code="payment_re
     return PaymentRequiredError(required, code)
 
 
-def x402_access(
-    request, *, listing: Listing, kinds, description: str, api_token=None, spend_check=None
-) -> Caller:
+def bearer_token(request):
+    """The API token of `Authorization: Bearer mkt_…`, if any (its spend controls apply to
+    what is paid under it); 401 for a bad one."""
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from accounts.authentication import ApiTokenAuthentication
+
+    try:
+        found = ApiTokenAuthentication().authenticate(request)
+    except AuthenticationFailed as exc:
+        raise ApiError(str(exc.detail), code="not_authenticated", status=401) from None
+    return found[1] if found else None
+
+
+def x402_access(request, *, listing: Listing, kinds, description: str) -> Caller:
     """The caller, once proven a holder or paid; else raises PaymentRequiredError (402) or
-    ApiError (4xx). A payment is only settled when the payer holds no licence yet."""
+    ApiError (4xx). A payment is only settled when the payer holds no licence yet, and within
+    the spend controls of the API token it came with, if any."""
+    api_token = bearer_token(request)
     siwx = request.headers.get(SIWX_HEADER)
     payment = request.headers.get(PAYMENT_SIGNATURE_HEADER)
     if siwx:
@@ -103,11 +117,7 @@ def x402_access(
             pass  # malformed: the facilitator refuses it with a clear message
     try:
         settled = facilitator.settle(
-            listing=listing,
-            header=payment,
-            kinds=kinds,
-            api_token=api_token,
-            spend_check=spend_check,
+            listing=listing, header=payment, kinds=kinds, api_token=api_token
         )
     except facilitator.PaymentInvalid as exc:
         raise _required(request, listing, kinds, description, exc.message, exc.reason) from None

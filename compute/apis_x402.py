@@ -11,6 +11,8 @@ the listing (environment, algorithm_cid | algorithm, entry_point, inputs, max_se
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -37,6 +39,10 @@ class X402JobApi(APIView):
     class InputSerializer(JobListApi.InputSerializer):
         listing = None  # in the URL
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: JobSerializer, 202: OpenApiTypes.OBJECT, 402: OpenApiTypes.OBJECT},
+    )
     def post(self, request, slug):
         try:
             return self._submit(request, slug)

@@ -38,8 +38,16 @@ urlpatterns = [
         name="listing-gasless-submit",
     ),
     # Paid with x402 v2 (payments/apis_x402.py)
-    path("x402/listings/<slug:slug>/licence", apis_x402.x402_licence, name="x402-licence"),
-    path("x402/listings/<slug:slug>/files/<path:path>", apis_x402.x402_file, name="x402-file"),
+    path(
+        "x402/listings/<slug:slug>/licence",
+        apis_x402.X402LicenceApi.as_view(),
+        name="x402-licence",
+    ),
+    path(
+        "x402/listings/<slug:slug>/files/<path:path>",
+        apis_x402.X402FileApi.as_view(),
+        name="x402-file",
+    ),
     path(
         "listings/<slug:slug>/access",
         apis_purchase.ListingAccessApi.as_view(),

@@ -1,6 +1,8 @@
 """Gasless purchase API: what to sign for a tier, and the signed purchase to relay (the site's
 relayer pays the gas, payments.relay)."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -49,6 +51,7 @@ class GaslessPrepareApi(APIView):
         quantity = serializers.IntegerField(default=1)
         buyer = serializers.CharField(max_length=64)
 
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         serializer = self.InputSerializer(data=request.data)
@@ -72,6 +75,7 @@ class GaslessSubmitApi(APIView):
             child=serializers.CharField(max_length=200), min_length=1, max_length=2
         )
 
+    @extend_schema(request=InputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=request.user)
         serializer = self.InputSerializer(data=request.data)

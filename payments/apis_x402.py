@@ -1,5 +1,5 @@
 """Resources paid with x402 v2 (payments.x402): the licence purchase itself and a licensed
-file download. Plain Django views: x402 lives in headers, and the file answer is the bytes.
+file download. x402 lives in headers, and the file answer is the bytes.
 
 - `GET x402/listings/<slug>/licence`: 402 with what each tier costs; paid: 200 JSON of the
   licence minted to the payer, with `PAYMENT-RESPONSE`. A holder (SIGN-IN-WITH-X) gets 200
@@ -7,13 +7,15 @@ file download. Plain Django views: x402 lives in headers, and the file answer is
 - `GET x402/listings/<slug>/files/<path>[?version=<tag>]`: 402 unless the caller holds a
   download licence (SIGN-IN-WITH-X) or pays for one now; then the file's bytes."""
 
-from functools import wraps
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import Http404, JsonResponse
-from django.views.decorators.http import require_safe
+from django.http import JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 from artifacts import serving
 from artifacts.storage import ArtifactNotFound, StorageError
@@ -25,50 +27,60 @@ from listings.services import listing_count_download
 from marketplace.api_errors import ApiError
 from payments import selectors
 from payments.x402 import PaymentRequiredError, x402_access, x402_attach
-from payments.x402.http import error_response
 
 ALL_KINDS = tuple(Tier.Kind.values)
 
 
-def x402_view(view):
-    """Refusals as the API's JSON errors, 402s with their payment requirements."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except PaymentRequiredError as exc:
-            return exc.response()
-        except ApiError as exc:
-            return error_response(exc)
-        except Http404:
-            return error_response(ApiError("No such listing.", code="not_found", status=404))
-
-    return wrapper
+X402_RESPONSES = {
+    200: OpenApiTypes.OBJECT,
+    402: OpenApiResponse(OpenApiTypes.OBJECT, description="x402 v2 PaymentRequired"),
+}
 
 
 def _listing(slug: str):
     return listing_selectors.listing_get_for_viewer(slug=slug, viewer=AnonymousUser())
 
 
-@require_safe
-@x402_view
-def x402_licence(request, slug: str):
-    listing = _listing(slug)
-    caller = x402_access(
-        request, listing=listing, kinds=ALL_KINDS, description=f"A licence of {listing.title}"
-    )
-    body = {"listing": listing.slug, "address": caller.address, "holds": True}
-    if caller.relayed is not None:
-        relayed = caller.relayed
-        body.update(
-            tier=relayed.tier_index,
-            token_id=str(typed_data.token_id(listing.onchain_id, relayed.tier_index)),
-            tx_hash=relayed.tx_hashes[-1],
-            amount=str(relayed.amount),
-            currency=relayed.currency,
-        )
-    return x402_attach(JsonResponse(body), caller)
+class X402Api(APIView):
+    """Who pays or holds is in the x402 headers (and an optional bearer token, whose spend
+    controls apply), not in a session."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_scope = "gasless"
+
+    def paywall(self, request, **kwargs):
+        return x402_access(request._request, **kwargs)
+
+
+class X402LicenceApi(X402Api):
+    @extend_schema(
+        responses=X402_RESPONSES,
+        parameters=[OpenApiParameter("PAYMENT-SIGNATURE", location="header", required=False),
+                    OpenApiParameter("SIGN-IN-WITH-X", location="header", required=False)],
+    )  # fmt: skip
+    def get(self, request, slug: str):
+        listing = _listing(slug)
+        try:
+            caller = self.paywall(
+                request,
+                listing=listing,
+                kinds=ALL_KINDS,
+                description=f"A licence of {listing.title}",
+            )
+        except PaymentRequiredError as exc:
+            return exc.response()
+        body = {"listing": listing.slug, "address": caller.address, "holds": True}
+        if caller.relayed is not None:
+            relayed = caller.relayed
+            body.update(
+                tier=relayed.tier_index,
+                token_id=str(typed_data.token_id(listing.onchain_id, relayed.tier_index)),
+                tx_hash=relayed.tx_hashes[-1],
+                amount=str(relayed.amount),
+                currency=relayed.currency,
+            )
+        return x402_attach(JsonResponse(body), caller)
 
 
 def _file(listing, path: str, tag: str) -> VersionFile:
@@ -82,31 +94,39 @@ def _file(listing, path: str, tag: str) -> VersionFile:
     return found
 
 
-@require_safe
-@x402_view
-def x402_file(request, slug: str, path: str):
-    listing = _listing(slug)
-    file = _file(listing, path, request.GET.get("version", ""))  # before anyone pays
-    caller = x402_access(
-        request,
-        listing=listing,
-        kinds=selectors.DOWNLOAD_KINDS,
-        description=f"{file.path} of {listing.title}",
-    )
-    try:
-        response = serving.artifact_response(
-            request,
-            file.artifact,
-            filename=PurePosixPath(file.path).name,
-            accel=settings.DOWNLOADS_ACCEL_REDIRECT,
-        )
-    except ArtifactNotFound:
-        raise ApiError(
-            "This file is missing from the store.", code="not_found", status=404
-        ) from None
-    except StorageError:
-        raise ApiError(
-            "The file store is not reachable.", code="storage_unavailable", status=503
-        ) from None
-    listing_count_download(listing=listing, address=caller.address)
-    return x402_attach(response, caller)
+class X402FileApi(X402Api):
+    @extend_schema(
+        responses={**X402_RESPONSES, 200: OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("version", required=False),
+                    OpenApiParameter("PAYMENT-SIGNATURE", location="header", required=False),
+                    OpenApiParameter("SIGN-IN-WITH-X", location="header", required=False)],
+    )  # fmt: skip
+    def get(self, request, slug: str, path: str):
+        listing = _listing(slug)
+        file = _file(listing, path, request.query_params.get("version", ""))  # before paying
+        try:
+            caller = self.paywall(
+                request,
+                listing=listing,
+                kinds=selectors.DOWNLOAD_KINDS,
+                description=f"{file.path} of {listing.title}",
+            )
+        except PaymentRequiredError as exc:
+            return exc.response()
+        try:
+            response = serving.artifact_response(
+                request._request,
+                file.artifact,
+                filename=PurePosixPath(file.path).name,
+                accel=settings.DOWNLOADS_ACCEL_REDIRECT,
+            )
+        except ArtifactNotFound:
+            raise ApiError(
+                "This file is missing from the store.", code="not_found", status=404
+            ) from None
+        except StorageError:
+            raise ApiError(
+                "The file store is not reachable.", code="storage_unavailable", status=503
+            ) from None
+        listing_count_download(listing=listing, address=caller.address)
+        return x402_attach(response, caller)

@@ -72,7 +72,9 @@ def relay_settle(*, relay: RelayedPurchase, receipts: list, error: str = "") -> 
     relay.gas_used = sum(int(r["gasUsed"]) for r in receipts)
     relay.gas_cost = sum(int(r["gasUsed"]) * int(r["effectiveGasPrice"]) for r in receipts)
     relay.tx_hashes = [r["transactionHash"].to_0x_hex() for r in receipts]
-    ok = receipts and all(r["status"] == 1 for r in receipts) and not error
+    # The purchase is the last transaction; a registration before it may revert because
+    # someone registered the listing meanwhile, and the purchase still stands.
+    ok = bool(receipts) and receipts[-1]["status"] == 1 and not error
     relay.status = RelayedPurchase.Status.SUCCEEDED if ok else RelayedPurchase.Status.FAILED
     relay.error = error[:300]
     relay.save(update_fields=["gas_used", "gas_cost", "tx_hashes", "status", "error"])

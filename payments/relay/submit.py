@@ -232,7 +232,7 @@ def relay_purchase(
         raise ApiError(
             "The chain is not reachable right now.", code="chain_unavailable", status=503
         ) from exc
-    reverted = [r for r in receipts if r["status"] != 1]
+    reverted = receipts[-1]["status"] != 1  # the purchase (a registration may precede it)
     budget.relay_settle(relay=relay, receipts=receipts, error="reverted" if reverted else "")
     if reverted:
         raise ApiError(

@@ -89,3 +89,16 @@ class RelayedPurchaseAdmin(ReadOnlyAdmin):
     search_fields = ("buyer", "intent_digest", "listing__slug", "listing__title")
     list_select_related = ("listing", "api_token")
     date_hierarchy = "created_at"
+
+    def changelist_view(self, request, extra_context=None):
+        from django.conf import settings
+
+        from payments.relay import budget
+
+        spent = budget.spent_on(budget.today())
+        cap = settings.RELAY_GAS_BUDGET_WEI_PER_DAY
+        extra_context = {
+            **(extra_context or {}),
+            "title": f"Relayed purchases: today {spent:,} of {cap:,} wei of gas sponsored",
+        }
+        return super().changelist_view(request, extra_context=extra_context)

@@ -129,7 +129,7 @@ def _check_signed(intent, method, domain, token, desk, signatures: list[bytes]) 
     return digest
 
 
-def _calls(sale: Sale, desk, method: str, intent, signatures, valid_after: int = 0) -> list:
+def purchase_calls(sale: Sale, desk, method: str, intent, signatures, valid_after: int = 0) -> list:
     calls = []
     if not sale.registered:
         offer = sale.offer
@@ -258,7 +258,7 @@ def gasless_submit(
         digest = _check_signed(parsed, method, domain, token, desk, raw)
         if token.functions.balanceOf(parsed.buyer).call() < parsed.amount:
             raise insufficient("token")
-        calls = _calls(sale, desk, method, parsed, raw)
+        calls = purchase_calls(sale, desk, method, parsed, raw)
         return relay_purchase(
             listing=listing,
             sale=sale,

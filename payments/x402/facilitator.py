@@ -149,7 +149,7 @@ def settle(*, listing: Listing, header: str, kinds, api_token=None):
             raise insufficient("token")
         desk = checkout()
         digest = typed_data.digest(intent, checkout_domain(settings.CHAIN_ID, desk.address))
-        calls = submit._calls(
+        calls = submit.purchase_calls(
             sale, desk, RelayedPurchase.Method.TRANSFER, intent, [signature], int(auth.valid_after)
         )
         relayed = submit.relay_purchase(

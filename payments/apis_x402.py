@@ -56,16 +56,26 @@ class X402Api(APIView):
 class X402LicenceApi(X402Api):
     @extend_schema(
         responses=X402_RESPONSES,
-        parameters=[OpenApiParameter("PAYMENT-SIGNATURE", location="header", required=False),
+        parameters=[OpenApiParameter("tier", int, required=False),
+                    OpenApiParameter("PAYMENT-SIGNATURE", location="header", required=False),
                     OpenApiParameter("SIGN-IN-WITH-X", location="header", required=False)],
     )  # fmt: skip
     def get(self, request, slug: str):
         listing = _listing(slug)
+        kinds, tier = ALL_KINDS, request.query_params.get("tier")
+        if tier is not None:
+            # One tier: only it is offered, and "holds" means a licence of its kind.
+            position = int(tier) if tier.isdigit() and len(tier) <= 3 else -1
+            found = listing.tiers.filter(position=position).first()
+            if found is None:
+                raise ApiError(f"This listing has no licence tier {tier}.", code="unknown_tier")
+            kinds, tier = (found.kind,), found.position
         try:
             caller = self.paywall(
                 request,
                 listing=listing,
-                kinds=ALL_KINDS,
+                kinds=kinds,
+                tier=tier,
                 description=f"A licence of {listing.title}",
             )
         except PaymentRequiredError as exc:

@@ -175,3 +175,28 @@ def test_the_licence_itself_is_sold_by_x402(listing, agent):
     assert body["address"] == agent.address and body["tier"] == 0
     assert body["token_id"] == str(typed_data.token_id(listing.onchain_id, 0))
     assert decode_payment_response_header(reply["PAYMENT-RESPONSE"]).transaction == body["tx_hash"]
+
+
+def test_one_tier_of_the_licence_endpoint_is_bought_even_by_a_holder_of_another(usdc, agent):
+    from listings.models import Tier
+
+    tiers = [
+        TierSpec(name="Download", price_wei=PRICE, currency=usdc.address),
+        TierSpec(
+            name="Compute", price_wei=2 * PRICE, currency=usdc.address, kind=Tier.Kind.COMPUTE
+        ),
+    ]
+    listing = tokenized_listing(creator_key=buyer_account(3), tiers=tiers)
+    url = f"/api/v1/x402/listings/{listing.slug}/licence"
+    assert [t.extra["tier"] for t in required(Client().get(url)).accepts] == [0, 1]
+    (download,) = required(Client().get(f"{url}?tier=0")).accepts
+    paid = Client().get(f"{url}?tier=0", HTTP_PAYMENT_SIGNATURE=pay_header(agent, download))
+    assert paid.status_code == 200 and paid.json()["tier"] == 0
+
+    (compute,) = required(Client().get(f"{url}?tier=1")).accepts
+    assert compute.amount == str(2 * PRICE)
+    paid = Client().get(f"{url}?tier=1", HTTP_PAYMENT_SIGNATURE=pay_header(agent, compute))
+    assert paid.status_code == 200 and paid.json()["tier"] == 1
+    assert usdc.functions.balanceOf(agent.address).call() == 7 * PRICE
+    assert Client().get(f"{url}?tier=9").status_code == 400
+    assert Client().get(f"{url}?tier=" + "9" * 30).status_code == 400

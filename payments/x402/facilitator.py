@@ -80,12 +80,12 @@ def _authorization(payload: PaymentPayload) -> tuple[ExactEIP3009Payload, str]:
     return exact, to_checksum_address(sender)
 
 
-def _tier(payload: PaymentPayload, listing: Listing, kinds) -> int:
+def _tier(payload: PaymentPayload, listing: Listing, kinds, only: int | None) -> int:
     try:
         tier = int((payload.accepted.extra or {}).get("tier"))
     except (TypeError, ValueError):
         raise PaymentInvalid("invalid_tier", "The payment names no tier of this listing.") from None
-    if tier not in payable_tiers(listing, kinds):
+    if tier not in payable_tiers(listing, kinds, only):
         raise PaymentInvalid("invalid_tier", "The payment's tier does not give this access.")
     return tier
 
@@ -113,11 +113,11 @@ def _check_terms(payload: PaymentPayload, exact: ExactEIP3009Payload, sale: Sale
         raise PaymentInvalid("invalid_valid_window", "The authorization is valid too long.")
 
 
-def settle(*, listing: Listing, header: str, kinds, api_token=None):
+def settle(*, listing: Listing, header: str, kinds, api_token=None, tier: int | None = None):
     """Verify and settle the payment for one licence; a Settlement (or PaymentInvalid / 4xx)."""
     payload = decode(header)
     exact, payer = _authorization(payload)
-    tier = _tier(payload, listing, kinds)
+    tier = _tier(payload, listing, kinds, tier)
     with client.chain_errors():
         found = tier_requirements(listing, tier, payer)
         if found is None:

@@ -55,13 +55,14 @@ def _origin(request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _required(request, listing, kinds, description, error=None, code="payment_required"):
+def _required(request, listing, kinds, description, error=None, code="payment_required", tier=None):
     required = payment_required(
         listing=listing,
         kinds=kinds,
         url=request.build_absolute_uri(),
         description=description,
         error=error,
+        tier=tier,
     )
     if required is None:
         raise ApiError(
@@ -86,7 +87,9 @@ def bearer_token(request):
     return found[1] if found else None
 
 
-def x402_access(request, *, listing: Listing, kinds, description: str) -> Caller:
+def x402_access(
+    request, *, listing: Listing, kinds, description: str, tier: int | None = None
+) -> Caller:
     """The caller, once proven a holder or paid; else raises PaymentRequiredError (402) or
     ApiError (4xx). A payment is only settled when the payer holds no licence yet, and within
     the spend controls of the API token it came with, if any."""
@@ -98,9 +101,10 @@ def x402_access(request, *, listing: Listing, kinds, description: str) -> Caller
         if holder.holds(address=address, listing=listing, kinds=kinds):
             return Caller(address=address)
         if not payment:
-            raise _required(request, listing, kinds, description, f"{address} holds no licence.")
+            message = f"{address} holds no licence."
+            raise _required(request, listing, kinds, description, message, tier=tier)
     if not payment:
-        raise _required(request, listing, kinds, description)
+        raise _required(request, listing, kinds, description, tier=tier)
     payer = facilitator.decode(payment).payload.get("authorization", {}).get("from", "")
     if isinstance(payer, str) and len(payer) == 42:
         try:
@@ -117,10 +121,12 @@ def x402_access(request, *, listing: Listing, kinds, description: str) -> Caller
             pass  # malformed: the facilitator refuses it with a clear message
     try:
         settled = facilitator.settle(
-            listing=listing, header=payment, kinds=kinds, api_token=api_token
+            listing=listing, header=payment, kinds=kinds, api_token=api_token, tier=tier
         )
     except facilitator.PaymentInvalid as exc:
-        raise _required(request, listing, kinds, description, exc.message, exc.reason) from None
+        raise _required(
+            request, listing, kinds, description, exc.message, exc.reason, tier=tier
+        ) from None
     return Caller(address=settled.payer, settlement=settled.response, relayed=settled.relayed)
 
 

@@ -58,8 +58,10 @@ def tier_requirements(listing: Listing, tier: int, buyer: str | None = None):
     return requirements, sale
 
 
-def payable_tiers(listing: Listing, kinds) -> list[int]:
+def payable_tiers(listing: Listing, kinds, only: int | None = None) -> list[int]:
     tiers = listing.tiers.filter(active=True, kind__in=kinds, requires_approval=False)
+    if only is not None:
+        tiers = tiers.filter(position=only)
     return list(tiers.order_by("price_wei", "position").values_list("position", flat=True))
 
 
@@ -82,13 +84,19 @@ def siwx_challenge(url: str) -> dict:
 
 
 def payment_required(
-    *, listing: Listing, kinds, url: str, description: str, error: str | None = None
+    *,
+    listing: Listing,
+    kinds,
+    url: str,
+    description: str,
+    error: str | None = None,
+    tier: int | None = None,
 ) -> PaymentRequired | None:
     """What to pay for the resource at `url`; None when no tier can be paid with x402."""
     accepts = []
     with client.chain_errors():
-        for tier in payable_tiers(listing, kinds):
-            found = tier_requirements(listing, tier)
+        for position in payable_tiers(listing, kinds, tier):
+            found = tier_requirements(listing, position)
             if found is not None:
                 accepts.append(found[0])
     if not accepts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from marketplace.api_errors import ApiError
@@ -60,11 +60,15 @@ def relay_reserve(*, reserve: int, **fields) -> RelayedPurchase:
         currency=fields["currency"],
         amount=int(fields["amount"]),
     )
-    if RelayedPurchase.objects.filter(intent_digest=fields["intent_digest"]).exists():
+    try:
+        with transaction.atomic():  # the unique digest decides a race the lock may not
+            return RelayedPurchase.objects.create(day=day, gas_cost=reserve, **fields)
+    except IntegrityError:
         raise ApiError(
-            "This signed purchase was already submitted.", code="already_relayed", status=409
-        )
-    return RelayedPurchase.objects.create(day=day, gas_cost=reserve, **fields)
+            "This signed purchase was already submitted: prepare and sign a new one.",
+            code="already_relayed",
+            status=409,
+        ) from None
 
 
 def relay_settle(*, relay: RelayedPurchase, receipts: list, error: str = "") -> None:

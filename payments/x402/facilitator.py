@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 from x402.http.utils import decode_payment_signature_header
-from x402.mechanisms.evm.types import ExactEIP3009Payload
 from x402.schemas import PaymentPayload, SettleResponse
 
 from chain import client, typed_data
@@ -30,6 +30,9 @@ from payments.relay import submit
 from payments.relay.prepare import checkout
 from payments.relay.tokens import signing_facts
 from payments.x402.requirements import network, payable_tiers, tier_requirements
+
+if TYPE_CHECKING:
+    from x402.mechanisms.evm.types import ExactEIP3009Payload
 
 
 class PaymentInvalid(Exception):
@@ -62,6 +65,9 @@ def decode(header: str) -> PaymentPayload:
 
 
 def _authorization(payload: PaymentPayload) -> tuple[ExactEIP3009Payload, str]:
+    # x402's EVM mechanisms load web3: on the first payment, not with the URLconf.
+    from x402.mechanisms.evm.types import ExactEIP3009Payload
+
     try:
         exact = ExactEIP3009Payload.from_dict(payload.payload)
         sender = exact.authorization.from_address

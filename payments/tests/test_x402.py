@@ -200,3 +200,13 @@ def test_one_tier_of_the_licence_endpoint_is_bought_even_by_a_holder_of_another(
     assert usdc.functions.balanceOf(agent.address).call() == 7 * PRICE
     assert Client().get(f"{url}?tier=9").status_code == 400
     assert Client().get(f"{url}?tier=" + "9" * 30).status_code == 400
+
+
+def test_a_denied_wallet_cannot_pay(listing, usdc, agent):
+    from accounts.services import address_deny
+
+    address_deny(address=agent.address, reason="matrix", actor=None)
+    (terms,) = required(Client().get(file_url(listing))).accepts
+    reply = Client().get(file_url(listing), HTTP_PAYMENT_SIGNATURE=pay_header(agent, terms))
+    assert reply.status_code == 403 and reply.json()["error"]["code"] == "address_denied"
+    assert usdc.functions.balanceOf(agent.address).call() == 10 * PRICE

@@ -20,6 +20,7 @@ from hexbytes import HexBytes
 from x402.http.utils import decode_payment_signature_header
 from x402.schemas import PaymentPayload, SettleResponse
 
+from accounts.services import address_check_allowed
 from chain import client, typed_data
 from chain.gasless import PurchaseIntent, checkout_domain
 from listings.models import Listing
@@ -123,6 +124,7 @@ def settle(*, listing: Listing, header: str, kinds, api_token=None, tier: int | 
     """Verify and settle the payment for one licence; a Settlement (or PaymentInvalid / 4xx)."""
     payload = decode(header)
     exact, payer = _authorization(payload)
+    address_check_allowed(address=payer)  # a denied wallet may not buy (403)
     tier = _tier(payload, listing, kinds, tier)
     with client.chain_errors():
         found = tier_requirements(listing, tier, payer)

@@ -288,8 +288,8 @@ CHAIN_MODERATOR_KEY = env("CHAIN_MODERATOR_KEY", default="") or CHAIN_DEPLOYER_K
 # at 1000) and who receives it (empty: the deployer). The admin changes both on-chain later.
 CHAIN_PLATFORM_FEE_BPS = env.int("CHAIN_PLATFORM_FEE_BPS", default=250)
 CHAIN_PLATFORM_FEE_RECIPIENT = env("CHAIN_PLATFORM_FEE_RECIPIENT", default="")
-# Key that relays owners' signed split updates (setSplitsBySig; the server pays the gas).
-# Empty: the deployer key.
+# Key that relays what others signed, paying the gas: owners' split updates (setSplitsBySig)
+# and buyers' gasless and x402 purchases (payments/relay). Empty: the deployer key.
 CHAIN_RELAYER_KEY = env("CHAIN_RELAYER_KEY", default="")
 # Deploy (and allow-list) the test stablecoins TestAuthToken (EIP-3009 + permit, like USDC) and
 # TestPermitToken with `deploy_contracts`. Default: on the local chain (31337) only.

@@ -48,6 +48,7 @@ class PaymentRequiredError(Exception):
         body["message"] = message
         response = JsonResponse(body, status=402)
         response[PAYMENT_REQUIRED_HEADER] = encode_payment_required_header(self.required)
+        response["Access-Control-Expose-Headers"] = PAYMENT_REQUIRED_HEADER
         return response
 
 

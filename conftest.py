@@ -88,7 +88,9 @@ def contracts(anvil, tmp_path_factory) -> dict:
         w3=client.get_web3(),
         account=Account.from_key(settings.CHAIN_DEPLOYER_KEY),
         output_path=directory / f"{settings.CHAIN_ID}.json",
-        config=DeployConfig(site_url=settings.SITE_URL, fee_bps=settings.CHAIN_PLATFORM_FEE_BPS),
+        config=DeployConfig(
+            site_url=settings.SITE_URL, fee_bps=settings.CHAIN_PLATFORM_FEE_BPS, test_tokens=True
+        ),
     )
     previous = settings.CHAIN_DEPLOYMENTS_DIR
     settings.CHAIN_DEPLOYMENTS_DIR = directory

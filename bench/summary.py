@@ -88,6 +88,12 @@ FIGURES = [
            _row_cell("API: listing pages and details, no page cache", 2), "×"),
     Figure("The same, no page cache: search API", "load",
            _row_cell("API: 10 searches, no page cache", 2), "×"),
+    Figure("x402: 402 → served (1 MiB file, in process, anvil), median", "agent_payments",
+           _row_cell("402 → served (1 MiB file), median", 1), " ms", "none set (issue 18)",
+           section="x402"),
+    Figure("Relayer gas per x402 purchase", "agent_payments",
+           _row_cell("Relayer gas per x402 purchase (TransferWithAuthorization), median", 1),
+           " gas", "none set (issue 18)", section="x402"),
 ]  # fmt: skip
 
 LOAD_MIXES = [

@@ -1,7 +1,10 @@
 """Deploy the contracts to a chain and record them in a deployment file, idempotently.
 
 What is deployed: EAS's SchemaRegistry and EAS (from the npm package) with our schemas
-registered, and the Marketplace, which deploys its LicenseToken and ListingOwnership itself.
+registered, the Marketplace, which deploys its LicenseToken and ListingOwnership itself, and the
+Checkout that relays gasless purchases to it. On a local chain (`test_tokens`), two test
+stablecoins too, allow-listed as currencies: TestAuthToken (6 decimals, EIP-3009 and ERC-2612,
+like USDC) and TestPermitToken (ERC-2612 only); anyone may mint either.
 A contract the file lists is kept when its address still has code *and* it was built from the
 bytecode the artifact holds now; a contract whose source changed (a new version) is deployed
 again, and so is anything that depends on a contract deployed again."""
@@ -24,6 +27,14 @@ class DeployConfig:
     site_url: str
     fee_bps: int
     fee_recipient: str | None = None  # None: the deployer
+    test_tokens: bool = False  # deploy and allow-list the test stablecoins (local chains)
+
+
+# The test stablecoins of a local chain: artifact -> (name, symbol).
+TEST_TOKENS = {
+    "TestAuthToken": ("Test USD Coin", "tUSDC"),
+    "TestPermitToken": ("Test Permit Dollar", "tPDLR"),
+}
 
 
 @dataclass
@@ -84,9 +95,22 @@ def deploy_all(
         contracts
     ):
         _record_children(w3, contracts)
+    market = contracts["Marketplace"]["address"]
+    ensure("Checkout", [market, account.address], depends_on=("Marketplace",))
+    if config.test_tokens:
+        for name, (token_name, symbol) in TEST_TOKENS.items():
+            _allow_currency(w3, account, market, ensure(name, [token_name, symbol]), log)
     result.record["schemas"] = _register_schemas(w3, account, registry, result, log)
     _write(output_path, result.record)
     return result
+
+
+def _allow_currency(w3: Web3, account: LocalAccount, market: str, token: str, log) -> None:
+    """Put `token` on the Marketplace's currency allow-list unless it is there."""
+    contract = get_contract("Marketplace", address=market, w3=w3)
+    if not contract.functions.currencies(token).call()[0]:
+        transact(contract.functions.setCurrency(token, True), account=account, w3=w3)
+        log(f"currency {token}: allowed")
 
 
 def _load(path: Path, chain_id: int) -> dict:

@@ -2,11 +2,15 @@
 
 from django.urls import path
 
-from compute import apis
+from compute import apis, apis_x402
 
 urlpatterns = [
     path("environments", apis.EnvironmentListApi.as_view(), name="compute-environments"),
     path("jobs", apis.JobListApi.as_view(), name="compute-jobs"),
+    # Paid with x402 v2 by callers without an account (compute/apis_x402.py)
+    path(
+        "x402/listings/<slug:slug>/jobs", apis_x402.X402JobApi.as_view(), name="compute-x402-jobs"
+    ),
     path("jobs/<uuid:uuid>", apis.JobDetailApi.as_view(), name="compute-job"),
     path("jobs/<uuid:uuid>/cancel", apis.JobCancelApi.as_view(), name="compute-job-cancel"),
     path("jobs/<uuid:uuid>/log", apis.JobLogApi.as_view(), name="compute-job-log"),

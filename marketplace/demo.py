@@ -165,6 +165,7 @@ def _dataset(creator: User, data: bytes) -> Listing:
         actor=creator,
         tiers=[
             listing_services.TierSpec(name="Download", price_wei=10**16),
+            *_stablecoin_tiers(),
             listing_services.TierSpec(
                 name="Compute, 30 days", price_wei=2 * 10**15, duration_seconds=30 * 86400,
                 kind="compute", transferable=False,
@@ -190,6 +191,40 @@ def _dataset(creator: User, data: bytes) -> Listing:
         listing=listing, name="Column summary", cid=summary.cid, entry_point="summary.py"
     )
     return listing
+
+
+def _test_usdc() -> str | None:
+    """The local chain's test stablecoin (tUSDC: EIP-3009 + permit), if deployed."""
+    from chain import client
+
+    try:
+        return client.get_contract("TestAuthToken").address
+    except client.DeploymentMissing:
+        return None
+
+
+def _stablecoin_tiers() -> list:
+    """A download tier in tUSDC: bought with one signature and no ETH (gasless), or by x402."""
+    usdc = _test_usdc()
+    if usdc is None:
+        return []
+    return [listing_services.TierSpec(name="Download (tUSDC)", price_wei=5 * 10**6, currency=usdc)]
+
+
+def _fund_people_with_usdc() -> None:
+    """1,000 tUSDC to dev accounts 1-4 (the ones left for people), so the demo shows the
+    one-signature purchase. Minting is open on the test token."""
+    from django.conf import settings
+
+    from chain import client
+
+    usdc = _test_usdc()
+    if usdc is None:
+        return
+    token = client.get_contract("TestAuthToken")
+    deployer = Account.from_key(settings.CHAIN_DEPLOYER_KEY)
+    for account in dev_accounts(5)[1:5]:
+        client.transact(token.functions.mint(account.address, 1000 * 10**6), account=deployer)
 
 
 def _local_host() -> ComputeEnvironment:
@@ -251,4 +286,5 @@ def demo_data_load() -> list[Listing]:
         model = _model(model_creator, data_creator, data)
         for listing, key in ((dataset, keys[0]), (model, keys[1])):
             _publish(listing, Account.from_key(key.key))
+    _fund_people_with_usdc()
     return [dataset, model]

@@ -181,6 +181,7 @@ API_THROTTLE_RATES = {
     "purchase": env("API_THROTTLE_PURCHASE", default="60/minute") or None,
     "tokens": env("API_THROTTLE_TOKENS", default="30/hour") or None,
     "relay": env("API_THROTTLE_RELAY", default="30/hour") or None,
+    "gasless": env("API_THROTTLE_GASLESS", default="60/minute") or None,
 }
 # Counters for throttles (and any other cache use). LocMem: per process, fine for one server;
 # production with several workers: redis://127.0.0.1:6379/2 so limits hold across processes.
@@ -287,9 +288,22 @@ CHAIN_MODERATOR_KEY = env("CHAIN_MODERATOR_KEY", default="") or CHAIN_DEPLOYER_K
 # at 1000) and who receives it (empty: the deployer). The admin changes both on-chain later.
 CHAIN_PLATFORM_FEE_BPS = env.int("CHAIN_PLATFORM_FEE_BPS", default=250)
 CHAIN_PLATFORM_FEE_RECIPIENT = env("CHAIN_PLATFORM_FEE_RECIPIENT", default="")
-# Key that relays owners' signed split updates (setSplitsBySig; the server pays the gas).
-# Empty: the deployer key.
+# Key that relays what others signed, paying the gas: owners' split updates (setSplitsBySig)
+# and buyers' gasless and x402 purchases (payments/relay). Empty: the deployer key.
 CHAIN_RELAYER_KEY = env("CHAIN_RELAYER_KEY", default="")
+# Deploy (and allow-list) the test stablecoins TestAuthToken (EIP-3009 + permit, like USDC) and
+# TestPermitToken with `deploy_contracts`. Default: on the local chain (31337) only.
+_test_tokens = env("CHAIN_TEST_TOKENS", default="").strip().lower()
+CHAIN_TEST_TOKENS = (
+    _test_tokens in ("1", "true", "yes", "on") if _test_tokens else CHAIN_ID == 31337
+)
+
+# --- Gasless purchases (payments/relay) --------------------------------------------------------
+# What the relayer (CHAIN_RELAYER_KEY) may spend on gas for buyers' signed purchases per UTC
+# day, in wei; a relay that would go past it is refused (429) until the next day.
+RELAY_GAS_BUDGET_WEI_PER_DAY = env.int("RELAY_GAS_BUDGET_WEI_PER_DAY", default=5 * 10**16)
+# How long a prepared one-signature purchase stays signable.
+RELAY_INTENT_TTL_SECONDS = env.int("RELAY_INTENT_TTL_SECONDS", default=15 * 60)
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)

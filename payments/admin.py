@@ -11,6 +11,7 @@ from payments.models import (
     Payout,
     PlatformFeeChange,
     Purchase,
+    RelayedPurchase,
     SplitChange,
     TierPriceChange,
 )
@@ -75,3 +76,29 @@ class TierPriceChangeAdmin(ReadOnlyAdmin):
 class PlatformFeeChangeAdmin(ReadOnlyAdmin):
     list_display = ("block_time", "bps", "recipient", "block_number", "tx_hash")
     search_fields = ("recipient", "tx_hash")
+
+
+@admin.register(RelayedPurchase)
+class RelayedPurchaseAdmin(ReadOnlyAdmin):
+    """What the relayer spent on buyers' gas, purchase by purchase (the day's sum is what the
+    sponsorship budget counts)."""
+
+    list_display = ("created_at", "listing", "tier_index", "buyer", "method", "source", "status",
+                    "gas_used", "gas_cost", "api_token")  # fmt: skip
+    list_filter = ("status", "method", "source", "day")
+    search_fields = ("buyer", "intent_digest", "listing__slug", "listing__title")
+    list_select_related = ("listing", "api_token")
+    date_hierarchy = "created_at"
+
+    def changelist_view(self, request, extra_context=None):
+        from django.conf import settings
+
+        from payments.relay import budget
+
+        spent = budget.spent_on(budget.today())
+        cap = settings.RELAY_GAS_BUDGET_WEI_PER_DAY
+        extra_context = {
+            **(extra_context or {}),
+            "title": f"Relayed purchases: today {spent:,} of {cap:,} wei of gas sponsored",
+        }
+        return super().changelist_view(request, extra_context=extra_context)

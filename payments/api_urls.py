@@ -5,6 +5,8 @@ from payments.dashboard import apis as dashboard_apis
 from payments.offers import apis as offer_apis
 from payments.ownership import apis as ownership_apis
 from payments.purchase import apis as purchase_apis
+from payments.relay import apis as gasless_apis
+from payments.x402 import apis as x402_apis
 
 urlpatterns = [
     path("listings/<slug:slug>/offer", offer_apis.OfferApi.as_view(), name="listing-offer"),
@@ -22,6 +24,27 @@ urlpatterns = [
         "listings/<slug:slug>/purchase/prepare",
         purchase_apis.PurchasePrepareApi.as_view(),
         name="listing-purchase-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/gasless/prepare",
+        gasless_apis.GaslessPrepareApi.as_view(),
+        name="listing-gasless-prepare",
+    ),
+    path(
+        "listings/<slug:slug>/gasless/submit",
+        gasless_apis.GaslessSubmitApi.as_view(),
+        name="listing-gasless-submit",
+    ),
+    # Paid with x402 v2 (payments/x402_apis.py)
+    path(
+        "x402/listings/<slug:slug>/licence",
+        x402_apis.X402LicenceApi.as_view(),
+        name="x402-licence",
+    ),
+    path(
+        "x402/listings/<slug:slug>/files/<path:path>",
+        x402_apis.X402FileApi.as_view(),
+        name="x402-file",
     ),
     path(
         "listings/<slug:slug>/access",

@@ -26,6 +26,8 @@ class Suite:
     registry: Contract
     token: Contract  # ERC-20 without permit
     permit_token: Contract  # ERC-20 with ERC-2612 permit
+    auth_token: Contract  # like USDC: 6 decimals, EIP-3009 and ERC-2612
+    checkout: Contract  # gasless purchases for the Marketplace
     accounts: list[LocalAccount]  # anvil's dev accounts, unlocked there; [0] is the admin
     deployment: dict
 
@@ -73,12 +75,16 @@ def deployed(anvil, dev_accounts, tmp_path_factory) -> Suite:
         registry=contract("SchemaRegistry"),
         token=None,
         permit_token=None,
+        auth_token=None,
+        checkout=contract("Checkout"),
         accounts=dev_accounts,
         deployment=record,
     )
     suite.token = suite.deploy("TestToken", "Plain Token", "PLAIN")
     suite.permit_token = suite.deploy("TestPermitToken", "Permit Token", "PRMT")
-    for token in (suite.token, suite.permit_token):  # the admin's currency allow-list
+    suite.auth_token = suite.deploy("TestAuthToken", "Test USD Coin", "tUSDC")
+    # The admin's currency allow-list.
+    for token in (suite.token, suite.permit_token, suite.auth_token):
         tx = suite.market.functions.setCurrency(token.address, True).transact(
             {"from": suite.admin.address}
         )

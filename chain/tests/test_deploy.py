@@ -9,7 +9,7 @@ from chain.client import deployment, get_contract
 from chain.deploy import DeployConfig, deploy_all
 
 CONFIG = DeployConfig(site_url="http://testserver", fee_bps=100)
-EVERYTHING = ["SchemaRegistry", "EAS", "Marketplace"]
+EVERYTHING = ["SchemaRegistry", "EAS", "Marketplace", "Checkout"]
 
 
 def test_second_run_deploys_nothing(w3, dev_accounts, tmp_path):
@@ -46,12 +46,29 @@ def test_a_changed_contract_source_deploys_the_new_version(w3, dev_accounts, tmp
     record["contracts"]["Marketplace"]["bytecodeHash"] = "0x" + "00" * 32  # built from old source
     path.write_text(json.dumps(record))
     again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
-    assert again.deployed == ["Marketplace"]
+    assert again.deployed == ["Marketplace", "Checkout"]  # the Checkout follows its Marketplace
     contracts = again.record["contracts"]
     assert contracts["Marketplace"]["address"] != old
     market = get_contract("Marketplace", w3=w3, path=path)
     assert contracts["LicenseToken"]["address"] == market.functions.licenseToken().call()
     assert contracts["ListingOwnership"]["address"] == market.functions.ownership().call()
+    checkout = get_contract("Checkout", w3=w3, path=path)
+    assert checkout.functions.market().call() == market.address
+
+
+def test_test_tokens_are_deployed_and_allowed_once(w3, dev_accounts, tmp_path):
+    path = tmp_path / "31337.json"
+    config = DeployConfig(site_url="http://testserver", fee_bps=100, test_tokens=True)
+    first = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=config)
+    assert first.deployed == [*EVERYTHING, "TestAuthToken", "TestPermitToken"]
+    market = get_contract("Marketplace", w3=w3, path=path)
+    usdc = get_contract("TestAuthToken", w3=w3, path=path)
+    assert usdc.functions.decimals().call() == 6 and usdc.functions.symbol().call() == "tUSDC"
+    for name in ("TestAuthToken", "TestPermitToken"):
+        address = first.record["contracts"][name]["address"]
+        assert market.functions.currencies(address).call()[0] is True
+    again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=config)
+    assert again.deployed == []
 
 
 def test_a_record_from_before_bytecode_hashes_falls_back_to_the_source_hash(
@@ -65,7 +82,7 @@ def test_a_record_from_before_bytecode_hashes_falls_back_to_the_source_hash(
     record["contracts"]["Marketplace"]["sourceHash"] = "stale"
     path.write_text(json.dumps(record))
     again = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=CONFIG)
-    assert again.deployed == ["Marketplace"]
+    assert again.deployed == ["Marketplace", "Checkout"]
 
 
 def test_a_file_for_another_chain_is_not_trusted(w3, dev_accounts, tmp_path):

@@ -487,7 +487,21 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         payable
         nonReentrant
     {
-        _purchase(listingId, tierId, quantity, currency, amount);
+        _purchase(msg.sender, listingId, tierId, quantity, currency, amount);
+    }
+
+    /// @notice Buy licences for `buyer`, paid by the caller (a gift, or a checkout contract that
+    /// collected the buyer's signed payment and pays from it): as `purchase`, except the
+    /// licences are minted to `buyer` and `Purchased` names them.
+    function purchaseFor(
+        address buyer,
+        uint256 listingId,
+        uint8 tierId,
+        uint32 quantity,
+        address currency,
+        uint256 amount
+    ) external payable nonReentrant {
+        _purchase(buyer, listingId, tierId, quantity, currency, amount);
     }
 
     /// @notice Buy from a signed offer: registers it first if nobody has (lazy listing); once
@@ -506,7 +520,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
             // The buyer saw other terms than the ones registered: refuse rather than surprise.
             revert OfferMismatch(offer.listingId);
         }
-        _purchase(offer.listingId, tierId, quantity, currency, amount);
+        _purchase(msg.sender, offer.listingId, tierId, quantity, currency, amount);
     }
 
     /// @notice Buy with an ERC-2612 permit for `amount` instead of a prior approval.
@@ -525,7 +539,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         // A failed permit is not fatal: someone may have submitted it first, and the transfer
         // below fails anyway when the allowance is missing.
         try IERC20Permit(currency).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
-        _purchase(listingId, tierId, quantity, currency, amount);
+        _purchase(msg.sender, listingId, tierId, quantity, currency, amount);
     }
 
     /// @notice Send the caller's credited `currency` (0 = ETH) to `to`.
@@ -732,7 +746,9 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         emit TierUpdated(listingId, tierId, tokenId, price, currency, t.duration, t.maxSupply, t.kind, t.transferable);
     }
 
-    function _purchase(uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount) private {
+    function _purchase(address buyer, uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount)
+        private
+    {
         if (purchasesPaused) revert PurchasingPaused();
         Listing memory l = _listings[listingId];
         if (l.tierCount == 0) revert ListingNotRegistered(listingId);
@@ -756,8 +772,8 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         }
         _collect(currency, total);
         uint64 expiresAt =
-            licenseToken.mint(msg.sender, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
-        emit Purchased(msg.sender, listingId, tokenId, tierId, quantity, currency, total, expiresAt);
+            licenseToken.mint(buyer, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
+        emit Purchased(buyer, listingId, tokenId, tierId, quantity, currency, total, expiresAt);
         _distribute(listingId, l.owner, l.splitCount, currency, total);
     }
 

@@ -3,6 +3,8 @@ import struct
 
 import pytest
 
+from chain import client
+from chain.anvil import dev_accounts
 from listings.models import Listing
 from marketplace import demo
 from payments.models import ListingOffer
@@ -29,6 +31,11 @@ def test_demo_data_is_a_living_market_and_loads_once(
     assert not policy.allow_raw_algorithms
     assert [a.entry_point for a in policy.algorithms.all()] == ["summary.py"]
     assert [env.queue for env in policy.environments.all()] == ["compute.local"]
+    # A tier in the local test stablecoin: the one-signature (gasless) and x402 purchase.
+    usdc = client.get_contract("TestAuthToken")
+    dataset = Listing.objects.get(kind="dataset")
+    assert dataset.tiers.get(name="Download (tUSDC)").currency == usdc.address
+    assert usdc.functions.balanceOf(dev_accounts(2)[1].address).call() == 1000 * 10**6
     assert demo.demo_data_load() == []
 
 

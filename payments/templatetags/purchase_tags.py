@@ -5,6 +5,7 @@ from functools import cache
 
 from django import template
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.urls import reverse
 from django.utils.html import json_script
 from eth_utils import keccak
@@ -44,6 +45,8 @@ def purchase_config(listing):
         "title": listing.title,
         "quoteUrl": reverse("listing-purchase-quote", args=[slug]),
         "prepareUrl": reverse("listing-purchase-prepare", args=[slug]),
+        "gaslessPrepareUrl": reverse("listing-gasless-prepare", args=[slug]),
+        "gaslessSubmitUrl": reverse("listing-gasless-submit", args=[slug]),
         "accessUrl": reverse("listing-access", args=[slug]),
         "listingUrl": reverse("listings:detail", args=[slug]),
         "downloadsUrl": reverse("listings:detail", args=[slug]) + "#files",
@@ -54,6 +57,29 @@ def purchase_config(listing):
         "revertReasons": revert_reasons(),
     }
     return json_script(config, "purchase-config")
+
+
+GASLESS_CACHE_SECONDS = 3600
+
+
+@register.filter
+def gasless_method(tier) -> str:
+    """The gasless method for the buy box: "authorization" when the tier's currency takes
+    EIP-3009 signed payments (one signature, no gas), else "". Asked of the token once an
+    hour."""
+    if int(tier.currency, 16) == 0:
+        return ""
+    key = f"payments:gasless:{tier.currency.lower()}"
+    found = django_cache.get(key)
+    if found is None:
+        from payments.relay import gasless_method as method_of
+
+        try:
+            found = method_of(tier.currency) or ""
+        except Exception:  # noqa: BLE001 - a page never fails on this: buy with a transaction
+            return ""
+        django_cache.set(key, found, GASLESS_CACHE_SECONDS)
+    return "authorization" if found == "authorization" else ""
 
 
 @register.simple_tag

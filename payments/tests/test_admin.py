@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 MODELS = [
     "purchase", "payout", "entitlement", "listingoffer", "listingchainevent", "splitchange",
-    "tierpricechange", "platformfeechange",
+    "tierpricechange", "platformfeechange", "relayedpurchase",
 ]  # fmt: skip
 
 
@@ -27,3 +27,9 @@ def admin_client():
 def test_changelists_render_with_search_and_adding_is_refused(admin_client, model):
     assert admin_client.get(f"/admin/payments/{model}/?q=0xabc").status_code == 200
     assert admin_client.get(f"/admin/payments/{model}/add/").status_code == 403
+
+
+def test_relayed_purchases_show_the_day_s_sponsored_gas(admin_client, settings):
+    settings.RELAY_GAS_BUDGET_WEI_PER_DAY = 5 * 10**16
+    page = admin_client.get("/admin/payments/relayedpurchase/").content.decode()
+    assert "today 0 of 50,000,000,000,000,000 wei of gas sponsored" in page

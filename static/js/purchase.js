@@ -139,6 +139,7 @@ class BuyArea {
       quantity: Number(text),
       priceWei: BigInt(radio.dataset.priceWei),
       isEth: radio.dataset.currency === ETH,
+      gasless: radio.dataset.gasless === "authorization",
     };
   }
 
@@ -246,6 +247,7 @@ class BuyArea {
   async buy() {
     const choice = this.choice();
     if (choice.error) throw new BuyError(choice.error);
+    if (choice.gasless) return this.buyGasless(choice);
     this.steps.reset();
     const { provider, account } = await this.connect();
     await this.checkBalance(provider, account, choice);
@@ -281,6 +283,42 @@ class BuyArea {
       tx,
       before: before.toString(),
       optionalSteps: [permit ? "permit" : null, prepared.steps.length > 1 ? "approve" : null].filter(Boolean),
+      startedAt: Date.now(),
+    };
+    pendingSave(record);
+    await this.track(provider, record);
+  }
+
+  // One signature, no gas: the wallet signs an EIP-3009 authorization bound to this purchase,
+  // the marketplace's relayer sends it (and pays the gas), then the same live steps follow.
+  async buyGasless(choice) {
+    this.steps.reset();
+    const { provider, account } = await this.connect();
+    const before = await this.tierBalance(account, choice.tier);
+    this.steps.set("sign", "active", "Preparing the purchase…");
+    const prepared = await apiPost(this.config.gaslessPrepareUrl, { tier: choice.tier, quantity: choice.quantity, buyer: account });
+    const signatures = [];
+    for (const document of prepared.sign) {
+      this.steps.set("sign", "active", "Sign the purchase in your wallet: one signature, no gas (the marketplace pays it).");
+      signatures.push(await signTypedData(provider, account, document, "You declined to sign, so nothing was bought. Click Buy to try again."));
+    }
+    this.steps.set("sign", "active", "Sending your signed purchase; the marketplace pays the gas…");
+    const relayed = await apiPost(this.config.gaslessSubmitUrl, { intent: prepared.intent, signatures });
+    const record = {
+      listing: this.config.listing,
+      title: this.config.title,
+      url: this.config.listingUrl,
+      tier: choice.tier,
+      tierName: choice.tierName,
+      kind: choice.kind,
+      quantity: choice.quantity,
+      total: prepared.total_wei,
+      currency: prepared.currency,
+      account,
+      hash: relayed.tx_hash,
+      tx: null, // sent by the marketplace's relayer, already mined and checked
+      before: before.toString(),
+      optionalSteps: [],
       startedAt: Date.now(),
     };
     pendingSave(record);

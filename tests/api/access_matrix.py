@@ -115,6 +115,21 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "api/v1/listings/<slug:slug>/purchase/prepare"): Row(
         public(200), body={"tier": 0, "buyer": FUNDED}
     ),
+    # Gasless purchases (payments/relay): the world's tiers are priced in ETH, which takes none.
+    ("POST", "api/v1/listings/<slug:slug>/gasless/prepare"): Row(
+        public(409), body={"tier": 0, "buyer": FUNDED}, note="ETH tiers: gasless_unsupported"
+    ),
+    ("POST", "api/v1/listings/<slug:slug>/gasless/submit"): Row(
+        public(400), body={}, note="the buyer's signatures are the auth"
+    ),
+    # x402 (payments/apis_x402.py, compute/apis_x402.py): headers say who pays or holds; no
+    # tier of the world's listing can be paid with x402 (ETH), the file asked for is missing.
+    ("GET", "api/v1/x402/listings/<slug:slug>/licence"): Row(
+        public(403), note="no tier payable with x402"
+    ),
+    ("GET", "api/v1/x402/listings/<slug:slug>/files/<path:path>"): Row(
+        public(404), kwargs={"path": "missing.bin"}
+    ),
     ("GET", "api/v1/listings/<slug:slug>/access"): Row(
         signed_in(200, anonymous=400), note="anonymous: give ?address="
     ),
@@ -165,6 +180,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "api/v1/compute/environments"): Row(public(200)),
     ("GET", "api/v1/compute/jobs"): Row(signed_in(200)),
     ("POST", "api/v1/compute/jobs"): Row(signed_in(400), body={}),
+    ("POST", "api/v1/compute/x402/listings/<slug:slug>/jobs"): Row(
+        public(400), body={}, note="x402: the payment or SIGN-IN-WITH-X is the auth"
+    ),
     # A queued job of the licence holder's: only they see it or cancel it (others: 404).
     ("GET", "api/v1/compute/jobs/<uuid:uuid>"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),
     ("POST", "api/v1/compute/jobs/<uuid:uuid>/cancel"): Row(JOB_OWNER(200), kwargs={"uuid": _job}),

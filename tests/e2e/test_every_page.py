@@ -18,12 +18,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import MODERATORS_GROUP, User
+from accounts.tokens import api_token_create
 from artifacts.models import ArtifactScan
+from chain import client
 from compute.models import ComputeEnvironment, Job
 from listings.models import LicenseTerms, Listing
 from listings.tests import factories
 from notifications.models import Notification
 from notifications.services import notify
+from payments.spending.services import spend_policy_set
 from payments.tests.access_helpers import entitle, published_listing, tier
 from tests.e2e.helpers import sign_in
 
@@ -89,8 +92,13 @@ def world(wallet, contracts, transactional_db, tmp_path, settings):
         )
     for n, kind in enumerate(Notification.Kind.values):
         notify(recipient=me, kind=kind, title=f"Something about {mine.title}", key=f"k{n}")
+    # An API token with spend controls: the profile shows its spending (issue 18).
+    agent_token = api_token_create(user=me, name="A shopping agent with a long name").token
+    usdc = client.get_contract("TestAuthToken").address
+    spend_policy_set(api_token=agent_token, currency=usdc, daily_cap=10**7, listings=[theirs])
     return {
         "me": me,
+        "agent_token": agent_token,
         "data": data,
         "mine": mine,
         "draft": draft,
@@ -128,6 +136,7 @@ def pages(world) -> list[str]:
         "/dashboard/platform/",
         "/accounts/profile",
         "/accounts/tokens",
+        f"/licences/tokens/{world['agent_token'].pk}/spending",
         "/moderation/",
         f"/moderation/listings/{world['pending'].slug}/",
         "/moderation/reports/",

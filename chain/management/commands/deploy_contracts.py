@@ -33,6 +33,7 @@ class Command(BaseCommand):
             site_url=settings.SITE_URL,
             fee_bps=settings.CHAIN_PLATFORM_FEE_BPS,
             fee_recipient=settings.CHAIN_PLATFORM_FEE_RECIPIENT or None,
+            test_tokens=settings.CHAIN_TEST_TOKENS,
         )
         path = output or deployment_path(chain_id)
         result = deploy_all(

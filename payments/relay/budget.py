@@ -1,0 +1,84 @@
+"""The relayer's gas sponsorship: at most settings.RELAY_GAS_BUDGET_WEI_PER_DAY wei of gas per
+UTC day. A relay reserves its worst case (gas limit x gas price) before anything is sent, and
+the reservation becomes the receipts' real cost once mined; a day's spending is the sum of its
+relays' `gas_cost`. The day's row lock serialises the check and the reservation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import ApiError
+from payments.models import RelayDay, RelayedPurchase
+from payments.spending.services import spend_check
+
+
+def today() -> dt.date:
+    return timezone.now().astimezone(dt.UTC).date()
+
+
+def day_lock(day: dt.date) -> RelayDay:
+    """Lock the day's row (call inside a transaction)."""
+    RelayDay.objects.get_or_create(day=day)
+    return RelayDay.objects.select_for_update().get(day=day)
+
+
+def spent_on(day: dt.date) -> int:
+    costs = RelayedPurchase.objects.filter(day=day).values_list("gas_cost", flat=True)
+    return sum(int(cost) for cost in costs)
+
+
+def budget_left(day: dt.date | None = None) -> int:
+    return max(0, settings.RELAY_GAS_BUDGET_WEI_PER_DAY - spent_on(day or today()))
+
+
+def budget_check(*, day: dt.date, reserve: int) -> None:
+    """429 when `reserve` wei more would go past the day's sponsorship (lock the day first)."""
+    if spent_on(day) + reserve > settings.RELAY_GAS_BUDGET_WEI_PER_DAY:
+        raise ApiError(
+            "Today's gas sponsorship is spent: buy with a wallet transaction, or try again "
+            "tomorrow (UTC).",
+            code="sponsorship_exhausted",
+            status=429,
+        )
+
+
+@transaction.atomic
+def relay_reserve(*, reserve: int, **fields) -> RelayedPurchase:
+    """Check the budget and record the relay with its reserved cost, under the day's lock.
+    The intent digest is unique: a second submission of one signed purchase gets a 409."""
+    day = today()
+    day_lock(day)
+    budget_check(day=day, reserve=reserve)
+    # Under the same lock: two purchases under one API token cannot both slip under its cap.
+    spend_check(
+        api_token=fields.get("api_token"),
+        listing=fields["listing"],
+        currency=fields["currency"],
+        amount=int(fields["amount"]),
+    )
+    try:
+        with transaction.atomic():  # the unique digest decides a race the lock may not
+            return RelayedPurchase.objects.create(day=day, gas_cost=reserve, **fields)
+    except IntegrityError:
+        raise ApiError(
+            "This signed purchase was already submitted: prepare and sign a new one.",
+            code="already_relayed",
+            status=409,
+        ) from None
+
+
+def relay_settle(*, relay: RelayedPurchase, receipts: list, error: str = "") -> None:
+    """Replace the reservation by the receipts' real cost (gas used x effective gas price)."""
+    relay.gas_used = sum(int(r["gasUsed"]) for r in receipts)
+    relay.gas_cost = sum(int(r["gasUsed"]) * int(r["effectiveGasPrice"]) for r in receipts)
+    relay.tx_hashes = [r["transactionHash"].to_0x_hex() for r in receipts]
+    # The purchase is the last transaction; a registration before it may revert because
+    # someone registered the listing meanwhile, and the purchase still stands.
+    ok = bool(receipts) and receipts[-1]["status"] == 1 and not error
+    relay.status = RelayedPurchase.Status.SUCCEEDED if ok else RelayedPurchase.Status.FAILED
+    relay.error = error[:300]
+    relay.save(update_fields=["gas_used", "gas_cost", "tx_hashes", "status", "error"])

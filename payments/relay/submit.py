@@ -1,0 +1,287 @@
+"""Relay a signed gasless purchase. Everything that can be refused is refused before a
+transaction is sent and before any gas is reserved: an intent for another listing, an amount
+that is not the price, a lapsed deadline, a signature that is not the buyer's on this chain, an
+intent already used, a purchase the chain would revert, a spent budget or API-token cap. Then
+the relayer sends it and the real gas cost is recorded against the day's sponsorship."""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from eth_account import Account
+from eth_utils import is_address, keccak, to_checksum_address
+from hexbytes import HexBytes
+
+from accounts.services import address_check_allowed
+from chain import client, typed_data
+from chain.gasless import PurchaseIntent, TransferWithAuthorization, checkout_domain
+from chain.signatures import signer_accepts
+from core.errors import ApiError
+from listings.models import Listing
+from payments.models import RelayedPurchase
+from payments.purchase.sale import Sale, check_terms, insufficient, marketplace, read_sale
+from payments.relay import budget
+from payments.relay.prepare import checkout, signing_documents
+from payments.relay.tokens import AUTHORIZATION, PERMIT, signing_facts
+from payments.spending.services import spend_check
+
+TRANSFER = RelayedPurchase.Method.TRANSFER
+# A purchase that registers its listing first cannot be estimated before the registration is
+# mined: it gets this limit (a registering purchase with ten splits stays far below).
+PURCHASE_GAS_BOUND = 600_000
+_send_lock = threading.Lock()  # one relayer nonce sequence per process (the DB lock spans them)
+
+
+def _bad(message: str, code: str = "bad_intent", status: int = 400) -> ApiError:
+    return ApiError(message, code=code, status=status)
+
+
+def parse_intent(data) -> PurchaseIntent:
+    """A PurchaseIntent from its JSON (decimal strings or ints), or a 400."""
+    if not isinstance(data, dict):
+        raise _bad("intent must be an object, as the prepare endpoint returned it.")
+    try:
+        numbers = {k: int(data[k]) for k in ("listingId", "tierId", "quantity", "amount")}
+        deadline = int(data["deadline"])
+        nonce = bytes(HexBytes(data["nonce"]))
+        buyer, currency = data["buyer"], data["currency"]
+    except (KeyError, TypeError, ValueError):
+        raise _bad("intent is incomplete or malformed.") from None
+    if len(nonce) != 32 or not (is_address(buyer) and is_address(currency)):
+        raise _bad("intent has a malformed address or nonce.")
+    if min(*numbers.values(), deadline) < 0 or numbers["amount"] >= 2**256:
+        raise _bad("intent has a negative or oversized number.")
+    return PurchaseIntent(
+        buyer=to_checksum_address(buyer),
+        listing_id=numbers["listingId"],
+        tier_id=numbers["tierId"],
+        quantity=numbers["quantity"],
+        currency=to_checksum_address(currency),
+        amount=numbers["amount"],
+        nonce=nonce,
+        deadline=deadline,
+    )
+
+
+def _signature(text) -> bytes:
+    try:
+        raw = bytes(HexBytes(text))
+    except (TypeError, ValueError):
+        raw = b""
+    if len(raw) != 65:
+        raise _bad("A signature must be 65 bytes of 0x-hex.", code="signature_invalid")
+    return raw
+
+
+def check_intent(listing: Listing, intent: PurchaseIntent) -> Sale:
+    """The sale the intent pays for, as the chain sees it now; 4xx if the intent does not pay
+    exactly that, in time."""
+    if intent.listing_id != listing.onchain_id:
+        raise _bad("The intent is for another listing.", code="intent_mismatch")
+    check_terms(listing, intent.tier_id, intent.quantity)
+    address_check_allowed(address=intent.buyer)
+    now = int(time.time())
+    if intent.deadline <= now:
+        raise _bad("The signed purchase has expired; prepare and sign again.", "intent_expired")
+    if intent.deadline > now + 24 * 3600:
+        raise _bad("The intent's deadline is too far ahead (24 hours at most).")
+    sale = read_sale(listing, intent.tier_id, intent.quantity, marketplace(), intent.buyer)
+    if intent.currency != sale.currency or intent.amount != sale.total:
+        raise ApiError(
+            f"The payment is for {intent.amount} of {intent.currency}; this purchase costs "
+            f"{sale.total} of {sale.currency}. Prepare and sign again.",
+            code="wrong_amount",
+            status=409,
+        )
+    return sale
+
+
+def _check_signed(intent, method, domain, token, desk, signatures: list[bytes]) -> bytes:
+    """The intent's digest, once the buyer's signatures check out on this chain."""
+    digest = bytes(typed_data.digest(intent, checkout_domain(settings.CHAIN_ID, desk.address)))
+    documents = signing_documents(intent, method, domain, token, desk.address)
+    if len(signatures) != len(documents):
+        raise _bad(
+            f"Expected {len(documents)} signature(s) for this currency.", "signature_invalid"
+        )
+    from eth_account.messages import encode_typed_data
+
+    for document, signature in zip(documents, signatures, strict=True):
+        signable = encode_typed_data(full_message=document)
+        hashed = keccak(b"\x19" + signable.version + signable.header + signable.body)
+        if not signer_accepts(intent.buyer, hashed, signature):
+            raise _bad(
+                f"The {document['primaryType']} was not signed by {intent.buyer} for this "
+                "purchase on this chain.",
+                code="signature_invalid",
+            )
+    used = (
+        token.functions.authorizationState(intent.buyer, digest).call()
+        if method == AUTHORIZATION
+        else desk.functions.usedIntents(digest).call()
+    )
+    if used:
+        raise ApiError("This signed purchase was already used.", code="already_relayed", status=409)
+    return digest
+
+
+def purchase_calls(sale: Sale, desk, method: str, intent, signatures, valid_after: int = 0) -> list:
+    calls = []
+    if not sale.registered:
+        offer = sale.offer
+        calls.append(marketplace().functions.register(offer.message, HexBytes(offer.signature)))
+    struct = intent.as_struct()
+    if method == AUTHORIZATION:
+        calls.append(desk.functions.buyWithAuthorization(struct, valid_after, signatures[0]))
+    elif method == PERMIT:
+        v, r, s = typed_data.split_signature(signatures[0])
+        permit = (intent.deadline, v, r, s)
+        calls.append(desk.functions.buyWithPermit(struct, permit, signatures[1]))
+    else:
+        calls.append(
+            desk.functions.buyWithTransferAuthorization(struct, valid_after, signatures[0])
+        )
+    return calls
+
+
+@cache
+def _error_names() -> dict[str, str]:
+    names = {}
+    for artifact in ("Marketplace", "Checkout", "TestAuthToken"):
+        for item in client.load_artifact(artifact)["abi"]:
+            if item["type"] == "error":
+                types = ",".join(i["type"] for i in item["inputs"])
+                names["0x" + keccak(text=f"{item['name']}({types})")[:4].hex()] = item["name"]
+    return names
+
+
+def _estimates(calls: list, relayer: str) -> list[int]:
+    from web3.exceptions import ContractCustomError, ContractLogicError
+
+    limits = []
+    for index, call in enumerate(calls):
+        if index and len(calls) > 1:  # after a registration not yet mined
+            limits.append(PURCHASE_GAS_BOUND)
+            continue
+        try:
+            limits.append(int(call.estimate_gas({"from": relayer}) * 12 // 10))
+        except (ContractCustomError, ContractLogicError) as exc:
+            data = exc.data if isinstance(exc.data, str) else ""
+            reason = _error_names().get(data[:10], str(exc)[:120])
+            raise ApiError(
+                f"The chain would refuse this purchase ({reason}); nothing was sent.",
+                code="purchase_would_fail",
+                status=409,
+            ) from None
+    return limits
+
+
+def relayer_account():
+    return Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
+
+
+def _send(calls: list, limits: list[int], relayer, w3) -> list:
+    """Send the calls in order with consecutive nonces; the receipts."""
+    with _send_lock, transaction.atomic():
+        budget.day_lock(budget.today())  # the relayer's nonces, across processes
+        nonce = w3.eth.get_transaction_count(relayer.address, "pending")
+        hashes = []
+        for offset, (call, gas) in enumerate(zip(calls, limits, strict=True)):
+            tx = call.build_transaction(
+                {"from": relayer.address, "nonce": nonce + offset, "gas": gas}
+            )
+            signed = relayer.sign_transaction(tx)
+            hashes.append(w3.eth.send_raw_transaction(signed.raw_transaction))
+    return [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+
+
+def relay_purchase(
+    *, listing, sale, intent, method, digest, calls, source, api_token
+) -> RelayedPurchase:
+    """Reserve gas from the day's budget, send, record the real cost. The API token's spend
+    controls are checked first, and again under the budget's lock."""
+    spend_check(api_token=api_token, listing=listing, currency=sale.currency, amount=sale.total)
+    w3 = client.get_web3()
+    relayer = relayer_account()
+    limits = _estimates(calls, relayer.address)
+    reserve = sum(limits) * w3.eth.gas_price
+    relay = budget.relay_reserve(
+        reserve=reserve,
+        listing=listing,
+        tier_index=intent.tier_id,
+        quantity=intent.quantity,
+        buyer=intent.buyer,
+        currency=intent.currency,
+        amount=intent.amount,
+        method=method,
+        source=source,
+        intent_digest=HexBytes(digest).to_0x_hex(),
+        api_token=api_token,
+        relayer=relayer.address,
+    )
+    try:
+        receipts = _send(calls, limits, relayer, w3)
+    except client.RPC_ERRORS as exc:
+        budget.relay_settle(relay=relay, receipts=[], error=f"not sent: {exc}")
+        relay.gas_cost = reserve  # unknown whether it went out: keep the reservation
+        relay.save(update_fields=["gas_cost"])
+        raise ApiError(
+            "The chain is not reachable right now.", code="chain_unavailable", status=503
+        ) from exc
+    reverted = receipts[-1]["status"] != 1  # the purchase (a registration may precede it)
+    budget.relay_settle(relay=relay, receipts=receipts, error="reverted" if reverted else "")
+    if reverted:
+        raise ApiError(
+            "The purchase transaction reverted; no money moved.", code="relay_failed", status=409
+        )
+    return relay
+
+
+def gasless_submit(
+    *,
+    listing: Listing,
+    intent: dict,
+    signatures: list,
+    api_token=None,
+) -> RelayedPurchase:
+    """Check the buyer's signed purchase and relay it (see the module's notes)."""
+    parsed = parse_intent(intent)
+    raw = [_signature(s) for s in signatures or []]
+    desk = checkout()
+    with client.chain_errors():
+        sale = check_intent(listing, parsed)
+        method, domain, token = signing_facts(sale.currency)
+        digest = _check_signed(parsed, method, domain, token, desk, raw)
+        if token.functions.balanceOf(parsed.buyer).call() < parsed.amount:
+            raise insufficient("token")
+        calls = purchase_calls(sale, desk, method, parsed, raw)
+        return relay_purchase(
+            listing=listing,
+            sale=sale,
+            intent=parsed,
+            method=method,
+            digest=digest,
+            calls=calls,
+            source=RelayedPurchase.Source.API,
+            api_token=api_token,
+        )
+
+
+def transfer_authorization_check(
+    intent: PurchaseIntent, valid_after: int, signature: bytes, domain
+):
+    """Whether `signature` is the buyer's TransferWithAuthorization of exactly the intent's
+    amount to the Checkout (x402's `exact` payload)."""
+    auth = TransferWithAuthorization(
+        sender=intent.buyer,
+        to=checkout().address,
+        value=intent.amount,
+        valid_after=valid_after,
+        valid_before=intent.deadline,
+        nonce=intent.nonce,
+    )
+    return signer_accepts(intent.buyer, bytes(typed_data.digest(auth, domain)), signature)

@@ -77,10 +77,16 @@ class JobSerializer(serializers.Serializer):
                 "cid": out.artifact.cid,
                 "sha256": out.artifact.sha256,
                 "size": out.artifact.size,
-                "url": reverse("compute:job-output", args=[job.uuid, out.path]),
+                "url": job_output_api_url(job, out.path),
             }
             for out in selectors.job_outputs_released(job=job)
         ]
+
+
+def job_output_api_url(job, path: str) -> str:
+    """An output's URL under the API (compute/apis_buyer.py): session or token auth, where the
+    page URL /compute/jobs/<uuid>/outputs/... would send a token client to the sign-in page."""
+    return reverse("compute-job-output-file", args=[job.uuid, path])
 
 
 class EnvironmentListApi(APIView):
@@ -286,7 +292,7 @@ class JobOutputsReviewApi(APIView):
                 "path": out.path,
                 "cid": out.artifact.cid,
                 "size": out.artifact.size,
-                "url": reverse("compute:job-output", args=[job.uuid, out.path]),
+                "url": job_output_api_url(job, out.path),
             }
             for out in job.outputs.select_related("artifact")
         ]

@@ -167,18 +167,21 @@ class JobLogApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)
-        text, position = selectors.job_log_after(job=job, after=params.validated_data["after"])
-        return Response(
-            {
-                "text": text,
-                "next": position,
-                "status": job.status,
-                "status_display": job.get_status_display(),
-                "reason": job.reason,
-                "exit_code": job.exit_code,
-                "finished": job.is_finished,
-            }
-        )
+        return Response(job_log_reply(job=job, after=params.validated_data["after"]))
+
+
+def job_log_reply(*, job, after: int) -> dict:
+    """The log from character `after` on, with the job's state: the API's and MCP's reply."""
+    text, position = selectors.job_log_after(job=job, after=after)
+    return {
+        "text": text,
+        "next": position,
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "reason": job.reason,
+        "exit_code": job.exit_code,
+        "finished": job.is_finished,
+    }
 
 
 class ReceiptApi(APIView):
@@ -191,17 +194,23 @@ class ReceiptApi(APIView):
     def get(self, request, uid):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        if not _is_bytes32(uid):
-            raise ApiError("A receipt uid is 0x and 64 hex digits.", code="uid_invalid")
-        with chain_errors():
-            try:
-                found = receipts.receipt_read(uid=uid)
-            except ValueError as exc:
-                raise ApiError("No JobReceipt has that uid.", code="not_found", status=404) from exc
-        digest = params.validated_data.get("output_digest")
-        if digest is not None:
-            found["matches"] = digest.lower() == found["output_digest"]
-        return Response(found)
+        return Response(
+            receipt_verify(uid=uid, output_digest=params.validated_data.get("output_digest"))
+        )
+
+
+def receipt_verify(*, uid: str, output_digest: str | None = None) -> dict:
+    """The JobReceipt read back from the chain and, given a digest, whether it matches."""
+    if not _is_bytes32(uid):
+        raise ApiError("A receipt uid is 0x and 64 hex digits.", code="uid_invalid")
+    with chain_errors():
+        try:
+            found = receipts.receipt_read(uid=uid)
+        except ValueError as exc:
+            raise ApiError("No JobReceipt has that uid.", code="not_found", status=404) from exc
+    if output_digest is not None:
+        found["matches"] = output_digest.lower() == found["output_digest"]
+    return found
 
 
 def _is_bytes32(value: str) -> bool:

@@ -93,9 +93,10 @@ def buy(
     """What the buyer's wallet must sign and send to buy: `steps` in order. A step of type
     `transaction` (from, to, data, value in wei; chain_id is in the reply) is signed and sent
     by the buyer; a step of type `sign_typed_data` (an ERC-2612 permit, EIP-712) is signed,
-    then call buy again with permit_signature and deadline. The purchase carries the creator's signed EIP-712 offer;
-    the contract pays the split and mints the licence. Nothing is sent by this server: once
-    the transaction is mined, check_access shows the licence (after the indexer confirms it)."""
+    then call buy again with permit_signature and deadline. The purchase carries the
+    creator's signed EIP-712 offer; the contract pays the split and mints the licence.
+    Nothing is sent by this server: once the transaction is mined, check_access shows the
+    licence (after the indexer confirms it)."""
     with tool_call(ctx) as caller:
         if not buyer:
             if not caller.user.is_authenticated:

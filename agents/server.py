@@ -5,6 +5,8 @@ starts beside the site).
 Stateless and JSON-only (no server-held sessions, no SSE streams): each POST is answered on its
 own, so any number of processes can serve it behind a load balancer, like the web server."""
 
+import inspect
+
 from django.conf import settings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -33,7 +35,8 @@ def build_server() -> MCPServer:
     read_only = tools_market.READ_ONLY | tools_compute.READ_ONLY
     for tool in (*tools_market.TOOLS, *tools_compute.TOOLS):
         hints = ToolAnnotations(read_only_hint=tool.__name__ in read_only, open_world_hint=False)
-        server.add_tool(tool, annotations=hints, structured_output=True)
+        description = inspect.cleandoc(tool.__doc__ or "")
+        server.add_tool(tool, description=description, annotations=hints, structured_output=True)
     return server
 
 

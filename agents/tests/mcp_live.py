@@ -15,14 +15,34 @@ from mcp.client.streamable_http import streamable_http_client
 
 from agents.server import PATH, http_app
 from chain.anvil import free_port
+from tests import shared_connection
+
+# The listing of agents/tests/conftest.py: a small dataset sold by download and by compute.
+DATASET = b"city,temperature\nOslo,4\nLima,19\nCairo,27\n"
+DOWNLOAD_WEI, COMPUTE_WEI = 10**16, 3 * 10**16
+
+
+def taking_turns(app):
+    """Each HTTP request waits while the test thread uses the in-memory SQLite database (and
+    the live server's requests wait for it): tests/shared_connection.py. Only needed when the
+    test thread works on the database while a client calls the server."""
+
+    async def app_taking_turns(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        with shared_connection.turn():
+            return await app(scope, receive, send)
+
+    return app_taking_turns
 
 
 class McpServerThread:
-    def __init__(self):
+    def __init__(self, *, take_turns: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
+        app = taking_turns(http_app()) if take_turns else http_app()
         config = uvicorn.Config(
-            http_app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="mcp-server", daemon=True)

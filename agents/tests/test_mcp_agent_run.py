@@ -5,27 +5,19 @@ script over the dataset in the sandbox, follows its log, fetches the outputs and
 JobReceipt on chain. The test thread plays the beat's part and runs the indexer."""
 
 import hashlib
-import io
 import textwrap
 import time
 
 import pytest
 import requests
-from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import User
-from agents.tests.mcp_live import Agent, McpServerThread
-from artifacts.services import artifact_create_from_stream
-from compute.models import ComputeEnvironment, ComputePolicy
-from listings.models import LicenseTerms, Listing
-from payments.tests.access_helpers import scan_files
-from payments.tests.buying import TierSpec, tokenized_listing
+from agents.tests.mcp_live import DATASET, DOWNLOAD_WEI, Agent, McpServerThread
 from payments.tests.indexing import index, wallets
 
 pytestmark = pytest.mark.chain
 
-DATASET = b"city,temperature\nOslo,4\nLima,19\nCairo,27\n"
 SCRIPT = textwrap.dedent(
     """
     import csv
@@ -37,7 +29,6 @@ SCRIPT = textwrap.dedent(
     print("done", flush=True)
     """
 )
-DOWNLOAD_WEI, COMPUTE_WEI = 10**16, 3 * 10**16
 
 
 @pytest.fixture
@@ -46,33 +37,6 @@ def mcp_server(live_server, transactional_db, settings):
     server = McpServerThread().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def host(transactional_db, compute_settings):
-    compute_settings.COMPUTE_ATTEST_RECEIPTS = True
-    return ComputeEnvironment.objects.create(
-        name="agent-cpu", ram_mb=512, status="online", last_seen_at=timezone.now()
-    )
-
-
-@pytest.fixture
-def listing(contracts, host):
-    LicenseTerms.objects.get_or_create(owner=None, name="Open")
-    dataset = artifact_create_from_stream(stream=io.BytesIO(DATASET))
-    scan_files([("climate.csv", dataset)])
-    listing = tokenized_listing(
-        title="City climate",
-        tiers=[
-            TierSpec(name="Download", price_wei=DOWNLOAD_WEI, kind="download"),
-            TierSpec(name="Compute", price_wei=COMPUTE_WEI, kind="compute"),
-        ],
-        files=[("climate.csv", dataset)],
-    )
-    Listing.objects.filter(pk=listing.pk).update(kind=Listing.Kind.DATASET)
-    policy = ComputePolicy.objects.create(listing=listing, allow_raw_algorithms=True)
-    policy.environments.set([host])
-    return listing
 
 
 def pay(w3, account, prepared: dict) -> None:

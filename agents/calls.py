@@ -6,9 +6,11 @@ database connection handled as Django handles it around a request.
 Tools are sync functions: the SDK runs them in worker threads, where the ORM may be used."""
 
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +25,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from accounts import tokens
 from marketplace.api_errors import _first_message
+from marketplace.throttling import AnonThrottle, ScopeThrottle, UserThrottle
 
 TOKEN_HINT = (
     "This tool needs an API token: send `Authorization: Bearer mkt_…` with the MCP requests "
@@ -63,10 +66,14 @@ def caller_from(headers) -> Caller:
 
 
 @contextmanager
-def tool_call(ctx: Context) -> Iterator[Caller]:
+def tool_call(ctx: Context, *, scope: str | None = None) -> Iterator[Caller]:
+    """Around a tool's body: the caller, the API's rate limits (the same counters as the REST
+    API's: per user, or per client IP when anonymous, plus `scope`'s stricter one), errors."""
     close_old_connections()
     try:
-        yield caller_from(ctx.headers)
+        caller = caller_from(ctx.headers)
+        throttle(caller, ctx, scope)
+        yield caller
     except Http404 as exc:
         raise refused("not_found", str(exc) or "Not found.") from exc
     except PermissionDenied as exc:
@@ -77,6 +84,24 @@ def tool_call(ctx: Context) -> Iterator[Caller]:
         raise refused(code, _first_message(exc.detail)) from exc
     finally:
         close_old_connections()
+
+
+class _ThrottledRequest:
+    """What DRF's throttles read of a request: the user, the headers and the client address."""
+
+    def __init__(self, user, ctx: Context):
+        self.user = user
+        self.headers = ctx.headers or {}
+        client = getattr(ctx.request_context.request, "client", None)
+        self.META = {"REMOTE_ADDR": client.host if client else ""}
+
+
+def throttle(caller: Caller, ctx: Context, scope: str | None) -> None:
+    request, view = _ThrottledRequest(caller.user, ctx), SimpleNamespace(throttle_scope=scope)
+    for limit in (UserThrottle(), AnonThrottle(), ScopeThrottle()):
+        if not limit.allow_request(request, view):
+            wait = math.ceil(limit.wait() or 1)
+            raise refused("throttled", f"Too many requests: retry in {wait} s.")
 
 
 def jsonable(data) -> Any:

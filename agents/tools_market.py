@@ -97,7 +97,7 @@ def buy(
     creator's signed EIP-712 offer; the contract pays the split and mints the licence.
     Nothing is sent by this server: once the transaction is mined, check_access shows the
     licence (after the indexer confirms it)."""
-    with tool_call(ctx) as caller:
+    with tool_call(ctx, scope="purchase") as caller:
         if not buyer:
             if not caller.user.is_authenticated:
                 raise refused("bad_address", "Give buyer (a 0x address) or send an API token.")

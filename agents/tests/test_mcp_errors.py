@@ -106,3 +106,18 @@ def test_requests_for_other_hosts_are_refused(mcp_url, transactional_db):
     headers = {"Host": "evil.example", "Accept": "application/json, text/event-stream"}
     reply = httpx2.post(mcp_url, json=body, headers=headers)
     assert reply.status_code == 421
+
+
+def test_the_api_rate_limits_hold_over_mcp(mcp_url, transactional_db, settings):
+    """The REST API's limits and counters: per user, per IP when anonymous, and the stricter
+    `purchase` scope on buy (each call reads the chain)."""
+    settings.API_THROTTLE_RATES = {"user": "3/minute", "anon": "2/minute", "purchase": "1/minute"}
+    agent = agent_for(mcp_url, factories.user())
+    assert "not_found" in agent.error("buy", slug="no-such-listing", tier=0)
+    assert "throttled: Too many requests: retry in" in agent.error("buy", slug="x", tier=0)
+    agent.call("whoami")
+    assert "throttled" in agent.error("whoami")
+    anonymous = Agent(mcp_url)
+    anonymous.call("whoami")
+    anonymous.call("whoami")
+    assert "throttled" in anonymous.error("search_listings")

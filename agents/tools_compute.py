@@ -37,11 +37,16 @@ def submit_compute_job(
     ] = "",
     script_name: Annotated[str, Field(pattern=r"^[\w.-]{1,100}$")] = "main.py",
     max_seconds: Annotated[int | None, Field(ge=1)] = None,
+    inputs: Annotated[
+        dict[str, Annotated[str, Field(max_length=MAX_SCRIPT_BYTES)]],
+        Field(description="Text files for the job, by plain file name, under /inputs."),
+    ] = {},  # noqa: B006 (never mutated; pydantic copies defaults)
 ) -> dict[str, Any]:
     """Run an algorithm over the listing's data on one of its hosts, with a compute licence:
     either a trusted algorithm (algorithm_cid, from get_listing's compute offer) or your own
     Python `script` where the creator allows raw scripts. The data is mounted read-only at
-    /data; write results under /out. The job is queued; follow it with follow_job_log."""
+    /data, `inputs` at /inputs; write results under /out. The job is queued; follow it with
+    follow_job_log."""
     with tool_call(ctx) as caller:
         user = caller.signed_in()
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=user)
@@ -56,6 +61,10 @@ def submit_compute_job(
                 entry_point=entry_point,
                 algorithm_cid=algorithm_cid,
                 algorithm_file=upload,
+                inputs=tuple(
+                    SimpleUploadedFile(name, text.encode(), content_type="text/plain")
+                    for name, text in inputs.items()
+                ),
                 max_seconds=max_seconds,
             ),
         )

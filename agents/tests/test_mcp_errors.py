@@ -2,8 +2,11 @@
 never a crash: no token, a bad token, someone else's job, a hidden listing, bad arguments.
 Over Streamable HTTP, with the SDK's client, against the server on loopback."""
 
+import asyncio
+
 import httpx2
 import pytest
+from mcp import Client
 
 from accounts import tokens
 from agents.tests.mcp_live import Agent, McpServerThread
@@ -121,3 +124,12 @@ def test_the_api_rate_limits_hold_over_mcp(mcp_url, transactional_db, settings):
     anonymous.call("whoami")
     anonymous.call("whoami")
     assert "throttled" in anonymous.error("search_listings")
+
+
+def test_clients_of_the_initialize_handshake_era_connect_too(mcp_url, transactional_db):
+    async def legacy_call():
+        async with Client(mcp_url, mode="legacy") as client:
+            return await client.call_tool("whoami", {})
+
+    result = asyncio.run(legacy_call())
+    assert result.structured_content == {"signed_in": False, "address": None}

@@ -8,6 +8,8 @@
   algorithm not allowed, 400/409 host not allowed/unavailable, 402 minutes used up).
 - `GET jobs`, `GET jobs/<uuid>`, `POST jobs/<uuid>/cancel` (409 once finished).
 - `GET jobs/<uuid>/log?after=N`: `{text, next, status, finished}`; poll with after=next.
+- `GET jobs/<uuid>/outputs/<path>`, `GET jobs/<uuid>/manifest`, `GET listings/<slug>/compute`:
+  for token clients and buyers before they submit (compute/apis_buyer.py).
 - `GET receipts/<uid>?output_digest=0x…`: the JobReceipt read back from the chain, and
   whether it matches the digest given (anyone; 404 for a uid that is no receipt, 503 when the
   chain is down).

@@ -18,6 +18,7 @@ from payments.apis_purchase import listing_access
 Slug = Annotated[str, Field(max_length=160, description="The listing's slug (from search).")]
 Tier = Annotated[int, Field(ge=0, le=255, description="The tier's position (0 = first).")]
 Quantity = Annotated[int, Field(ge=1, le=1000, description="How many licences.")]
+Wei = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="wei, a decimal string")]
 Sort = Literal["", "relevance", *listing_selectors.SORTS]
 PAGE_SIZE_MAX = 50
 
@@ -38,6 +39,11 @@ def search_listings(
     kind: Literal["", "model", "dataset"] = "",
     free: bool | None = None,
     compute: Annotated[bool | None, Field(description="Only listings that sell compute.")] = None,
+    license: Annotated[str, Field(max_length=64, description="A licence id, e.g. mit.")] = "",
+    task: Annotated[str, Field(max_length=64, description="e.g. text-classification.")] = "",
+    tags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)] = [],  # noqa: B006
+    min_price_wei: Wei | None = None,
+    max_price_wei: Wei | None = None,
     sort: Sort = "",
     page: Annotated[int, Field(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Field(ge=1, le=PAGE_SIZE_MAX)] = 20,
@@ -47,7 +53,16 @@ def search_listings(
     is_free, has_compute, sales_count. get_listing(slug) gives its tiers and terms."""
     with tool_call(ctx):
         filters = listing_selectors.ListingFilters(
-            text=query, kind=kind, free=free, compute=compute, sort=sort
+            text=query,
+            kind=kind,
+            license=license,
+            task=task,
+            tags=tuple(tags),
+            min_price_wei=None if min_price_wei is None else int(min_price_wei),
+            max_price_wei=None if max_price_wei is None else int(max_price_wei),
+            free=free,
+            compute=compute,
+            sort=sort,
         )
         start = (page - 1) * page_size
         rows = list(

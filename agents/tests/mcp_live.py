@@ -1,12 +1,13 @@
 """The MCP server as a client meets it: uvicorn serving agents.server on a free loopback port
 (a thread of the test process, so it shares the test database), and the SDK's own client over
-Streamable HTTP, one connection per call so the test thread stays free for sync Django work
-(running the indexer, as the beat does) between calls."""
+Streamable HTTP, one connection per call (in a thread of its own) so the test thread stays
+free for sync Django work (running the indexer, as the beat does) between calls."""
 
 import asyncio
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import uvicorn
@@ -73,6 +74,13 @@ async def _tools(url: str) -> list:
         return (await client.list_tools()).tools
 
 
+def run_async(function, *args):
+    """`asyncio.run(function(*args))` in a thread of its own: the suite's browser tests leave
+    Playwright's event loop running in the main thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(function(*args))).result()
+
+
 class Agent:
     """A program holding an API token (or none) that calls the server's tools."""
 
@@ -80,7 +88,7 @@ class Agent:
         self.url, self.token = url, token
 
     def result(self, name: str, **arguments):
-        return asyncio.run(_call(self.url, self.token, name, arguments))
+        return run_async(_call, self.url, self.token, name, arguments)
 
     def call(self, name: str, **arguments) -> dict:
         """The tool's structured reply; a tool error fails the test with its text."""
@@ -95,4 +103,4 @@ class Agent:
         return result.content[0].text
 
     def tools(self) -> list:
-        return asyncio.run(_tools(self.url))
+        return run_async(_tools, self.url)

@@ -2,14 +2,12 @@
 never a crash: no token, a bad token, someone else's job, a hidden listing, bad arguments.
 Over Streamable HTTP, with the SDK's client, against the server on loopback."""
 
-import asyncio
-
 import httpx2
 import pytest
 from mcp import Client
 
 from accounts import tokens
-from agents.tests.mcp_live import Agent, McpServerThread
+from agents.tests.mcp_live import Agent, McpServerThread, run_async
 from compute.tests.helpers import buyer_with_licence, dataset_listing, environment, submit
 from listings.models import Listing
 from listings.tests import factories
@@ -131,5 +129,5 @@ def test_clients_of_the_initialize_handshake_era_connect_too(mcp_url, transactio
         async with Client(mcp_url, mode="legacy") as client:
             return await client.call_tool("whoami", {})
 
-    result = asyncio.run(legacy_call())
+    result = run_async(legacy_call)
     assert result.structured_content == {"signed_in": False, "address": None}

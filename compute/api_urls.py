@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from compute import apis, apis_x402
+from compute import apis, apis_buyer, apis_x402
 
 urlpatterns = [
     path("environments", apis.EnvironmentListApi.as_view(), name="compute-environments"),
@@ -19,7 +19,22 @@ urlpatterns = [
         apis.JobOutputsReviewApi.as_view(),
         name="compute-job-outputs-review",
     ),
+    path(
+        "jobs/<uuid:uuid>/outputs/<path:path>",
+        apis_buyer.JobOutputFileApi.as_view(),
+        name="compute-job-output-file",
+    ),
+    path(
+        "jobs/<uuid:uuid>/manifest",
+        apis_buyer.JobManifestApi.as_view(),
+        name="compute-job-manifest",
+    ),
     path("receipts/<str:uid>", apis.ReceiptApi.as_view(), name="compute-receipt"),
+    path(
+        "listings/<slug:slug>/compute",
+        apis_buyer.ListingComputeApi.as_view(),
+        name="compute-listing-offer",
+    ),
     path("listings/<slug:slug>/compute-policy", apis.PolicyApi.as_view(), name="compute-policy"),
     path(
         "listings/<slug:slug>/compute-policy/algorithms",

@@ -8,6 +8,8 @@
   algorithm not allowed, 400/409 host not allowed/unavailable, 402 minutes used up).
 - `GET jobs`, `GET jobs/<uuid>`, `POST jobs/<uuid>/cancel` (409 once finished).
 - `GET jobs/<uuid>/log?after=N`: `{text, next, status, finished}`; poll with after=next.
+- `GET jobs/<uuid>/outputs/<path>`, `GET jobs/<uuid>/manifest`, `GET listings/<slug>/compute`:
+  for token clients and buyers before they submit (compute/apis_buyer.py).
 - `GET receipts/<uid>?output_digest=0x…`: the JobReceipt read back from the chain, and
   whether it matches the digest given (anyone; 404 for a uid that is no receipt, 503 when the
   chain is down).
@@ -77,10 +79,16 @@ class JobSerializer(serializers.Serializer):
                 "cid": out.artifact.cid,
                 "sha256": out.artifact.sha256,
                 "size": out.artifact.size,
-                "url": reverse("compute:job-output", args=[job.uuid, out.path]),
+                "url": job_output_api_url(job, out.path),
             }
             for out in selectors.job_outputs_released(job=job)
         ]
+
+
+def job_output_api_url(job, path: str) -> str:
+    """An output's URL under the API (compute/apis_buyer.py): session or token auth, where the
+    page URL /compute/jobs/<uuid>/outputs/... would send a token client to the sign-in page."""
+    return reverse("compute-job-output-file", args=[job.uuid, path])
 
 
 class EnvironmentListApi(APIView):
@@ -161,18 +169,21 @@ class JobLogApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         job = selectors.job_get_for_owner(owner=request.user, uuid=uuid)
-        text, position = selectors.job_log_after(job=job, after=params.validated_data["after"])
-        return Response(
-            {
-                "text": text,
-                "next": position,
-                "status": job.status,
-                "status_display": job.get_status_display(),
-                "reason": job.reason,
-                "exit_code": job.exit_code,
-                "finished": job.is_finished,
-            }
-        )
+        return Response(job_log_reply(job=job, after=params.validated_data["after"]))
+
+
+def job_log_reply(*, job, after: int) -> dict:
+    """The log from character `after` on, with the job's state: the API's and MCP's reply."""
+    text, position = selectors.job_log_after(job=job, after=after)
+    return {
+        "text": text,
+        "next": position,
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "reason": job.reason,
+        "exit_code": job.exit_code,
+        "finished": job.is_finished,
+    }
 
 
 class ReceiptApi(APIView):
@@ -185,17 +196,23 @@ class ReceiptApi(APIView):
     def get(self, request, uid):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        if not _is_bytes32(uid):
-            raise ApiError("A receipt uid is 0x and 64 hex digits.", code="uid_invalid")
-        with chain_errors():
-            try:
-                found = receipts.receipt_read(uid=uid)
-            except ValueError as exc:
-                raise ApiError("No JobReceipt has that uid.", code="not_found", status=404) from exc
-        digest = params.validated_data.get("output_digest")
-        if digest is not None:
-            found["matches"] = digest.lower() == found["output_digest"]
-        return Response(found)
+        return Response(
+            receipt_verify(uid=uid, output_digest=params.validated_data.get("output_digest"))
+        )
+
+
+def receipt_verify(*, uid: str, output_digest: str | None = None) -> dict:
+    """The JobReceipt read back from the chain and, given a digest, whether it matches."""
+    if not _is_bytes32(uid):
+        raise ApiError("A receipt uid is 0x and 64 hex digits.", code="uid_invalid")
+    with chain_errors():
+        try:
+            found = receipts.receipt_read(uid=uid)
+        except ValueError as exc:
+            raise ApiError("No JobReceipt has that uid.", code="not_found", status=404) from exc
+    if output_digest is not None:
+        found["matches"] = output_digest.lower() == found["output_digest"]
+    return found
 
 
 def _is_bytes32(value: str) -> bool:
@@ -286,7 +303,7 @@ class JobOutputsReviewApi(APIView):
                 "path": out.path,
                 "cid": out.artifact.cid,
                 "size": out.artifact.size,
-                "url": reverse("compute:job-output", args=[job.uuid, out.path]),
+                "url": job_output_api_url(job, out.path),
             }
             for out in job.outputs.select_related("artifact")
         ]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "listings",
     "payments",
     "compute",
+    "agents",  # the MCP server: on top, beside marketplace; nothing imports it
     "marketplace",  # project-wide commands (runstack)
 ]
 

@@ -22,7 +22,12 @@ ALLOWED = {
     "listings": {"core", "accounts", "artifacts", "chain", "notifications"},
     "payments": {"core", "accounts", "artifacts", "chain", "notifications", "listings"},
     "compute": {"core", "accounts", "artifacts", "chain", "notifications", "listings", "payments"},
-}
+    # The MCP server: tools over the same services and selectors as the REST API.
+    "agents": {
+        "core", "accounts", "artifacts", "chain", "notifications", "listings", "payments",
+        "compute",
+    },
+}  # fmt: skip
 PROJECT = "marketplace"  # the wiring: it may import every app; no app imports it
 KNOWN = set(ALLOWED) | {PROJECT}
 

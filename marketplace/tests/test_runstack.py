@@ -117,6 +117,24 @@ class Flood:
             thread.join(timeout=60)
 
 
+def _wait_mcp(url: str, process: subprocess.Popen) -> None:
+    """The MCP server answers a tools/list (plain JSON-RPC over Streamable HTTP)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-06-18",
+    }
+
+    def answers():
+        try:
+            reply = requests.post(url, json=body, headers=headers, timeout=5)
+        except requests.RequestException:
+            return False
+        return reply.ok and "search_listings" in reply.text
+
+    _wait_for(answers, "the MCP server", process)
+
+
 def _publish_tasks(env: dict, count: int) -> None:
     """Tasks for the stack's worker, sent through its own broker (a process of its own, as the
     web server sends them)."""
@@ -128,7 +146,7 @@ def _publish_tasks(env: dict, count: int) -> None:
 
 
 def test_runstack_serves_restarts_a_killed_worker_and_ctrl_c_stops_every_process(tmp_path):
-    port, anvil_port = free_port(), free_port()
+    port, anvil_port, mcp_port = free_port(), free_port(), free_port()
     env = {
         **{
             k: v
@@ -138,6 +156,7 @@ def test_runstack_serves_restarts_a_killed_worker_and_ctrl_c_stops_every_process
         "VAR_DIR": str(tmp_path),  # embedded defaults: SQLite, the SQLite broker, local anvil
         "PORT": str(port),
         "ANVIL_PORT": str(anvil_port),
+        "MCP_PORT": str(mcp_port),
         "DJANGO_SETTINGS_MODULE": "marketplace.settings",
     }
     log_path = tmp_path / "runstack.log"
@@ -151,7 +170,8 @@ def test_runstack_serves_restarts_a_killed_worker_and_ctrl_c_stops_every_process
         _wait_healthy(f"{base}/healthz", process)
         assert requests.get(f"{base}/", timeout=10).status_code == 200
         started = _descendants(process.pid)
-        assert len(started) >= 4  # anvil, worker (+ pool), beat, web server
+        assert len(started) >= 5  # anvil, worker (+ pool), beat, web server, MCP server
+        _wait_mcp(f"http://127.0.0.1:{mcp_port}/mcp", process)
         with Flood(base) as flood:
             for kill in range(1, 4):
                 worker = _wait_for(lambda: _worker_pid(process), "a worker", process)

@@ -115,21 +115,19 @@ class ListingAccessApi(APIView):
             address = request.user.address
         if not address or not is_address(address):
             raise ApiError("Sign in, or give ?address= (a 0x address).", code="bad_address")
-        address = to_checksum_address(address)
-        now = timezone.now()
-        entitlements = selectors.entitlement_list_for_holder(address=address).filter(
-            listing=listing
-        )
-        # access_for honours approved access requests too, as downloads do.
-        download = selectors.access_for(address=address, listing=listing)
-        compute = selectors.access_for(
-            address=address, listing=listing, kinds=selectors.COMPUTE_KINDS
-        )
-        return Response(
-            {
-                "address": address,
-                "has_download": download is not None,
-                "has_compute": compute is not None,
-                "entitlements": [_entitlement_json(e, now) for e in entitlements],
-            }
-        )
+        return Response(listing_access(listing=listing, address=to_checksum_address(address)))
+
+
+def listing_access(*, listing, address: str) -> dict:
+    """What `address` may do with `listing` now: the API's and the MCP server's answer."""
+    now = timezone.now()
+    entitlements = selectors.entitlement_list_for_holder(address=address).filter(listing=listing)
+    # access_for honours approved access requests too, as downloads do.
+    download = selectors.access_for(address=address, listing=listing)
+    compute = selectors.access_for(address=address, listing=listing, kinds=selectors.COMPUTE_KINDS)
+    return {
+        "address": address,
+        "has_download": download is not None,
+        "has_compute": compute is not None,
+        "entitlements": [_entitlement_json(e, now) for e in entitlements],
+    }

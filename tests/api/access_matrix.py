@@ -194,6 +194,15 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "api/v1/compute/jobs/<uuid:uuid>/outputs-review"): Row(
         owner(409), kwargs={"uuid": _job}, body={"approve": True}
     ),
+    # Outputs over the API (bearer or session): this queued job has none yet, so even its
+    # owner gets 404; test_outputs_api.py covers a finished one.
+    ("GET", "api/v1/compute/jobs/<uuid:uuid>/outputs/<path:path>"): Row(
+        expect(404, anonymous=403), kwargs={"uuid": _job, "path": "result.txt"}
+    ),
+    ("GET", "api/v1/compute/jobs/<uuid:uuid>/manifest"): Row(
+        expect(404, anonymous=403), kwargs={"uuid": _job}
+    ),
+    ("GET", "api/v1/compute/listings/<slug:slug>/compute"): Row(public(200)),
     ("GET", "api/v1/compute/receipts/<str:uid>"): Row(
         public(404), kwargs={"uid": "0x" + "00" * 32}
     ),

@@ -1,9 +1,9 @@
 """`make run`: bring up the whole product on this machine and stop all of it on Ctrl-C.
 
 Starts anvil (unless CHAIN_RPC_URL is set), migrates, deploys the contracts if the chain lacks
-them, then runs a Celery worker, Celery beat and the web server as child processes. Each child
-runs in its own process group so a stop reaches its own children (Celery's pool, runserver's
-reloader) and nothing is left behind.
+them, then runs a Celery worker, Celery beat, the web server and the MCP server for agents
+(`mcp_serve`, on MCP_PORT) as child processes. Each child runs in its own process group so a
+stop reaches its own children (Celery's pool, runserver's reloader) and nothing is left behind.
 
 It supervises them: a child that exits (a crash, an out-of-memory kill) is restarted after a
 backoff that doubles up to a minute and starts over once the child has stayed up a while, and
@@ -78,8 +78,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--anvil-port", type=int, default=int(os.environ.get("ANVIL_PORT", "8545"))
         )
+        parser.add_argument("--mcp-port", type=int, default=int(os.environ.get("MCP_PORT", "8001")))
 
-    def handle(self, *args, host, port, anvil_port, **options):
+    def handle(self, *args, host, port, anvil_port, mcp_port, **options):
         children: list[Child] = []
         anvil = None
         signal.signal(signal.SIGTERM, _interrupt)
@@ -87,10 +88,13 @@ class Command(BaseCommand):
             anvil = self._start_chain(anvil_port)
             call_command("migrate", interactive=False, verbosity=0)
             self._deploy_contracts()
-            children = self._children(host, port)
+            children = self._children(host, port, mcp_port)
             for child in children:
                 child.start()
             self.stdout.write(self.style.SUCCESS(f"\nMarketplace running at http://{host}:{port}/"))
+            self.stdout.write(
+                f"MCP server for agents at http://{host}:{mcp_port}/mcp (docs/agents.md)"
+            )
             self.stdout.write("Press Ctrl-C to stop everything.\n")
             self._supervise(children, anvil)
         except KeyboardInterrupt:
@@ -135,7 +139,7 @@ class Command(BaseCommand):
         if "load_demo_data" in get_commands():
             call_command("load_demo_data")
 
-    def _children(self, host: str, port: int) -> list[Child]:
+    def _children(self, host: str, port: int, mcp_port: int) -> list[Child]:
         python = sys.executable
         commands = {
             # One worker for everything on one machine, the local compute host's queue included.
@@ -144,6 +148,9 @@ class Command(BaseCommand):
             "celery beat": [python, "-m", "celery", "-A", "marketplace", "beat", "-l", "info",
                             "-s", str(settings.CELERY_BEAT_SCHEDULE_FILENAME)],
             "web server": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            # Agents' tools (agents/server.py); its links point at the web server (SITE_URL).
+            "mcp server": [python, "manage.py", "mcp_serve", "--host", host,
+                           "--port", str(mcp_port)],
         }  # fmt: skip
         return [
             Child(name, cmd, cwd=settings.BASE_DIR, log=self._log) for name, cmd in commands.items()

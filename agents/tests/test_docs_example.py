@@ -1,0 +1,58 @@
+"""docs/examples/mcp_agent.py (shown in docs/agents.md) runs as a separate process against
+the MCP server, the site (for downloads) and the test chain, while this test plays the Celery
+beat's part and runs the chain indexer, so the documented agent cannot rot."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from accounts import tokens
+from accounts.models import User
+from agents.tests.mcp_live import McpServerThread
+from payments.tests.indexing import index, wallets
+
+SCRIPT = Path(django_settings.BASE_DIR) / "docs" / "examples" / "mcp_agent.py"
+
+
+@pytest.fixture
+def served(live_server, transactional_db, settings):
+    settings.SITE_URL = live_server.url
+    server = McpServerThread(take_turns=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.chain
+def test_the_documented_agent_buys_downloads_and_computes(served, listing, w3, settings):
+    wallet = wallets(1)[0]
+    secret = tokens.api_token_create(user=User.objects.create_user(wallet.address), name="a")
+    command = [
+        sys.executable, str(SCRIPT), "--mcp", served.url, "--rpc", settings.CHAIN_RPC_URL,
+        "--token", secret.secret, "--key", wallet.key.to_0x_hex(), "--query", "climate",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            index(confirmations=0)  # what the beat's index-chain task does in production
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = process.stdout.read()
+    print(output)  # the run, as docs/agents.md shows one
+    assert process.returncode == 0, output
+    assert "downloaded climate.csv" in output and "✓" in output
+    assert "/data/climate.csv 3 rows" in output
+    assert "on chain matches the outputs ✓ (host agent-cpu)" in output
+
+
+def test_docs_agents_md_shows_the_script_as_it_is():
+    doc = (SCRIPT.parent.parent / "agents.md").read_text()
+    assert "```python\n" + SCRIPT.read_text() + "```" in doc, (
+        "re-paste the script in docs/agents.md"
+    )

@@ -25,6 +25,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from accounts import tokens
 from core.api_errors import _first_message
+from core.errors import ApiError
 from core.throttling import AnonThrottle, ScopeThrottle, UserThrottle
 
 TOKEN_HINT = (
@@ -78,7 +79,9 @@ def tool_call(ctx: Context, *, scope: str | None = None) -> Iterator[Caller]:
         raise refused("not_found", str(exc) or "Not found.") from exc
     except PermissionDenied as exc:
         raise refused("permission_denied", str(exc) or "Not allowed.") from exc
-    except exceptions.APIException as exc:
+    except ApiError as exc:  # what services raise (a plain exception since core/)
+        raise refused(exc.code, exc.message) from exc
+    except exceptions.APIException as exc:  # DRF's own (serializer validation)
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "invalid"
         raise refused(code, _first_message(exc.detail)) from exc

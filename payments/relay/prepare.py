@@ -9,7 +9,7 @@ import time
 
 from django.conf import settings
 
-from accounts.services import address_check_allowed
+from accounts.denylist import address_check_allowed
 from chain import client, typed_data
 from chain.gasless import (
     PurchaseIntent,

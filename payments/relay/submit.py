@@ -16,7 +16,7 @@ from eth_account import Account
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
-from accounts.services import address_check_allowed
+from accounts.denylist import address_check_allowed
 from chain import client, typed_data
 from chain.gasless import PurchaseIntent, TransferWithAuthorization, checkout_domain
 from chain.signatures import signer_accepts

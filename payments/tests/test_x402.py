@@ -203,7 +203,7 @@ def test_one_tier_of_the_licence_endpoint_is_bought_even_by_a_holder_of_another(
 
 
 def test_a_denied_wallet_cannot_pay(listing, usdc, agent):
-    from accounts.services import address_deny
+    from accounts.denylist import address_deny
 
     address_deny(address=agent.address, reason="matrix", actor=None)
     (terms,) = required(Client().get(file_url(listing))).accepts

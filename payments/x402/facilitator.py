@@ -20,7 +20,7 @@ from hexbytes import HexBytes
 from x402.http.utils import decode_payment_signature_header
 from x402.schemas import PaymentPayload, SettleResponse
 
-from accounts.services import address_check_allowed
+from accounts.denylist import address_check_allowed
 from chain import client, typed_data
 from chain.gasless import PurchaseIntent, checkout_domain
 from core.errors import ApiError

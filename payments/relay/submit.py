@@ -53,7 +53,12 @@ def parse_intent(data) -> PurchaseIntent:
         raise _bad("intent is incomplete or malformed.") from None
     if len(nonce) != 32 or not (is_address(buyer) and is_address(currency)):
         raise _bad("intent has a malformed address or nonce.")
-    if min(*numbers.values(), deadline) < 0 or numbers["amount"] >= 2**256:
+    # The Solidity types' ranges: uint256 listingId and amount, uint8 tier, uint32 quantity,
+    # uint64 deadline (and nothing past them reaches the database or the chain).
+    limits = {"listingId": 2**256, "tierId": 2**8, "quantity": 2**32, "amount": 2**256}
+    if any(not 0 <= numbers[k] < limit for k, limit in limits.items()) or not (
+        0 <= deadline < 2**64
+    ):
         raise _bad("intent has a negative or oversized number.")
     return PurchaseIntent(
         buyer=to_checksum_address(buyer),

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.cache import cache
+
 from chain import client, typed_data
 from core.errors import ApiError
 from payments.purchase.erc20 import _not_supported, _permit_domain
@@ -32,21 +35,34 @@ def has_eip3009(contract: Contract) -> bool:
     return True
 
 
+SIGNING_CACHE_SECONDS = 3600
+
+
+def _unsupported(message: str) -> ApiError:
+    return ApiError(message, code="gasless_unsupported", status=409)
+
+
 def signing_facts(currency: str) -> tuple[str, typed_data.Domain, Contract]:
     """(method, the token's EIP-712 domain, the token) for a gasless purchase in `currency`;
-    409 when the currency allows none (ETH, a plain ERC-20)."""
+    409 when the currency allows none (ETH, a plain ERC-20). What the token offers is asked
+    once an hour (a 402 and its paid retry would otherwise ask it twice each)."""
     if int(currency, 16) == 0:
-        raise ApiError(
-            "This tier is priced in ETH: buy it with a wallet transaction.",
-            code="gasless_unsupported",
-            status=409,
-        )
+        raise _unsupported("This tier is priced in ETH: buy it with a wallet transaction.")
     contract = token(currency)
-    domain = _permit_domain(contract)
-    if domain is None:
-        raise ApiError(
-            "This tier's currency takes no signed payments: buy it with a wallet transaction.",
-            code="gasless_unsupported",
-            status=409,
+    key = f"payments:signing:{settings.CHAIN_ID}:{currency.lower()}"
+    found = cache.get(key)
+    if found is None:
+        domain = _permit_domain(contract)
+        found = (
+            ("", "", "")
+            if domain is None
+            else (AUTHORIZATION if has_eip3009(contract) else PERMIT, domain.name, domain.version)
         )
-    return (AUTHORIZATION if has_eip3009(contract) else PERMIT), domain, contract
+        cache.set(key, found, SIGNING_CACHE_SECONDS)
+    method, name, version = found
+    if not method:
+        raise _unsupported(
+            "This tier's currency takes no signed payments: buy it with a wallet transaction."
+        )
+    domain = typed_data.Domain(settings.CHAIN_ID, contract.address, name=name, version=version)
+    return method, domain, contract

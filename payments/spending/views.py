@@ -13,15 +13,19 @@ from listings.models import Listing
 from payments.models import TokenSpendPolicy
 from payments.spending import services as spending
 
+UINT256_MAX = 2**256 - 1
+
 
 class SpendPolicyForm(forms.Form):
     currency = forms.CharField(max_length=42, help_text="The token it may spend (0x address).")
     daily_cap = forms.IntegerField(
-        min_value=0, required=False, help_text="Base units per UTC day; empty: no cap."
-    )
+        min_value=0, max_value=UINT256_MAX, required=False,
+        help_text="Base units per UTC day; empty: no cap.",
+    )  # fmt: skip
     listing_cap = forms.IntegerField(
-        min_value=0, required=False, help_text="Base units per listing; empty: no cap."
-    )
+        min_value=0, max_value=UINT256_MAX, required=False,
+        help_text="Base units per listing; empty: no cap.",
+    )  # fmt: skip
     listings = forms.CharField(
         required=False, help_text="Listing slugs, comma-separated; empty: any listing."
     )

@@ -171,3 +171,25 @@ def test_an_eth_tier_has_no_gasless_purchase(contracts, w3, buyer):
     listing = tokenized_listing(creator_key=buyer_account(3))
     reply = post(listing, "prepare", {"tier": 0, "buyer": buyer.address})
     assert reply.status_code == 409 and reply.json()["error"]["code"] == "gasless_unsupported"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tierId": str(10**30)},
+        {"quantity": str(2**40)},
+        {"deadline": str(2**70)},
+        {"amount": "-1"},
+        {"nonce": "0x1234"},
+        {"buyer": "not an address"},
+        {"listingId": "x"},
+    ],
+)
+def test_a_malformed_intent_is_400(usdc, buyer, change):
+    listing = listing_in(usdc)
+    mint(usdc, buyer.address, 10 * PRICE)
+    reply = prepared(listing, buyer)
+    intent = {**reply["intent"], **change}
+    sent = post(listing, "submit", {"intent": intent, "signatures": ["0x" + "11" * 65]})
+    assert sent.status_code == 400, sent.json()
+    assert sent.json()["error"]["code"] == "bad_intent"

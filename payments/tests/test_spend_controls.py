@@ -159,3 +159,16 @@ def test_the_profile_shows_spending_per_token_and_the_owner_sets_controls(
     stranger = Client()
     stranger.force_login(User.objects.create_user(Account.create().address))
     assert stranger.get(url).status_code == 404
+
+
+def test_the_controls_form_refuses_what_it_cannot_store(usdc, owner, issued):
+    browser = Client()
+    browser.force_login(owner)
+    url = f"/licences/tokens/{issued.token.pk}/spending"
+    for body in (
+        {"currency": usdc.address, "daily_cap": str(2**300)},
+        {"currency": "not an address"},
+        {"currency": usdc.address, "listings": "no-such-listing"},
+    ):
+        assert browser.post(url, body).status_code == 200  # the form again, with its errors
+    assert not hasattr(issued.token, "spend_policy") or issued.token.spend_policy is None

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_POST
 
-from listings import forms, lineage, page_cache, preview, release_signing, selectors, services
+from listings import forms, model_tree, page_cache, preview, release_signing, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -77,7 +77,7 @@ def detail(request, slug: str):
         "platform_fee_bps": platform_fee_bps(),
         "is_creator": selectors.listing_controlled_by(listing=listing, user=request.user),
         "ownership": selectors.ownership_history(listing=listing),
-        "lineage": lineage.listing_lineage(listing=listing),
+        "lineage": model_tree.listing_model_tree(listing=listing),
         "liked": request.user.is_authenticated and listing.likes.filter(user=request.user).exists(),
         **_preview_context(listing, version, request.GET.get("preview")),
     }

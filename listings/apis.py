@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from listings import release_signing, selectors, services
+from listings import api_fields, release_signing, selectors, services
 from listings.cards import MAX_CARD_BYTES, CardError, parse_card, render_markdown
 from listings.models import LicenseTerms, Listing, Tier, Version
 from listings.moderation import services as moderation_services
@@ -66,7 +66,7 @@ class VersionSerializer(serializers.Serializer):
     files = VersionFileSerializer(many=True)
 
 
-class ListingSummarySerializer(serializers.ModelSerializer):
+class ListingSummarySerializer(api_fields.SummaryFieldsMixin, serializers.ModelSerializer):
     creator = serializers.CharField(source="creator.address")
     # Who controls the listing now: the holder of its ownership token (the creator before).
     owner = serializers.CharField(source="owner_address")
@@ -90,6 +90,7 @@ class ListingSummarySerializer(serializers.ModelSerializer):
             "has_compute",
             "sales_count",
             "published_at",
+            *api_fields.FIELDS,  # what the pages show too (issue 17)
         ]
 
 
@@ -108,7 +109,7 @@ def listing_summaries(listings) -> list[dict]:
     """What ListingSummarySerializer gives (it stays the schema), without DRF's machinery per
     field and row: the list and search replies are the API's hottest path, and this is ~5× less
     Python per page. test_page_cache checks that the two agree."""
-    return [
+    rows = [
         {
             "id": listing.id,
             "slug": listing.slug,
@@ -131,6 +132,9 @@ def listing_summaries(listings) -> list[dict]:
         }
         for listing in listings
     ]
+    for row, extra in zip(rows, api_fields.summary_fields(listings), strict=True):
+        row.update(extra)
+    return rows
 
 
 class ListingDetailSerializer(ListingSummarySerializer):

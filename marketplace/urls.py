@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views_avatar as avatar_views
 from listings import views as listing_views
 from marketplace import views
 from payments import apis_access
@@ -15,6 +16,7 @@ urlpatterns = [
     path("artifacts/", include("artifacts.urls")),
     path("listings/", include("listings.urls")),
     path("creators/<str:address>/", listing_views.creator, name="creator"),
+    path("creators/<str:address>/avatar.svg", avatar_views.avatar, name="creator-avatar"),
     path("moderation/", include("listings.moderation.urls")),
     path("licences/", include("payments.urls")),
     path("compute/", include("compute.urls")),

@@ -31,16 +31,19 @@ class SummaryFieldsMixin(serializers.Serializer):
     """Declares FIELDS for ListingSummarySerializer (and so the OpenAPI schema)."""
 
     min_price_currency = serializers.CharField(
+        read_only=True,
         help_text="Currency of min_price_wei: the zero address for ETH, else an ERC-20; '' when "
-        "no tier can be bought without approval."
+        "no tier can be bought without approval.",
     )
     free_on_request = serializers.BooleanField(
-        help_text="A tier is free once the creator approves an access request."
+        read_only=True, help_text="A tier is free once the creator approves an access request."
     )
-    download_count = serializers.IntegerField()
-    like_count = serializers.IntegerField()
+    download_count = serializers.IntegerField(read_only=True)
+    like_count = serializers.IntegerField(read_only=True)
     creator_name = serializers.CharField(
-        source="creator.display_name", help_text="The creator's profile name ('' when unset)."
+        source="creator.display_name",
+        read_only=True,
+        help_text="The creator's profile name ('' when unset).",
     )
     creator_avatar_url = serializers.SerializerMethodField()
     creator_ens = serializers.SerializerMethodField()

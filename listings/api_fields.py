@@ -1,6 +1,7 @@
 """What the listing pages show, in the listings API too (issue 17): download and like counts, the
 honest price (the cheapest tier one can buy now, its currency, "free on request";
-listings/prices.py), the creator's profile name and avatar URL, and their ENS name when known.
+listings/prices.py), the creator's profile name and avatar URL, and their ENS name when known;
+the detail also has the model tree (listings/model_tree.py).
 
 Every field comes from the summary row (selectors.SUMMARY_FIELDS) or the cache: the list adds no
 query per row. ENS names: the list reads only the cache (one read for the page, never a chain
@@ -11,6 +12,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.ens import ens_name, ens_names_cached
+from listings.model_tree import listing_model_tree
 
 FIELDS = [
     "min_price_currency",
@@ -74,3 +76,50 @@ def summary_fields(listings) -> list[dict]:
         }
         for listing in listings
     ]
+
+
+class TreeNodeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField(
+        allow_null=True, help_text="The listing here; null for an outside name (a hub id)."
+    )
+    relation = serializers.CharField(
+        help_text="fine-tune, quantization, adapter, merge, or '' (not said)."
+    )
+    attestation_uid = serializers.CharField(
+        help_text="The ModelRelease attestation (EAS uid) stating this edge; '' when only a card "
+        "says it."
+    )
+
+
+class ModelTreeSerializer(serializers.Serializer):
+    """A listing's model tree, from cards and ModelRelease attestations (docs/product-pages.md)."""
+
+    parents = TreeNodeSerializer(many=True, help_text="Base models.")
+    children = TreeNodeSerializer(many=True, help_text="Fine-tunes, quantizations... of it.")
+    datasets = TreeNodeSerializer(many=True, help_text="Datasets its card names.")
+    trained = TreeNodeSerializer(many=True, help_text="Models trained on this dataset.")
+    releases = serializers.ListField(
+        child=serializers.CharField(), help_text="Its attested releases (EAS uids), newest first."
+    )
+
+    def to_representation(self, listing):
+        tree = listing_model_tree(listing=listing)
+        return super().to_representation(
+            {
+                "parents": [
+                    _node(n.name, n.listing, n.relation, n.attested_uid) for n in tree.parents
+                ],
+                "children": [
+                    _node(n.name, n.listing, n.relation, n.attested_uid) for n in tree.children
+                ],
+                "datasets": [_node(r.name, r.listing) for r in tree.datasets],
+                "trained": [_node(item.title, item) for item in tree.trained],
+                "releases": tree.releases,
+            }
+        )
+
+
+def _node(name: str, listing, relation: str = "", uid: str = "") -> dict:
+    slug = listing.slug if listing is not None else None
+    return {"name": name, "slug": slug, "relation": relation, "attestation_uid": uid}

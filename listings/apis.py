@@ -144,9 +144,11 @@ class ListingDetailSerializer(ListingSummarySerializer):
     tiers = TierSerializer(many=True)
     splits = SplitSerializer(many=True)
     versions = VersionSerializer(many=True)
+    model_tree = api_fields.ModelTreeSerializer(source="*", read_only=True)
 
     class Meta(ListingSummarySerializer.Meta):
         fields = ListingSummarySerializer.Meta.fields + [
+            "model_tree",
             "card",
             "card_html",
             "card_metadata",

@@ -124,3 +124,20 @@ def test_releases_missed_by_the_read_back_are_recorded_by_the_command(family):
     call_command("record_releases", stdout=out)
     assert "recorded 2" in out.getvalue()
     assert model_tree.listing_model_tree(listing=quant).parents[0].attested_uid == quant_uid
+
+
+def test_the_api_detail_has_the_same_tree(family):
+    base, quant, base_uid, quant_uid = family
+    tree = Client().get(f"/api/v1/listings/{base.slug}").json()["model_tree"]
+    assert tree["children"] == [
+        {
+            "name": "Tiny BERT int8",
+            "slug": quant.slug,
+            "relation": "quantization",
+            "attestation_uid": quant_uid,
+        }
+    ]
+    assert tree["parents"] == [
+        {"name": "bert-base-uncased", "slug": None, "relation": "", "attestation_uid": base_uid}
+    ]
+    assert tree["releases"] == [base_uid]

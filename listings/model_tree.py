@@ -109,7 +109,7 @@ class _Attested:
         if not own:
             return cls({}, {}, {})
         rows = list(
-            ReleaseAttestation.objects.filter(chain_id=settings.CHAIN_ID).filter(
+            ReleaseAttestation.objects.filter(chain_id=settings.CHAIN_ID, revoked_at=None).filter(
                 Q(uid__in=own) | Q(parent_uid__in=own)
             )
         )

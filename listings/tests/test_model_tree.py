@@ -141,3 +141,30 @@ def test_the_api_detail_has_the_same_tree(family):
         {"name": "bert-base-uncased", "slug": None, "relation": "", "attestation_uid": base_uid}
     ]
     assert tree["releases"] == [base_uid]
+
+
+def test_a_revoked_release_attests_nothing(family, settings):
+    from eth_account import Account
+
+    base, quant, base_uid, quant_uid = family
+    eas = client.get_contract("EAS")
+    request = {
+        "schema": provenance.MODEL_RELEASE.uid,
+        "data": {"uid": bytes(HexBytes(quant_uid)), "value": 0},
+    }
+    client.transact(
+        eas.functions.revoke(request), account=Account.from_key(settings.CHAIN_DEPLOYER_KEY)
+    )
+    ReleaseAttestation.objects.filter(uid=quant_uid).delete()  # read back again, revoked now
+    call_command_quietly("record_releases")
+    assert ReleaseAttestation.objects.get(uid=quant_uid).revoked_at is not None
+    children = model_tree.listing_model_tree(listing=base).children
+    assert [(n.listing, n.attested_uid) for n in children] == [(quant, "")]  # the card's edge
+
+
+def call_command_quietly(name: str) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command(name, stdout=StringIO())

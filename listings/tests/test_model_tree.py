@@ -168,3 +168,14 @@ def call_command_quietly(name: str) -> None:
     from django.core.management import call_command
 
     call_command(name, stdout=StringIO())
+
+
+def test_operators_see_the_recorded_releases_in_the_admin(family, client):
+    from eth_account import Account
+
+    from accounts.models import User
+
+    base, quant, base_uid, quant_uid = family
+    client.force_login(User.objects.create_superuser(Account.create().address))
+    page = client.get("/admin/chain/releaseattestation/").content.decode()
+    assert quant_uid in page and base_uid in page

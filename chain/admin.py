@@ -4,7 +4,7 @@ stored. Everything here changes only through the indexer."""
 from django.conf import settings
 from django.contrib import admin
 
-from chain.models import ChainLog, IndexerCursor
+from chain.models import ChainLog, IndexerCursor, ReleaseAttestation
 from core.admin import ReadOnlyAdmin
 
 
@@ -32,3 +32,9 @@ class ChainLogAdmin(ReadOnlyAdmin):
     list_display = ["block_number", "log_index", "contract", "event", "tx_hash", "block_time"]
     list_filter = ["contract", "event"]
     search_fields = ["tx_hash", "block_hash"]
+
+
+@admin.register(ReleaseAttestation)
+class ReleaseAttestationAdmin(ReadOnlyAdmin):
+    list_display = ["uid", "version", "parent_uid", "base_model", "attested_at", "revoked_at"]
+    search_fields = ["uid", "parent_uid", "base_model", "listing_id"]

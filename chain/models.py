@@ -88,3 +88,33 @@ class BlockHash(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.hash}"
+
+
+class ReleaseAttestation(models.Model):
+    """A ModelRelease attestation (chain/provenance.py) as EAS holds it, read back from the chain
+    once the site made or relayed it (chain/releases.py). The model tree's attested edges
+    (listings/model_tree.py): `parent_uid` is the release this one derives from, the listing's
+    previous version or a base model's release on this site."""
+
+    chain_id = models.PositiveBigIntegerField()
+    uid = models.CharField(max_length=66)
+    listing_id = models.CharField(max_length=78, help_text="The attested uint256 listing id.")
+    version = models.CharField(max_length=200)
+    content_digest = models.CharField(max_length=66)
+    cid = models.CharField(max_length=200, blank=True)
+    parent_uid = models.CharField(max_length=66, blank=True, db_index=True)
+    base_model = models.CharField(max_length=200, blank=True)
+    attester = models.CharField(max_length=42)
+    recipient = models.CharField(max_length=42)
+    attested_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["chain_id", "attested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain_id", "uid"], name="release_attestation_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ModelRelease {self.uid[:10]}… ({self.version})"

@@ -98,3 +98,18 @@ def _follow() -> int:
     except ChainMismatch as exc:
         logger.error("indexer stopped: %s", exc)
         return 0
+
+
+@shared_task(
+    ignore_result=True,
+    acks_late=True,  # idempotent: a recorded attestation is not recorded again
+    autoretry_for=(OSError,),  # requests' connection errors and timeouts are OSErrors
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def release_record_task(uid: str) -> None:
+    from chain.releases import release_record
+
+    release_record(uid=uid)

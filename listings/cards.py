@@ -22,6 +22,8 @@ ALIASES = {
     "task": ["pipeline_tag", "task", "task_categories"],
     "library": ["library_name", "library"],
     "base_model": ["base_model"],
+    # What a model is of its base: finetune, quantized, adapter, merge (listings/model_tree.py).
+    "base_model_relation": ["base_model_relation"],
     "datasets": ["datasets"],
     "language": ["language"],
     "parameter_count": ["parameter_count", "parameters", "num_parameters"],

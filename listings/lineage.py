@@ -72,3 +72,8 @@ def listing_lineage(*, listing: Listing) -> Lineage:
         children=_naming(listing, "base_model"),
         trained=_naming(listing, "datasets"),
     )
+
+
+# For the attested tree (listings/model_tree.py).
+card_names = _names
+resolve_names = _resolve

@@ -9,6 +9,7 @@ from eth_account import Account
 from hexbytes import HexBytes
 
 from chain import client, provenance
+from listings import model_tree
 from listings.models import Version
 
 
@@ -19,6 +20,8 @@ def _parent_uid(version: Version) -> bytes:
         .order_by("-created_at")
         .first()
     )
+    if previous is None:  # the first release derives from its base model's, when that is here
+        previous = model_tree.base_model_release(version.listing)
     return bytes(HexBytes(previous.release_uid)) if previous else provenance.ZERO_UID
 
 
@@ -63,4 +66,5 @@ def version_attest_release(*, version_id: int) -> str:
         version.release_uid = "0x" + uid.hex()
         version.release_attested_at = timezone.now()
         version.save(update_fields=["release_uid", "release_attested_at"])
+        model_tree.release_attested(version.release_uid)
         return version.release_uid

@@ -17,6 +17,7 @@ from hexbytes import HexBytes
 from chain import client, provenance
 from chain.signatures import signer_accepts
 from core.errors import ApiError
+from listings import model_tree
 from listings.models import Listing, Version
 from listings.provenance import release_values
 from listings.selectors import listing_check_controlled_by
@@ -149,6 +150,7 @@ def release_signature_submit(*, version: Version, actor, message: dict, signatur
         version.release_uid = "0x" + uid.hex()
         version.release_attested_at = timezone.now()
         version.save(update_fields=["release_uid", "release_attested_at"])
+        model_tree.release_attested(version.release_uid)
     return version.release_uid
 
 

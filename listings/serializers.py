@@ -4,6 +4,7 @@ checksummed. Also the summaries the browse page and the page cache share."""
 from rest_framework import serializers
 
 from core.fields import AddressField, WeiField
+from listings import api_fields
 from listings.cards import parse_card, render_markdown
 from listings.models import LicenseTerms, Listing, Tier
 
@@ -58,7 +59,7 @@ class VersionSerializer(serializers.Serializer):
     files = VersionFileSerializer(many=True)
 
 
-class ListingSummarySerializer(serializers.ModelSerializer):
+class ListingSummarySerializer(api_fields.SummaryFieldsMixin, serializers.ModelSerializer):
     creator = serializers.CharField(source="creator.address")
     # Who controls the listing now: the holder of its ownership token (the creator before).
     owner = serializers.CharField(source="owner_address")
@@ -82,6 +83,7 @@ class ListingSummarySerializer(serializers.ModelSerializer):
             "has_compute",
             "sales_count",
             "published_at",
+            *api_fields.FIELDS,  # what the pages show too (issue 17)
         ]
 
 
@@ -100,7 +102,7 @@ def listing_summaries(listings) -> list[dict]:
     """What ListingSummarySerializer gives (it stays the schema), without DRF's machinery per
     field and row: the list and search replies are the API's hottest path, and this is ~5× less
     Python per page. test_page_cache checks that the two agree."""
-    return [
+    rows = [
         {
             "id": listing.id,
             "slug": listing.slug,
@@ -123,6 +125,9 @@ def listing_summaries(listings) -> list[dict]:
         }
         for listing in listings
     ]
+    for row, extra in zip(rows, api_fields.summary_fields(listings), strict=True):
+        row.update(extra)
+    return rows
 
 
 class ListingDetailSerializer(ListingSummarySerializer):
@@ -132,9 +137,11 @@ class ListingDetailSerializer(ListingSummarySerializer):
     tiers = TierSerializer(many=True)
     splits = SplitSerializer(many=True)
     versions = VersionSerializer(many=True)
+    model_tree = api_fields.ModelTreeSerializer(source="*", read_only=True)
 
     class Meta(ListingSummarySerializer.Meta):
         fields = ListingSummarySerializer.Meta.fields + [
+            "model_tree",
             "card",
             "card_html",
             "card_metadata",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApiError
 from core.pages import show_error
 from core.pagination import paginate
-from listings import forms, lineage, page_cache, preview, release_signing, selectors, services
+from listings import forms, model_tree, page_cache, preview, release_signing, selectors, services
 from listings.cards import CardError, parse_card, render_markdown
 from listings.models import Listing
 from listings.moderation import checks
@@ -83,7 +83,7 @@ def detail(request, slug: str):
         "platform_fee_bps": platform_fee_bps(),
         "is_creator": selectors.listing_controlled_by(listing=listing, user=request.user),
         "ownership": selectors.ownership_history(listing=listing),
-        "lineage": lineage.listing_lineage(listing=listing),
+        "lineage": model_tree.listing_model_tree(listing=listing),
         "liked": request.user.is_authenticated and listing.likes.filter(user=request.user).exists(),
         **_preview_context(listing, version, request.GET.get("preview")),
     }

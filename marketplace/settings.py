@@ -273,6 +273,17 @@ INDEXER_MAX_BLOCK_RANGE = env.int("INDEXER_MAX_BLOCK_RANGE", default=2000)
 INDEXER_BLOCK_HASHES = env.int("INDEXER_BLOCK_HASHES", default=64)
 # A block explorer's transaction page with "{hash}" for the hash; empty: hashes are shown plain.
 CHAIN_EXPLORER_TX_URL = env("CHAIN_EXPLORER_TX_URL", default="")
+# ENS names for addresses (accounts/ens.py): the ENS registry's address (mainnet's is
+# 0x00000000000C2E074eC69A0dFb2997BA6C7d2e1e) on the chain at ENS_RPC_URL (empty: CHAIN_RPC_URL,
+# e.g. a mainnet RPC when the marketplace runs on an L2). Empty registry: no ENS lookups.
+# A primary name is shown only when its forward addr() is the address; answers are cached
+# ENS_CACHE_SECONDS, failed lookups ENS_FAILURE_CACHE_SECONDS; each call waits at most
+# ENS_RPC_TIMEOUT_SECONDS, so a slow node never holds a page for long.
+ENS_REGISTRY_ADDRESS = env("ENS_REGISTRY_ADDRESS", default="")
+ENS_RPC_URL = env("ENS_RPC_URL", default="")
+ENS_CACHE_SECONDS = env.int("ENS_CACHE_SECONDS", default=6 * 3600)
+ENS_FAILURE_CACHE_SECONDS = env.int("ENS_FAILURE_CACHE_SECONDS", default=60)
+ENS_RPC_TIMEOUT_SECONDS = env.float("ENS_RPC_TIMEOUT_SECONDS", default=3.0)
 CONTRACTS_DIR = BASE_DIR / "contracts"
 CONTRACTS_BUILD_DIR = CONTRACTS_DIR / "build"
 CHAIN_DEPLOYMENTS_DIR = Path(

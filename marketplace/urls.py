@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views_avatar as avatar_views
 from listings import views as listing_views
 from marketplace import views
 from payments.access import apis as access_apis
@@ -18,6 +19,7 @@ urlpatterns = [
     # and the signed download URLs (/dl/...): payments/access/urls.py, mounted at the root.
     path("", include("payments.access.urls")),
     path("creators/<str:address>/", listing_views.creator, name="creator"),
+    path("creators/<str:address>/avatar.svg", avatar_views.avatar, name="creator-avatar"),
     path("moderation/", include("listings.moderation.urls")),
     path("licences/", include("payments.urls")),
     path("compute/", include("compute.urls")),

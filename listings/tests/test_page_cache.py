@@ -55,8 +55,9 @@ FRESH_QUERIES = {
     # Two filter facets, the page, and the capped result count (issue 17).
     BROWSE: 4,
     BROWSE_SEARCH: 2,
-    # The detail replies also read the listing's ownership history (one prefetch).
-    "api-detail": 7,
+    # The detail replies also read the listing's ownership history (one prefetch); the API's
+    # model tree reads the listings built on it and trained on it (issue 17), as the page does.
+    "api-detail": 9,
     # The page also reads "more from this creator" and the lineage's fine-tunes (issue 17).
     "page-detail": 10,
 }

@@ -190,6 +190,7 @@ OUTBOUND = {
     "artifacts/storage/ipfs.py": "settings.IPFS_API_URL (the operator's IPFS node)",
     "chain/client.py": "settings.CHAIN_RPC_URL (the operator's chain node)",
     "chain/indexer/status.py": "settings.CHAIN_RPC_URL",
+    "chain/ens.py": "settings.ENS_RPC_URL or CHAIN_RPC_URL (ENS names; accounts/ens.py)",
     "chain/anvil.py": "a local anvil it started itself on 127.0.0.1 (dev and tests)",
 }
 NETWORK = re.compile(

@@ -23,9 +23,8 @@ from compute.apis import JobListApi, JobSerializer
 from compute.models import ComputePolicy
 from core.errors import ApiError
 from listings import selectors as listing_selectors
+from payments import x402 as paid  # its x402 package loads on first use
 from payments.selectors import COMPUTE_KINDS, entitlement_active
-from payments.x402 import PaymentRequiredError, x402_access, x402_attach
-from payments.x402.http import error_response
 
 RETRY_AFTER_SECONDS = 5
 
@@ -46,12 +45,12 @@ class X402JobApi(APIView):
     def post(self, request, slug):
         try:
             return self._submit(request, slug)
-        except PaymentRequiredError as exc:
+        except paid.PaymentRequiredError as exc:
             return exc.response()
         except ApiError as exc:
-            return error_response(exc)
+            return paid.error_response(exc)
         except Http404:
-            return error_response(ApiError("No such listing.", code="not_found", status=404))
+            return paid.error_response(ApiError("No such listing.", code="not_found", status=404))
 
     def _submit(self, request, slug):
         listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=AnonymousUser())
@@ -64,7 +63,7 @@ class X402JobApi(APIView):
             raise ApiError(
                 "This listing offers no compute.", code="compute_not_offered", status=409
             )
-        caller = x402_access(
+        caller = paid.x402_access(
             request,
             listing=listing,
             kinds=COMPUTE_KINDS,
@@ -80,7 +79,7 @@ class X402JobApi(APIView):
             }
             response = JsonResponse(body, status=202)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return x402_attach(response, caller)
+            return paid.x402_attach(response, caller)
         values = data.validated_data
         job = services.job_submit(
             owner=owner,
@@ -94,4 +93,4 @@ class X402JobApi(APIView):
                 max_seconds=values.get("max_seconds"),
             ),
         )
-        return x402_attach(JsonResponse(JobSerializer(job).data, status=201), caller)
+        return paid.x402_attach(JsonResponse(JobSerializer(job).data, status=201), caller)

@@ -35,7 +35,7 @@ urlpatterns = [
         gasless_apis.GaslessSubmitApi.as_view(),
         name="listing-gasless-submit",
     ),
-    # Paid with x402 v2 (payments/x402_apis.py)
+    # Paid with x402 v2 (payments/x402/apis.py)
     path(
         "x402/listings/<slug:slug>/licence",
         x402_apis.X402LicenceApi.as_view(),

@@ -1,6 +1,7 @@
 """The web process loads only what a request path needs: web3 (~30 MiB with aiohttp and
-websockets), SIWE and the Markdown renderer come on first use, so a process that serves pages,
-the API and uploads stays under its memory target (bench/upload_memory.py measures it)."""
+websockets), SIWE, the Markdown renderer and the x402 package come on first use (the MCP
+server is a process of its own), so a process that serves pages, the API and uploads stays
+under its memory target (bench/upload_memory.py measures it)."""
 
 import os
 import subprocess
@@ -18,7 +19,8 @@ django.setup()
 from django.urls import get_resolver
 
 get_resolver().url_patterns  # every view module, as the first request loads them
-print(",".join(sorted(m for m in ("web3", "siwe", "aiohttp", "markdown_it") if m in sys.modules)))
+MODULES = ("web3", "siwe", "aiohttp", "markdown_it", "x402", "mcp")
+print(",".join(sorted(m for m in MODULES if m in sys.modules)))
 """
 
 

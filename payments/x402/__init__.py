@@ -12,6 +12,15 @@ A paid resource asks `x402_access(request, listing=..., kinds=...)` who the call
 The served response carries `PAYMENT-RESPONSE` (the settlement) when the caller paid. The wire
 types and header codecs are the `x402` package's; this package is the Django glue."""
 
-from payments.x402.http import Caller, PaymentRequiredError, x402_access, x402_attach
+_EXPORTS = ("Caller", "PaymentRequiredError", "error_response", "x402_access", "x402_attach")
+__all__ = list(_EXPORTS)
 
-__all__ = ["Caller", "PaymentRequiredError", "x402_access", "x402_attach"]
+
+def __getattr__(name: str):
+    # The x402 package brings pydantic (~8 MiB): the web process loads it on the first paid
+    # request, not at start (marketplace/tests/test_lean_imports.py).
+    if name in _EXPORTS:
+        from payments.x402 import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module 'payments.x402' has no attribute {name!r}")

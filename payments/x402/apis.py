@@ -26,7 +26,7 @@ from listings.models import Tier, VersionFile
 from listings.moderation import checks
 from listings.services import listing_count_download
 from payments import selectors
-from payments.x402 import PaymentRequiredError, x402_access, x402_attach
+from payments import x402 as paid  # its x402 package loads on first use
 
 ALL_KINDS = tuple(Tier.Kind.values)
 
@@ -50,7 +50,7 @@ class X402Api(APIView):
     throttle_scope = "gasless"
 
     def paywall(self, request, **kwargs):
-        return x402_access(request._request, **kwargs)
+        return paid.x402_access(request._request, **kwargs)
 
 
 class X402LicenceApi(X402Api):
@@ -78,7 +78,7 @@ class X402LicenceApi(X402Api):
                 tier=tier,
                 description=f"A licence of {listing.title}",
             )
-        except PaymentRequiredError as exc:
+        except paid.PaymentRequiredError as exc:
             return exc.response()
         body = {"listing": listing.slug, "address": caller.address, "holds": True}
         if caller.relayed is not None:
@@ -90,7 +90,7 @@ class X402LicenceApi(X402Api):
                 amount=str(relayed.amount),
                 currency=relayed.currency,
             )
-        return x402_attach(JsonResponse(body), caller)
+        return paid.x402_attach(JsonResponse(body), caller)
 
 
 def _file(listing, path: str, tag: str) -> VersionFile:
@@ -121,7 +121,7 @@ class X402FileApi(X402Api):
                 kinds=selectors.DOWNLOAD_KINDS,
                 description=f"{file.path} of {listing.title}",
             )
-        except PaymentRequiredError as exc:
+        except paid.PaymentRequiredError as exc:
             return exc.response()
         try:
             response = serving.artifact_response(
@@ -139,4 +139,4 @@ class X402FileApi(X402Api):
                 "The file store is not reachable.", code="storage_unavailable", status=503
             ) from None
         listing_count_download(listing=listing, address=caller.address)
-        return x402_attach(response, caller)
+        return paid.x402_attach(response, caller)

@@ -125,7 +125,17 @@ def run(
             if any(w.poll() is not None for w in workers):
                 break
             time.sleep(0.5)
-        died = [w.args[-1] for w in workers if w.poll() is not None]
+        # With its exit code and the end of its log: a death under load must be diagnosable
+        # from the failed test's report (the work directory is a temporary one).
+        died = [
+            {
+                "worker": w.args[-1],
+                "exit": w.returncode,
+                "log_tail": (workdir / f"worker-{i}.log").read_text().splitlines()[-25:],
+            }
+            for i, w in enumerate(workers)
+            if w.poll() is not None
+        ]
     finally:
         for worker in workers:
             if worker.poll() is None:

@@ -67,16 +67,15 @@ def ens_name(address: str) -> str:
 
 
 def _lookup(address: str) -> tuple[str, int]:
-    from chain import client
     from chain.ens import ens_web3, primary_name
 
     url = settings.ENS_RPC_URL or settings.CHAIN_RPC_URL
     w3 = ens_web3(url, settings.ENS_RPC_TIMEOUT_SECONDS)
     try:
         name = primary_name(w3, registry=settings.ENS_REGISTRY_ADDRESS, address=address)
-    except (*client.RPC_ERRORS, ValueError) as exc:
-        # ValueError: a node's JSON-RPC error (web3 raises it for some), or a bad registry
-        # setting: neither may break a page.
-        log.warning("ENS lookup for %s failed: %s", address, exc)
+    except Exception as exc:  # noqa: BLE001 - a name is a nicety: nothing may break a page
+        # The node down or erring (client.RPC_ERRORS, ValueError), a bad registry setting, or a
+        # library fault in name normalisation (pyunormalize 18 broke web3's): the address shows.
+        log.warning("ENS lookup for %s failed: %r", address, exc)
         return "", settings.ENS_FAILURE_CACHE_SECONDS
     return name or "", settings.ENS_CACHE_SECONDS

@@ -1,0 +1,26 @@
+"""The listings tables, by topic (one module each); import them from here."""
+
+from listings.models.listing import (
+    LicenseTerms,
+    Listing,
+    ListingLike,
+    ListingStatusChange,
+    ListingTag,
+)
+from listings.models.sale import SplitRecipient, Tier
+from listings.models.trust import OwnershipTransfer, Report
+from listings.models.versions import Version, VersionFile
+
+__all__ = [
+    "LicenseTerms",
+    "Listing",
+    "ListingTag",
+    "ListingStatusChange",
+    "ListingLike",
+    "Tier",
+    "SplitRecipient",
+    "Version",
+    "VersionFile",
+    "Report",
+    "OwnershipTransfer",
+]

@@ -17,7 +17,7 @@ __all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str):
-    # The x402 package brings pydantic (~8 MiB): the web process loads it on the first paid
+    # The x402 package and its schemas (~6 MiB of the web process): loaded on the first paid
     # request, not at start (marketplace/tests/test_lean_imports.py).
     if name in _EXPORTS:
         from payments.x402 import http

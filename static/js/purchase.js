@@ -268,6 +268,12 @@ class BuyArea {
     this.steps.set("sign", "active", "Waiting for your signature: confirm the purchase in your wallet.");
     const tx = txParams(purchase);
     const hash = await sendTransaction(provider, tx, { reasons: this.config.revertReasons, what: "purchase" });
+    const optionalSteps = [permit ? "permit" : null, prepared.steps.length > 1 ? "approve" : null].filter(Boolean);
+    await this.follow(provider, { choice, prepared, account, before, hash, tx, optionalSteps });
+  }
+
+  // What a purchase in flight remembers (it survives a reload) and the live steps that follow it.
+  async follow(provider, { choice, prepared, account, before, hash, tx, optionalSteps }) {
     const record = {
       listing: this.config.listing,
       title: this.config.title,
@@ -282,7 +288,7 @@ class BuyArea {
       hash,
       tx,
       before: before.toString(),
-      optionalSteps: [permit ? "permit" : null, prepared.steps.length > 1 ? "approve" : null].filter(Boolean),
+      optionalSteps,
       startedAt: Date.now(),
     };
     pendingSave(record);
@@ -304,25 +310,8 @@ class BuyArea {
     }
     this.steps.set("sign", "active", "Sending your signed purchase; the marketplace pays the gas…");
     const relayed = await apiPost(this.config.gaslessSubmitUrl, { intent: prepared.intent, signatures });
-    const record = {
-      listing: this.config.listing,
-      title: this.config.title,
-      url: this.config.listingUrl,
-      tier: choice.tier,
-      tierName: choice.tierName,
-      kind: choice.kind,
-      quantity: choice.quantity,
-      total: prepared.total_wei,
-      currency: prepared.currency,
-      account,
-      hash: relayed.tx_hash,
-      tx: null, // sent by the marketplace's relayer, already mined and checked
-      before: before.toString(),
-      optionalSteps: [],
-      startedAt: Date.now(),
-    };
-    pendingSave(record);
-    await this.track(provider, record);
+    // tx: none here; the marketplace's relayer sent it, already mined and checked.
+    await this.follow(provider, { choice, prepared, account, before, hash: relayed.tx_hash, tx: null, optionalSteps: [] });
   }
 
   async approve(provider, step) {

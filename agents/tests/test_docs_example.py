@@ -2,9 +2,7 @@
 the MCP server, the site (for downloads) and the test chain, while this test plays the Celery
 beat's part and runs the chain indexer, so the documented agent cannot rot."""
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from django.conf import settings as django_settings
 from accounts import tokens
 from accounts.models import User
 from agents.tests.mcp_live import McpServerThread
-from payments.tests.indexing import index, wallets
+from payments.tests.indexing import run_while_indexing, wallets
 
 SCRIPT = Path(django_settings.BASE_DIR) / "docs" / "examples" / "mcp_agent.py"
 
@@ -34,18 +32,9 @@ def test_the_documented_agent_buys_downloads_and_computes(served, listing, w3, s
         sys.executable, str(SCRIPT), "--mcp", served.url, "--rpc", settings.CHAIN_RPC_URL,
         "--token", secret.secret, "--key", wallet.key.to_0x_hex(), "--query", "climate",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 240
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            index(confirmations=0)  # what the beat's index-chain task does in production
-            time.sleep(0.2)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read()
+    returncode, output = run_while_indexing(command, timeout=240)
     print(output)  # the run, as docs/agents.md shows one
-    assert process.returncode == 0, output
+    assert returncode == 0, output
     assert "downloaded climate.csv" in output and "✓" in output
     assert "/data/climate.csv 3 rows" in output
     assert "on chain matches the outputs ✓ (host agent-cpu)" in output

@@ -2,6 +2,9 @@
 the chain (mine, snapshot, revert), and run the indexer as the product does."""
 
 import itertools
+import subprocess
+import tempfile
+import time
 
 from django.test import override_settings
 from eth_account import Account
@@ -171,3 +174,22 @@ def start_indexer_process(shared: SharedDb, tmp_path, **env):
         )
     child.stderr_text = log.read_text
     return child
+
+
+def run_while_indexing(command: list[str], *, timeout: float) -> tuple[int | None, str]:
+    """Run a client script (a documented example) while indexing as the beat does in
+    production, until it exits or `timeout` seconds pass (then it is killed). Returns its exit
+    code and output. The output goes to a file, so a chatty script never blocks on a full pipe."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while process.poll() is None and time.monotonic() < deadline:
+                index(confirmations=0)
+                time.sleep(0.2)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        out.seek(0)
+        return process.returncode, out.read()

@@ -2,16 +2,14 @@
 the live server and the test chain, while this test plays the Celery beat's part and runs the
 chain indexer, so the documented script cannot rot."""
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from eth_account import Account
 
-from payments.tests.indexing import index, wallets
+from payments.tests.indexing import run_while_indexing, wallets
 
 SCRIPT = Path(django_settings.BASE_DIR) / "docs" / "examples" / "api_walkthrough.py"
 
@@ -27,17 +25,8 @@ def test_the_documented_walkthrough_sells_and_delivers_a_file(
         sys.executable, str(SCRIPT), "--api", live_server.url, "--rpc", settings.CHAIN_RPC_URL,
         "--creator-key", creator.key.to_0x_hex(), "--buyer-key", buyer.key.to_0x_hex(),
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 180
-    try:
-        while process.poll() is None and time.monotonic() < deadline:
-            index(confirmations=0)  # what the beat's index-chain task does in production
-            time.sleep(0.2)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    output = process.stdout.read()
-    assert process.returncode == 0, output
+    returncode, output = run_while_indexing(command, timeout=180)
+    assert returncode == 0, output
     assert "listing is published" in output
     assert "downloaded model.safetensors" in output and "✓" in output
 

@@ -42,6 +42,7 @@ def refused(code: str, message: str) -> ToolError:
 @dataclass(frozen=True)
 class Caller:
     user: Any  # a User, or AnonymousUser without a token
+    token: Any = None  # the ApiToken it came with: its spend controls apply to what it pays
 
     def signed_in(self):
         """The user, or a clear refusal for tools that act for someone."""
@@ -63,7 +64,7 @@ def caller_from(headers) -> Caller:
     if token is None or not token.user.is_active:
         raise refused("authentication_failed", "Invalid, expired or revoked token.")
     tokens.api_token_touch(token=token)
-    return Caller(token.user)
+    return Caller(token.user, token)
 
 
 @contextmanager

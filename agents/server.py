@@ -13,16 +13,19 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import ToolAnnotations
 from starlette.applications import Starlette
 
-from agents import tools_compute, tools_market
+from agents import tools_compute, tools_market, tools_pay
 
 PATH = "/mcp"
 INSTRUCTIONS = """\
 A marketplace of AI models and datasets sold as on-chain licences (ERC-1155), with
 compute-to-data: run an algorithm over a dataset you may not download, and get a receipt on
-chain. Typical run: search_listings → get_listing → quote → buy (sign and send the returned
-transaction with your wallet) → check_access until has_download or has_compute →
+chain. Typical run: search_listings → get_listing → quote → buy (method "wallet": sign and
+send the returned transaction; "gasless": sign, then submit_signed_purchase; "x402": pay with
+x402 in the call's _meta, no ETH needed) → check_access until has_download or has_compute →
 get_download_links, or submit_compute_job → follow_job_log → get_job_outputs → verify_receipt.
-Tools that act for you need `Authorization: Bearer <API token>`. Amounts are wei, as strings."""
+Tools that act for you need `Authorization: Bearer <API token>`: get one with
+sign_in_challenge + sign_in (your wallet signs; no account needed). Amounts are base units
+(wei for ETH), as decimal strings."""
 
 
 def build_server() -> MCPServer:
@@ -32,8 +35,8 @@ def build_server() -> MCPServer:
         instructions=INSTRUCTIONS,
         website_url=settings.SITE_URL,
     )
-    read_only = tools_market.READ_ONLY | tools_compute.READ_ONLY
-    for tool in (*tools_market.TOOLS, *tools_compute.TOOLS):
+    read_only = tools_market.READ_ONLY | tools_compute.READ_ONLY | tools_pay.READ_ONLY
+    for tool in (*tools_market.TOOLS, *tools_pay.TOOLS, *tools_compute.TOOLS):
         hints = ToolAnnotations(read_only_hint=tool.__name__ in read_only, open_world_hint=False)
         description = inspect.cleandoc(tool.__doc__ or "")
         server.add_tool(tool, description=description, annotations=hints, structured_output=True)

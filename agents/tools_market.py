@@ -95,41 +95,6 @@ def quote(ctx: Context, slug: Slug, tier: Tier, quantity: Quantity = 1) -> dict[
         return jsonable(purchase.purchase_quote(listing=listing, tier=tier, quantity=quantity))
 
 
-def buy(
-    ctx: Context,
-    slug: Slug,
-    tier: Tier,
-    quantity: Quantity = 1,
-    buyer: Annotated[
-        str, Field(max_length=64, description="The paying wallet; default: the token's.")
-    ] = "",
-    permit_signature: Annotated[str, Field(max_length=200)] = "",
-    deadline: Annotated[int | None, Field(ge=0, le=2**64 - 1)] = None,
-) -> dict[str, Any]:
-    """What the buyer's wallet must sign and send to buy: `steps` in order. A step of type
-    `transaction` (from, to, data, value in wei; chain_id is in the reply) is signed and sent
-    by the buyer; a step of type `sign_typed_data` (an ERC-2612 permit, EIP-712) is signed,
-    then call buy again with permit_signature and deadline. The purchase carries the
-    creator's signed EIP-712 offer; the contract pays the split and mints the licence.
-    Nothing is sent by this server: once the transaction is mined, check_access shows the
-    licence (after the indexer confirms it)."""
-    with tool_call(ctx, scope="purchase") as caller:
-        if not buyer:
-            if not caller.user.is_authenticated:
-                raise refused("bad_address", "Give buyer (a 0x address) or send an API token.")
-            buyer = caller.user.address
-        listing = listing_selectors.listing_get_for_viewer(slug=slug, viewer=caller.user)
-        prepared = purchase.purchase_prepare(
-            listing=listing,
-            tier=tier,
-            quantity=quantity,
-            buyer=buyer,
-            permit_signature=permit_signature or None,
-            deadline=deadline,
-        )
-        return jsonable(prepared)
-
-
 def check_access(
     ctx: Context,
     slug: Slug,
@@ -164,5 +129,5 @@ def get_download_links(
         return {"files": jsonable(DownloadLinkSerializer(links, many=True, context=context).data)}
 
 
-TOOLS = (whoami, search_listings, get_listing, quote, buy, check_access, get_download_links)
-READ_ONLY = {"whoami", "search_listings", "get_listing", "quote", "buy", "check_access"}
+TOOLS = (whoami, search_listings, get_listing, quote, check_access, get_download_links)
+READ_ONLY = {"whoami", "search_listings", "get_listing", "quote", "check_access"}

@@ -16,7 +16,7 @@ from payments.tests.access_helpers import published_listing
 TOOLS = {
     "whoami", "search_listings", "get_listing", "quote", "buy", "check_access",
     "get_download_links", "submit_compute_job", "follow_job_log", "get_job", "get_job_outputs",
-    "cancel_job", "verify_receipt",
+    "cancel_job", "verify_receipt", "sign_in_challenge", "sign_in", "submit_signed_purchase",
 }  # fmt: skip
 NO_JOB = "00000000-0000-0000-0000-000000000000"
 
@@ -36,6 +36,12 @@ def test_the_tools_are_listed_with_their_schemas(mcp_url, transactional_db):
     tools = {tool.name: tool for tool in Agent(mcp_url).tools()}
     assert set(tools) == TOOLS
     assert tools["buy"].input_schema["required"] == ["slug", "tier"]
+    assert tools["buy"].input_schema["properties"]["method"]["enum"] == [
+        "wallet",
+        "gasless",
+        "x402",
+    ]
+    assert tools["buy"].annotations.read_only_hint is False  # x402 pays
     assert tools["search_listings"].annotations.read_only_hint is True
     assert tools["submit_compute_job"].annotations.read_only_hint is False
     assert all(tool.description for tool in tools.values())

@@ -12,7 +12,15 @@ A paid resource asks `x402_access(request, listing=..., kinds=...)` who the call
 The served response carries `PAYMENT-RESPONSE` (the settlement) when the caller paid. The wire
 types and header codecs are the `x402` package's; this package is the Django glue."""
 
-_EXPORTS = ("Caller", "PaymentRequiredError", "error_response", "x402_access", "x402_attach")
+_EXPORTS = (
+    "Caller",
+    "PaymentRequiredError",
+    "error_response",
+    "x402_access",
+    "x402_attach",
+    "x402_pay",
+    "x402_required",
+)
 __all__ = list(_EXPORTS)
 
 

@@ -65,6 +65,19 @@ def decode(header: str) -> PaymentPayload:
     return payload
 
 
+def parse(data) -> PaymentPayload:
+    """A payment payload sent as JSON (an MCP request's `_meta["x402/payment"]`)."""
+    try:
+        payload = PaymentPayload.model_validate(data)
+    except Exception:  # noqa: BLE001 - any shape error is a malformed payment
+        payload = None
+    if payload is None or payload.x402_version != 2:
+        raise ApiError(
+            "x402/payment is not an x402 v2 payment payload.", code="payment_malformed", status=400
+        )
+    return payload
+
+
 def _authorization(payload: PaymentPayload) -> tuple[ExactEIP3009Payload, str]:
     # x402's EVM mechanisms load web3: on the first payment, not with the URLconf.
     from x402.mechanisms.evm.types import ExactEIP3009Payload
@@ -120,9 +133,10 @@ def _check_terms(payload: PaymentPayload, exact: ExactEIP3009Payload, sale: Sale
         raise PaymentInvalid("invalid_valid_window", "The authorization is valid too long.")
 
 
-def settle(*, listing: Listing, header: str, kinds, api_token=None, tier: int | None = None):
+def settle(
+    *, listing: Listing, payload: PaymentPayload, kinds, api_token=None, tier: int | None = None
+):
     """Verify and settle the payment for one licence; a Settlement (or PaymentInvalid / 4xx)."""
-    payload = decode(header)
     exact, payer = _authorization(payload)
     address_check_allowed(address=payer)  # a denied wallet may not buy (403)
     tier = _tier(payload, listing, kinds, tier)

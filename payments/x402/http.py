@@ -56,14 +56,18 @@ def _origin(request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _required(request, listing, kinds, description, error=None, code="payment_required", tier=None):
+def x402_required(
+    *, listing, kinds, url, description, error=None, code="payment_required", tier=None, siwx=True
+) -> PaymentRequiredError:
+    """The 402 to answer for the resource at `url` (ApiError 403 when x402 cannot pay for it)."""
     required = payment_required(
         listing=listing,
         kinds=kinds,
-        url=request.build_absolute_uri(),
+        url=url,
         description=description,
         error=error,
         tier=tier,
+        siwx=siwx,
     )
     if required is None:
         raise ApiError(
@@ -97,38 +101,63 @@ def x402_access(
     api_token = bearer_token(request)
     siwx = request.headers.get(SIWX_HEADER)
     payment = request.headers.get(PAYMENT_SIGNATURE_HEADER)
+    asked = {
+        "listing": listing,
+        "kinds": kinds,
+        "url": request.build_absolute_uri(),
+        "description": description,
+        "tier": tier,
+    }
     if siwx:
         address = holder.siwx_address(siwx, origin=_origin(request))
         if holder.holds(address=address, listing=listing, kinds=kinds):
             return Caller(address=address)
         if not payment:
-            message = f"{address} holds no licence."
-            raise _required(request, listing, kinds, description, message, tier=tier)
+            raise x402_required(**asked, error=f"{address} holds no licence.")
     if not payment:
-        raise _required(request, listing, kinds, description, tier=tier)
-    payer = facilitator.decode(payment).payload.get("authorization", {}).get("from", "")
-    if isinstance(payer, str) and len(payer) == 42:
-        try:
-            from eth_utils import to_checksum_address
+        raise x402_required(**asked)
+    return x402_pay(payload=facilitator.decode(payment), api_token=api_token, **asked)
 
-            if holder.holds(address=to_checksum_address(payer), listing=listing, kinds=kinds):
-                raise ApiError(
-                    "The payer already holds a licence: prove it with SIGN-IN-WITH-X instead "
-                    "of paying again.",
-                    code="already_licensed",
-                    status=409,
-                )
-        except ValueError:
-            pass  # malformed: the facilitator refuses it with a clear message
+
+def x402_pay(
+    *, payload, listing: Listing, kinds, url, description, tier=None, api_token=None, siwx=True
+) -> Caller:
+    """Settle `payload` (an x402 v2 PaymentPayload, from a header or an MCP request's _meta)
+    for one licence giving `kinds`: refused (409) when the payer already holds one, 402 again
+    (PaymentRequiredError) when it does not pay for this resource."""
+    payer = _payer(payload)
+    if payer and holder.holds(address=payer, listing=listing, kinds=kinds):
+        raise ApiError(
+            "The payer already holds a licence: prove it (SIGN-IN-WITH-X, or an API token over "
+            "MCP) instead of paying again.",
+            code="already_licensed",
+            status=409,
+        )
     try:
         settled = facilitator.settle(
-            listing=listing, header=payment, kinds=kinds, api_token=api_token, tier=tier
+            listing=listing, payload=payload, kinds=kinds, api_token=api_token, tier=tier
         )
     except facilitator.PaymentInvalid as exc:
-        raise _required(
-            request, listing, kinds, description, exc.message, exc.reason, tier=tier
+        raise x402_required(
+            listing=listing,
+            kinds=kinds,
+            url=url,
+            description=description,
+            error=exc.message,
+            code=exc.reason,
+            tier=tier,
+            siwx=siwx,
         ) from None
     return Caller(address=settled.payer, settlement=settled.response, relayed=settled.relayed)
+
+
+def _payer(payload) -> str | None:
+    """The authorization's `from`, checksummed; None when malformed (the facilitator refuses
+    it then, with a clear message)."""
+    from eth_utils import is_address, to_checksum_address
+
+    payer = (payload.payload or {}).get("authorization", {}).get("from", "")
+    return to_checksum_address(payer) if isinstance(payer, str) and is_address(payer) else None
 
 
 def x402_attach(response, caller: Caller):

@@ -91,8 +91,11 @@ def payment_required(
     description: str,
     error: str | None = None,
     tier: int | None = None,
+    siwx: bool = True,
 ) -> PaymentRequired | None:
-    """What to pay for the resource at `url`; None when no tier can be paid with x402."""
+    """What to pay for the resource at `url`; None when no tier can be paid with x402. With
+    `siwx`, the sign-in-with-x declaration for holders (HTTP resources; MCP callers prove who
+    they are with an API token instead)."""
     accepts = []
     with client.chain_errors():
         for position in payable_tiers(listing, kinds, tier):
@@ -101,14 +104,17 @@ def payment_required(
                 accepts.append(found[0])
     if not accepts:
         return None
-    siwx = {
-        "info": siwx_challenge(url),
-        "supportedChains": [{"chainId": network(), "type": "eip191"}],
-        "schema": build_siwx_schema(),
-    }
+    extensions = None
+    if siwx:
+        declaration = {
+            "info": siwx_challenge(url),
+            "supportedChains": [{"chainId": network(), "type": "eip191"}],
+            "schema": build_siwx_schema(),
+        }
+        extensions = {SIGN_IN_WITH_X: declaration}
     return PaymentRequired(
         error=error,
         resource=ResourceInfo(url=url, description=description),
         accepts=accepts,
-        extensions={SIGN_IN_WITH_X: siwx},
+        extensions=extensions,
     )

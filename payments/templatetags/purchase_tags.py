@@ -65,7 +65,8 @@ GASLESS_CACHE_SECONDS = 3600
 @register.filter
 def gasless_method(tier) -> str:
     """The gasless method for the buy box: "authorization" when the tier's currency takes
-    EIP-3009 signed payments (one signature, no gas), else "". Asked of the token once an
+    EIP-3009 signed payments (one signature, no gas), "permit" for an ERC-2612 token (a permit
+    and the purchase signed: used by wallets without ETH), else "". Asked of the token once an
     hour."""
     if int(tier.currency, 16) == 0:
         return ""
@@ -79,7 +80,7 @@ def gasless_method(tier) -> str:
         except Exception:  # noqa: BLE001 - a page never fails on this: buy with a transaction
             return ""
         django_cache.set(key, found, GASLESS_CACHE_SECONDS)
-    return "authorization" if found == "authorization" else ""
+    return found if found in ("authorization", "permit") else ""
 
 
 @register.simple_tag

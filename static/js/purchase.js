@@ -139,7 +139,7 @@ class BuyArea {
       quantity: Number(text),
       priceWei: BigInt(radio.dataset.priceWei),
       isEth: radio.dataset.currency === ETH,
-      gasless: radio.dataset.gasless === "authorization",
+      gasless: radio.dataset.gasless || "", // "authorization", "permit" or ""
     };
   }
 
@@ -229,10 +229,14 @@ class BuyArea {
     if (!choice.isEth) return; // token balances are checked by the server when it prepares
     const quoted = this.quote?.tier === choice.tier && this.quote?.quantity === choice.quantity;
     const total = quoted ? BigInt(this.quote.total_wei) : choice.priceWei * BigInt(choice.quantity);
-    const balance = BigInt(await provider.request({ method: "eth_getBalance", params: [account, "latest"] }));
+    const balance = await this.ethBalance(provider, account);
     if (balance < total) {
       throw new BuyError(`Insufficient funds: this purchase costs ${formatAmount(total)} plus gas, and your wallet holds ${formatAmount(balance)}.`);
     }
+  }
+
+  async ethBalance(provider, account) {
+    return BigInt(await provider.request({ method: "eth_getBalance", params: [account, "latest"] }));
   }
 
   async tierBalance(account, tier) {
@@ -247,9 +251,14 @@ class BuyArea {
   async buy() {
     const choice = this.choice();
     if (choice.error) throw new BuyError(choice.error);
-    if (choice.gasless) return this.buyGasless(choice);
+    if (choice.gasless === "authorization") return this.buyGasless(choice);
     this.steps.reset();
     const { provider, account } = await this.connect();
+    // A permit token can be bought gasless too (a permit and the purchase, both signed): done
+    // for a wallet with no ETH, which could not pay for the usual purchase transaction.
+    if (choice.gasless === "permit" && (await this.ethBalance(provider, account)) === 0n) {
+      return this.buyGasless(choice, { provider, account });
+    }
     await this.checkBalance(provider, account, choice);
     const before = await this.tierBalance(account, choice.tier);
     this.steps.set("sign", "active", "Preparing the transaction…");
@@ -295,17 +304,19 @@ class BuyArea {
     await this.track(provider, record);
   }
 
-  // One signature, no gas: the wallet signs an EIP-3009 authorization bound to this purchase,
-  // the marketplace's relayer sends it (and pays the gas), then the same live steps follow.
-  async buyGasless(choice) {
-    this.steps.reset();
-    const { provider, account } = await this.connect();
+  // No gas: the wallet signs an EIP-3009 authorization bound to this purchase (or a permit and
+  // the purchase intent), the marketplace's relayer sends it (and pays the gas), then the same
+  // live steps follow.
+  async buyGasless(choice, connected = null) {
+    if (!connected) this.steps.reset();
+    const { provider, account } = connected || (await this.connect());
     const before = await this.tierBalance(account, choice.tier);
     this.steps.set("sign", "active", "Preparing the purchase…");
     const prepared = await apiPost(this.config.gaslessPrepareUrl, { tier: choice.tier, quantity: choice.quantity, buyer: account });
     const signatures = [];
     for (const document of prepared.sign) {
-      this.steps.set("sign", "active", "Sign the purchase in your wallet: one signature, no gas (the marketplace pays it).");
+      const what = prepared.sign.length > 1 ? `Sign ${signatures.length ? "the purchase" : "the permit"} in your wallet (${signatures.length + 1} of ${prepared.sign.length}; no gas: the marketplace pays it).` : "Sign the purchase in your wallet: one signature, no gas (the marketplace pays it).";
+      this.steps.set("sign", "active", what);
       signatures.push(await signTypedData(provider, account, document, "You declined to sign, so nothing was bought. Click Buy to try again."));
     }
     this.steps.set("sign", "active", "Sending your signed purchase; the marketplace pays the gas…");

@@ -59,3 +59,30 @@ def test_a_buyer_with_no_eth_buys_with_one_signature(context, contracts, poor_wa
     expect(page.get_by_test_id("access-granted")).to_have_text("Access granted")
     assert client.get_web3().eth.get_balance(poor_wallet.address) == 0
     assert usdc.functions.balanceOf(poor_wallet.address).call() == 19 * PRICE
+
+
+def test_a_buyer_with_no_eth_buys_a_permit_token_tier_with_two_signatures(
+    context, contracts, poor_wallet
+):
+    """A token with only an ERC-2612 permit: the wallet signs the permit and the purchase
+    intent; the relayer sends both (and registers the listing on its first sale)."""
+    dollar = client.get_contract("TestPermitToken")
+    mint(dollar, poor_wallet.address, 20 * PRICE)
+    tiers = [TierSpec(name="Download", price_wei=PRICE, currency=dollar.address)]
+    listing = tokenized_listing(title="Permit model", tiers=tiers)
+    poor_wallet.install(context)
+    page = sign_in(context.new_page(), poor_wallet)
+
+    page.goto(f"/listings/{listing.slug}/")
+    expect(page.get_by_test_id("gasless-0")).to_have_text("no ETH needed")
+    page.get_by_test_id("buy").click()
+    expect(step(page, "submitted")).to_have_attribute("data-state", "done")
+    assert poor_wallet.sent_transactions == []
+    assert poor_wallet.methods_called().count("eth_signTypedData_v4") == 2
+    assert RelayedPurchase.objects.get().method == RelayedPurchase.Method.PERMIT
+
+    mine(settings.CONFIRMATIONS)
+    index(confirmations=settings.CONFIRMATIONS)
+    expect(page.get_by_test_id("access-granted")).to_have_text("Access granted")
+    assert client.get_web3().eth.get_balance(poor_wallet.address) == 0
+    assert dollar.functions.balanceOf(poor_wallet.address).call() == 19 * PRICE

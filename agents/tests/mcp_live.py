@@ -21,6 +21,7 @@ from tests import shared_connection
 # The listing of agents/tests/conftest.py: a small dataset sold by download and by compute.
 DATASET = b"city,temperature\nOslo,4\nLima,19\nCairo,27\n"
 DOWNLOAD_WEI, COMPUTE_WEI = 10**16, 3 * 10**16
+USDC_DOWNLOAD, USDC_COMPUTE = 2 * 10**6, 5 * 10**6  # the same, priced in tUSDC (6 decimals)
 
 
 def taking_turns(app):

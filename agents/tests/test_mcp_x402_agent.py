@@ -20,18 +20,24 @@ from x402.mechanisms.evm.exact import ExactEvmScheme
 from x402.schemas import PaymentPayload, PaymentRequired
 
 from accounts.models import User
-from agents.tests.mcp_live import DATASET, Agent, McpServerThread, run_async
+from agents.tests.mcp_live import (
+    DATASET,
+    Agent,
+    McpServerThread,
+    run_async,
+)
+from agents.tests.mcp_live import (
+    USDC_COMPUTE as COMPUTE,
+)
+from agents.tests.mcp_live import (
+    USDC_DOWNLOAD as DOWNLOAD,
+)
 from agents.tests.test_mcp_agent_run import _with_receipt, until
 from agents.tests.x402_mcp import paid_call
-from chain import client
-from compute.models import ComputePolicy
-from listings.models import LicenseTerms, Listing
 from payments.models import RelayedPurchase, TokenSpendPolicy
-from payments.tests.access_helpers import scan_files, stored_file
-from payments.tests.buying import TierSpec, buyer_account, mint, tokenized_listing
+from payments.tests.buying import mint
 
 pytestmark = pytest.mark.chain
-DOWNLOAD, COMPUTE = 2 * 10**6, 5 * 10**6  # tUSDC, 6 decimals
 NETWORK = "eip155:31337"
 SCRIPT = textwrap.dedent(
     """
@@ -52,28 +58,8 @@ def mcp_server(live_server, transactional_db, settings):
 
 
 @pytest.fixture
-def usdc(contracts):
-    return client.get_contract("TestAuthToken")
-
-
-@pytest.fixture
-def listing(usdc, host):
-    LicenseTerms.objects.get_or_create(owner=None, name="Open")
-    stored = stored_file(DATASET)
-    scan_files([("climate.csv", stored)])
-    made = tokenized_listing(
-        title="City climate",
-        creator_key=buyer_account(3),
-        tiers=[
-            TierSpec(name="Download", price_wei=DOWNLOAD, currency=usdc.address, kind="download"),
-            TierSpec(name="Compute", price_wei=COMPUTE, currency=usdc.address, kind="compute"),
-        ],
-        files=[("climate.csv", stored)],
-    )
-    Listing.objects.filter(pk=made.pk).update(kind=Listing.Kind.DATASET)
-    policy = ComputePolicy.objects.create(listing=made, allow_raw_algorithms=True)
-    policy.environments.set([host])
-    return made
+def listing(usdc_listing):
+    return usdc_listing
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ class DeployConfig:
     fee_bps: int
     fee_recipient: str | None = None  # None: the deployer
     test_tokens: bool = False  # deploy and allow-list the test stablecoins (local chains)
+    # Who may settle x402 payments through the Checkout (the site's relayer); (): the deployer.
+    relayers: tuple[str, ...] = ()
 
 
 # The test stablecoins of a local chain: artifact -> (name, symbol).
@@ -96,7 +98,9 @@ def deploy_all(
     ):
         _record_children(w3, contracts)
     market = contracts["Marketplace"]["address"]
-    ensure("Checkout", [market, account.address], depends_on=("Marketplace",))
+    checkout = ensure("Checkout", [market, account.address], depends_on=("Marketplace",))
+    for relayer in config.relayers or (account.address,):
+        _allow_relayer(w3, account, checkout, Web3.to_checksum_address(relayer), log)
     if config.test_tokens:
         for name, (token_name, symbol) in TEST_TOKENS.items():
             _allow_currency(w3, account, market, ensure(name, [token_name, symbol]), log)
@@ -111,6 +115,14 @@ def _allow_currency(w3: Web3, account: LocalAccount, market: str, token: str, lo
     if not contract.functions.currencies(token).call()[0]:
         transact(contract.functions.setCurrency(token, True), account=account, w3=w3)
         log(f"currency {token}: allowed")
+
+
+def _allow_relayer(w3: Web3, account: LocalAccount, checkout: str, relayer: str, log) -> None:
+    """Name `relayer` on the Checkout unless it is named."""
+    contract = get_contract("Checkout", address=checkout, w3=w3)
+    if not contract.functions.relayers(relayer).call():
+        transact(contract.functions.setRelayer(relayer, True), account=account, w3=w3)
+        log(f"checkout relayer {relayer}: allowed")
 
 
 def _load(path: Path, chain_id: int) -> dict:

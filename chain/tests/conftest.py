@@ -58,7 +58,10 @@ def deployed(anvil, dev_accounts, tmp_path_factory) -> Suite:
     w3 = client.get_web3()
     path = tmp_path_factory.mktemp("deployments") / f"{w3.eth.chain_id}.json"
     config = DeployConfig(
-        site_url="http://testserver", fee_bps=FEE_BPS, fee_recipient=dev_accounts[9].address
+        site_url="http://testserver",
+        fee_bps=FEE_BPS,
+        fee_recipient=dev_accounts[9].address,
+        relayers=(dev_accounts[7].address,),  # the relayer of the Checkout tests
     )
     record = deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=config).record
     assert set(record["schemas"]) == set(SCHEMAS)

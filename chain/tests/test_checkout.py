@@ -3,6 +3,8 @@ relayer submits, and the licence is minted to the buyer with the split paid. Eve
 bending what was signed (replay, another purchase, another amount, another chain, too late, a
 front-run) reverts and moves no money."""
 
+import dataclasses
+
 import pytest
 from eth_account import Account
 
@@ -284,6 +286,32 @@ def test_plain_transfer_authorization_buys_and_a_front_run_is_rescued(suite, buy
         )
     send(suite.checkout.functions.rescue(token.address, buyer.address, PRICE), suite.admin.address)
     assert balances(suite, token, buyer.address) == [PRICE * 9]
+
+
+def test_nobody_but_a_relayer_can_pick_the_purchase_of_a_plain_transfer_authorization(suite, buyer):
+    """x402's authorization names no purchase: whoever submits it chooses what it buys. Seen
+    in the mempool, it could buy the attacker's own listing at the same price instead (the
+    payer gets a licence it never wanted, the attacker the money). Only the site's relayers,
+    which know what the payment was for, may submit it."""
+    token = suite.auth_token
+    wanted = listed(suite, token)
+    fund(suite, token, buyer.address)
+    attacker = suite.accounts[8]
+    own, sig = make_offer(suite, attacker, tiers=(Tier(price=PRICE, currency=token.address),))
+    register(suite, own, sig)
+    intent = intent_for(suite, buyer, wanted, token)
+    signature = x402_authorization(suite, buyer, intent)
+    bent = dataclasses.replace(intent, listing_id=own.listing_id)
+    with reverts("NotRelayer"):
+        send(
+            suite.checkout.functions.buyWithTransferAuthorization(bent.as_struct(), 0, signature),
+            attacker.address,
+        )
+    assert balances(suite, token, buyer.address) == [PRICE * 10]
+    with reverts("OwnableUnauthorizedAccount"):
+        send(suite.checkout.functions.setRelayer(attacker.address, True), attacker.address)
+    relay(suite, intent, signature, "buyWithTransferAuthorization", 0)  # the relayer: fine
+    assert suite.license.functions.balanceOf(buyer.address, token_id(wanted.listing_id, 0)).call()
 
 
 def test_purchase_for_mints_to_the_named_buyer_and_the_caller_pays(suite):

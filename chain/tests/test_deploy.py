@@ -56,6 +56,19 @@ def test_a_changed_contract_source_deploys_the_new_version(w3, dev_accounts, tmp
     assert checkout.functions.market().call() == market.address
 
 
+def test_the_checkout_names_the_sites_relayer_once(w3, dev_accounts, tmp_path):
+    path = tmp_path / "31337.json"
+    relayer = dev_accounts[5].address
+    config = DeployConfig(site_url="http://testserver", fee_bps=100, relayers=(relayer,))
+    deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=config)
+    checkout = get_contract("Checkout", w3=w3, path=path)
+    assert checkout.functions.relayers(relayer).call() is True
+    assert checkout.functions.relayers(dev_accounts[0].address).call() is False
+    block = w3.eth.block_number
+    deploy_all(w3=w3, account=dev_accounts[0], output_path=path, config=config)
+    assert w3.eth.block_number == block  # nothing to send the second time
+
+
 def test_test_tokens_are_deployed_and_allowed_once(w3, dev_accounts, tmp_path):
     path = tmp_path / "31337.json"
     config = DeployConfig(site_url="http://testserver", fee_bps=100, test_tokens=True)

@@ -47,9 +47,10 @@ interface IERC3009 {
 ///   (chain id and this contract in its domain, a deadline, a single-use nonce).
 /// - `buyWithTransferAuthorization`: a plain EIP-3009 `TransferWithAuthorization` to this
 ///   contract with any nonce, as x402's `exact` scheme signs it. The authorization does not name
-///   the purchase, so only the relayer (the site's facilitator, which read the resource it was
-///   paid for) is trusted to pick it; anyone may submit the authorization to the token first, and
-///   then the funds wait here for `rescue`.
+///   the purchase, so only a relayer the owner named (the site's facilitator, which read the
+///   resource it was paid for) may submit it: anyone else could make it buy another listing at
+///   the same price. Anyone may still submit the authorization to the token first; then the
+///   funds wait here for `rescue`.
 /// The contract holds nothing between calls: what it pulls it pays to the Marketplace at once.
 contract Checkout is EIP712, ReentrancyGuardTransient, Ownable {
     using SafeERC20 for IERC20;
@@ -86,13 +87,18 @@ contract Checkout is EIP712, ReentrancyGuardTransient, Ownable {
     /// keep their own record of used authorizations.
     mapping(bytes32 digest => bool) public usedIntents;
 
+    /// @notice Who may settle plain transfer authorizations (x402), which name no purchase.
+    mapping(address relayer => bool) public relayers;
+
     event GaslessPurchase(address indexed buyer, bytes32 indexed intent, address indexed relayer, uint8 method);
     event Rescued(address indexed token, address indexed to, uint256 amount);
+    event RelayerSet(address indexed relayer, bool allowed);
 
     error IntentExpired(uint64 deadline);
     error IntentUsed(bytes32 digest);
     error InvalidSignature();
     error NoCurrency();
+    error NotRelayer(address caller);
     error WrongAmountReceived(uint256 expected, uint256 received);
 
     constructor(Marketplace market_, address owner_) EIP712("AI Model Marketplace Checkout", "1") Ownable(owner_) {
@@ -141,12 +147,19 @@ contract Checkout is EIP712, ReentrancyGuardTransient, Ownable {
         uint256 validAfter,
         bytes calldata signature
     ) external nonReentrant {
+        if (!relayers[msg.sender]) revert NotRelayer(msg.sender);
         _checkIntent(intent);
         uint256 before = _balance(intent.currency);
         IERC3009(intent.currency).transferWithAuthorization(
             intent.buyer, address(this), intent.amount, validAfter, intent.deadline, intent.nonce, signature
         );
         _buy(intent, before, intent.nonce, 3);
+    }
+
+    /// @notice Allow or stop `relayer` settling plain transfer authorizations. Owner only.
+    function setRelayer(address relayer, bool allowed) external onlyOwner {
+        relayers[relayer] = allowed;
+        emit RelayerSet(relayer, allowed);
     }
 
     /// @notice Send `token` stranded here (an authorization submitted to the token directly, a

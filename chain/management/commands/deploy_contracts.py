@@ -29,11 +29,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"chain id is {chain_id}, settings.CHAIN_ID says {settings.CHAIN_ID}"
             )
+        relayer_key = settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY
         config = DeployConfig(
             site_url=settings.SITE_URL,
             fee_bps=settings.CHAIN_PLATFORM_FEE_BPS,
             fee_recipient=settings.CHAIN_PLATFORM_FEE_RECIPIENT or None,
             test_tokens=settings.CHAIN_TEST_TOKENS,
+            relayers=(Account.from_key(relayer_key).address,),
         )
         path = output or deployment_path(chain_id)
         result = deploy_all(

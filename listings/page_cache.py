@@ -21,6 +21,7 @@ worker reaches the web server's cached pages only when they expire (PAGE_CACHE_S
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from functools import wraps
 
@@ -39,6 +40,11 @@ LIST = "pages:gen:list"
 PREFIX = "pages:v1"
 # What a reply needs besides its body; the middleware adds the rest (security headers, CSP).
 KEPT_HEADERS = ("content-type", "allow", "vary")
+# A missed reply is rendered by one request while the others asking for it wait for it (a
+# stampede after a change would otherwise render it once per visitor): at most this long, then
+# they render it themselves (a renderer that died or is slow must not hold them up for good).
+RENDER_WAIT_SECONDS = 2.0
+RENDER_POLL_SECONDS = 0.02
 
 
 def listing_key(slug: str) -> str:
@@ -145,10 +151,9 @@ def cached_page(depends_on: Callable[..., list[str]]):
             key = f"{PREFIX}:{':'.join(gens)}:" + hashlib.blake2b(url.encode()).hexdigest()
             entry = _cache().get(key)
             if entry is not None and not _throttles_allow(view, request, args, kwargs):
-                entry = None  # the view itself answers 429, in the API's error format
+                return _vary(view(request, *args, **kwargs))  # 429, in the API's error format
             if entry is None:
-                response = view(request, *args, **kwargs)
-                entry = _store(key, response)
+                entry, response = _render_once(key, view, request, args, kwargs)
                 if entry is None:
                     return _vary(response)
             return _vary(_replay(request, entry))
@@ -156,6 +161,30 @@ def cached_page(depends_on: Callable[..., list[str]]):
         return wrapper
 
     return decorate
+
+
+def _render_once(key: str, view, request, args, kwargs):
+    """(entry, response): render and store the reply, unless another request is rendering it
+    now; then wait for its entry instead (up to RENDER_WAIT_SECONDS, or until that request is
+    done without storing one, as for a 404: then render here too)."""
+    mark = f"{key}:rendering"
+    cache = _cache()
+    if not cache.add(mark, 1, int(RENDER_WAIT_SECONDS) + 1):
+        deadline = time.monotonic() + RENDER_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(RENDER_POLL_SECONDS)
+            entry = cache.get(key)
+            if entry is not None:
+                return entry, None
+            if cache.get(mark) is None:
+                break
+        response = view(request, *args, **kwargs)
+        return _store(key, response), response
+    try:
+        response = view(request, *args, **kwargs)
+        return _store(key, response), response
+    finally:
+        cache.delete(mark)
 
 
 def _throttles_allow(view, request, args, kwargs) -> bool:

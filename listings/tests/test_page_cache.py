@@ -187,3 +187,61 @@ def test_cached_replies_live_apart_from_the_rate_limit_counters():
         assert client.get(f"{API_LIST}?page_size={n}").status_code == 200
     assert cache.get("throttle-counter-probe") == 1
     assert not any(key.startswith(":1:pages:") for key in cache._cache)  # LocMem's own store
+
+
+def visit_together(page, visitors: int = 8) -> list:
+    """`visitors` threads GET `page` at the same moment; their replies."""
+    import threading
+
+    from django.test import RequestFactory
+
+    replies, start = [], threading.Barrier(visitors)
+
+    def visit():
+        start.wait()
+        replies.append(page(RequestFactory().get("/popular/")))
+
+    threads = [threading.Thread(target=visit) for _ in range(visitors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a visitor is still waiting"
+    return replies
+
+
+def slow_view(status: int, renders: list):
+    import time
+
+    from django.http import HttpResponse
+
+    from listings.page_cache import cached_page, depends_on_list
+
+    @cached_page(depends_on_list)
+    def page(request):
+        renders.append(1)
+        time.sleep(0.3)  # a render that takes a while (a search over many listings)
+        return HttpResponse(b"the page", status=status)
+
+    return page
+
+
+def test_many_visitors_missing_the_cache_at_once_render_the_reply_once():
+    """A stampede: after a change, the next 8 visitors of a popular page arrive together. One
+    renders; the others wait for its reply instead of each rendering it again."""
+    renders = []
+    replies = visit_together(slow_view(200, renders))
+    assert [reply.content for reply in replies] == [b"the page"] * 8
+    assert len(renders) == 1
+
+
+def test_waiting_visitors_render_themselves_when_no_reply_is_stored(monkeypatch):
+    """A reply that is not cached (a 404) leaves nothing to wait for: the others render at once
+    instead of waiting out RENDER_WAIT_SECONDS (made long here, so that a wait would show)."""
+    from listings import page_cache
+
+    monkeypatch.setattr(page_cache, "RENDER_WAIT_SECONDS", 600)
+    renders = []
+    replies = visit_together(slow_view(404, renders), visitors=4)
+    assert [reply.status_code for reply in replies] == [404] * 4
+    assert len(renders) == 4

@@ -316,6 +316,14 @@ CHAIN_TEST_TOKENS = (
 RELAY_GAS_BUDGET_WEI_PER_DAY = env.int("RELAY_GAS_BUDGET_WEI_PER_DAY", default=5 * 10**16)
 # How long a prepared one-signature purchase stays signable.
 RELAY_INTENT_TTL_SECONDS = env.int("RELAY_INTENT_TTL_SECONDS", default=15 * 60)
+# Sponsored (relayed) purchases one wallet gets per UTC day: a griefer with many tiny purchases
+# cannot spend the day's gas budget from one wallet (429 after that; a wallet transaction
+# still works).
+RELAY_PURCHASES_PER_BUYER_PER_DAY = env.int("RELAY_PURCHASES_PER_BUYER_PER_DAY", default=20)
+# A relayed purchase still being sent blocks the same buyer's next one for at most this long
+# (a client that retries a payment must not be charged twice; a relay stuck by a crash frees
+# the buyer after it).
+RELAY_PENDING_SECONDS = env.int("RELAY_PENDING_SECONDS", default=10 * 60)
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)

@@ -86,8 +86,15 @@ def _sale_not_allowed(listing: Listing) -> None:
 def check_terms(listing: Listing, tier: int, quantity: int) -> None:
     """What the database alone can refuse, before asking the chain."""
     _sale_not_allowed(listing)
-    if not listing.tiers.filter(position=tier, active=True).exists():
+    found = listing.tiers.filter(position=tier, active=True).first()
+    if found is None:
         raise ApiError(f"This listing has no licence tier {tier}.", code="unknown_tier")
+    if found.requires_approval:
+        raise ApiError(
+            "This tier is given on request: ask the creator for access on the listing page.",
+            code="approval_required",
+            status=409,
+        )
     if not 1 <= quantity <= MAX_QUANTITY:
         raise ApiError(f"Choose a quantity from 1 to {MAX_QUANTITY}.", code="bad_quantity")
 

@@ -46,12 +46,46 @@ def budget_check(*, day: dt.date, reserve: int) -> None:
         )
 
 
+def sponsorable(sale) -> None:
+    """What the relayer pays gas for: a sale that costs something (a free tier is claimed with
+    a wallet transaction; sponsoring it would let empty wallets spend the day's budget)."""
+    if sale.total == 0:
+        raise ApiError(
+            "A free tier is claimed with a transaction from your wallet: the marketplace pays "
+            "the gas of paid purchases only.",
+            code="gasless_unsupported",
+            status=409,
+        )
+
+
+def buyer_check(*, day: dt.date, buyer: str) -> None:
+    """One relayed purchase in flight per buyer (a retried payment is refused while the first
+    is being sent: never charged twice), and RELAY_PURCHASES_PER_BUYER_PER_DAY a day."""
+    mine = RelayedPurchase.objects.filter(buyer=buyer)
+    since = timezone.now() - dt.timedelta(seconds=settings.RELAY_PENDING_SECONDS)
+    if mine.filter(status=RelayedPurchase.Status.SUBMITTED, created_at__gte=since).exists():
+        raise ApiError(
+            "Your previous purchase is still being sent: wait for it (check your access) "
+            "before paying again.",
+            code="relay_pending",
+            status=409,
+        )
+    if mine.filter(day=day).count() >= settings.RELAY_PURCHASES_PER_BUYER_PER_DAY:
+        raise ApiError(
+            "This wallet has had its sponsored purchases for today (UTC): buy with a wallet "
+            "transaction, or try again tomorrow.",
+            code="buyer_sponsorship_limit",
+            status=429,
+        )
+
+
 @transaction.atomic
 def relay_reserve(*, reserve: int, **fields) -> RelayedPurchase:
     """Check the budget and record the relay with its reserved cost, under the day's lock.
     The intent digest is unique: a second submission of one signed purchase gets a 409."""
     day = today()
     day_lock(day)
+    buyer_check(day=day, buyer=fields["buyer"])
     budget_check(day=day, reserve=reserve)
     # Under the same lock: two purchases under one API token cannot both slip under its cap.
     spend_check(

@@ -22,6 +22,7 @@ from payments.offers.services import json_safe
 from payments.purchase import _quote
 from payments.purchase.erc20 import currency_facts
 from payments.purchase.sale import check_terms, checked_buyer, insufficient, marketplace, read_sale
+from payments.relay import budget
 from payments.relay.tokens import AUTHORIZATION, signing_facts
 from payments.spending.services import spend_check
 
@@ -87,6 +88,7 @@ def gasless_prepare(
     market, desk = marketplace(), checkout()
     with client.chain_errors():
         sale = read_sale(listing, tier, quantity, market, buyer)
+        budget.sponsorable(sale)
         method, domain, token = signing_facts(sale.currency)
         # The API token's spend controls, before the buyer is asked to sign anything.
         spend_check(api_token=api_token, listing=listing, currency=sale.currency, amount=sale.total)

@@ -40,13 +40,23 @@ def _bad(message: str, code: str = "bad_intent", status: int = 400) -> ApiError:
     return ApiError(message, code=code, status=status)
 
 
+def whole(value) -> int:
+    """A JSON whole number: an int or a string of digits (never a float such as 1e400, which
+    JSON parsers read as infinity, nor a bool). ValueError otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 80:
+        return int(value)
+    raise ValueError(f"not a whole number: {value!r}"[:80])
+
+
 def parse_intent(data) -> PurchaseIntent:
     """A PurchaseIntent from its JSON (decimal strings or ints), or a 400."""
     if not isinstance(data, dict):
         raise _bad("intent must be an object, as the prepare endpoint returned it.")
     try:
-        numbers = {k: int(data[k]) for k in ("listingId", "tierId", "quantity", "amount")}
-        deadline = int(data["deadline"])
+        numbers = {k: whole(data[k]) for k in ("listingId", "tierId", "quantity", "amount")}
+        deadline = whole(data["deadline"])
         nonce = bytes(HexBytes(data["nonce"]))
         buyer, currency = data["buyer"], data["currency"]
     except (KeyError, TypeError, ValueError):
@@ -209,6 +219,7 @@ def relay_purchase(
 ) -> RelayedPurchase:
     """Reserve gas from the day's budget, send, record the real cost. The API token's spend
     controls are checked first, and again under the budget's lock."""
+    budget.sponsorable(sale)
     spend_check(api_token=api_token, listing=listing, currency=sale.currency, amount=sale.total)
     w3 = client.get_web3()
     relayer = relayer_account()

@@ -65,7 +65,7 @@ class X402LicenceApi(X402Api):
         kinds, tier = ALL_KINDS, request.query_params.get("tier")
         if tier is not None:
             # One tier: only it is offered, and "holds" means a licence of its kind.
-            position = int(tier) if tier.isdigit() and len(tier) <= 3 else -1
+            position = int(tier) if tier.isascii() and tier.isdigit() and len(tier) <= 3 else -1
             found = listing.tiers.filter(position=position).first()
             if found is None:
                 raise ApiError(f"This listing has no licence tier {tier}.", code="unknown_tier")

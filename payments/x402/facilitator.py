@@ -14,21 +14,21 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 from x402.http.utils import decode_payment_signature_header
 from x402.schemas import PaymentPayload, SettleResponse
 
 from accounts.denylist import address_check_allowed
-from chain import client, typed_data
-from chain.gasless import PurchaseIntent, checkout_domain
+from chain import client
+from chain.gasless import PurchaseIntent
 from core.errors import ApiError
 from listings.models import Listing
 from payments.models import RelayedPurchase
 from payments.purchase.sale import Sale, insufficient
 from payments.relay import submit
 from payments.relay.prepare import checkout
+from payments.relay.submit import whole
 from payments.relay.tokens import signing_facts
 from payments.x402.requirements import network, payable_tiers, tier_requirements
 
@@ -84,26 +84,31 @@ def _authorization(payload: PaymentPayload) -> tuple[ExactEIP3009Payload, str]:
 
     try:
         exact = ExactEIP3009Payload.from_dict(payload.payload)
-        sender = exact.authorization.from_address
-        if not (is_address(sender) and is_address(exact.authorization.to)):
+        auth = exact.authorization
+        if not (is_address(auth.from_address) and is_address(auth.to)):
             raise ValueError
-        int(exact.authorization.value), int(exact.authorization.valid_before)
-        int(exact.authorization.valid_after)
-        if len(HexBytes(exact.authorization.nonce)) != 32:
+        auth.value, auth.valid_before = whole(auth.value), whole(auth.valid_before)
+        auth.valid_after = whole(auth.valid_after)
+        if len(HexBytes(auth.nonce)) != 32 or not isinstance(exact.signature, str | None):
             raise ValueError
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         raise ApiError(
             "The payment's authorization is incomplete or malformed.",
             code="payment_malformed",
             status=400,
         ) from None
-    return exact, to_checksum_address(sender)
+    return exact, to_checksum_address(auth.from_address)
 
 
 def _tier(payload: PaymentPayload, listing: Listing, kinds, only: int | None) -> int:
+    extra = payload.accepted.extra or {}
+    # Our requirements name the listing they were offered for: a payment made for one
+    # resource is not settled for another at the same price.
+    if extra.get("listing") != listing.slug:
+        raise PaymentInvalid("invalid_resource", "The payment was made for another listing.")
     try:
-        tier = int((payload.accepted.extra or {}).get("tier"))
-    except (TypeError, ValueError):
+        tier = whole(extra.get("tier"))
+    except ValueError:
         raise PaymentInvalid("invalid_tier", "The payment names no tier of this listing.") from None
     if tier not in payable_tiers(listing, kinds, only):
         raise PaymentInvalid("invalid_tier", "The payment's tier does not give this access.")
@@ -118,6 +123,8 @@ def _check_terms(payload: PaymentPayload, exact: ExactEIP3009Payload, sale: Sale
     if accepted.network != network():
         raise PaymentInvalid("invalid_network", f"Pay on {network()}, not {accepted.network}.")
     desk = checkout().address
+    if not (is_address(accepted.pay_to) and is_address(accepted.asset)):
+        raise PaymentInvalid("invalid_payload", "payTo and asset must be 0x addresses.")
     if to_checksum_address(auth.to) != desk or to_checksum_address(accepted.pay_to) != desk:
         raise PaymentInvalid("invalid_pay_to", f"Pay to the checkout contract {desk}.")
     if to_checksum_address(accepted.asset) != sale.currency:
@@ -131,6 +138,14 @@ def _check_terms(payload: PaymentPayload, exact: ExactEIP3009Payload, sale: Sale
         raise PaymentInvalid("invalid_valid_window", "The authorization is not valid now.")
     if int(auth.valid_before) > now + 24 * 3600:
         raise PaymentInvalid("invalid_valid_window", "The authorization is valid too long.")
+
+
+def authorization_key(payer: str, nonce) -> bytes:
+    """What an x402 relay is recorded under: the authorization itself (payer and nonce), not
+    the purchase it is settled for. The authorization names no purchase, so keyed by purchase
+    one could be settled for another listing at the same price once the first relay failed
+    (its calldata public); keyed by itself, it is settled here once, even after a failure."""
+    return keccak(b"x402:" + HexBytes(payer) + HexBytes(nonce))
 
 
 def settle(
@@ -157,7 +172,10 @@ def settle(
             nonce=HexBytes(auth.nonce),
             deadline=int(auth.valid_before),
         )
-        signature = bytes(HexBytes(exact.signature or "0x"))
+        try:
+            signature = bytes(HexBytes(exact.signature or "0x"))
+        except ValueError:
+            signature = b""
         _, domain, token = signing_facts(sale.currency)
         if len(signature) != 65 or not submit.transfer_authorization_check(
             intent, int(auth.valid_after), signature, domain
@@ -170,7 +188,6 @@ def settle(
         if token.functions.balanceOf(payer).call() < sale.total:
             raise insufficient("token")
         desk = checkout()
-        digest = typed_data.digest(intent, checkout_domain(settings.CHAIN_ID, desk.address))
         calls = submit.purchase_calls(
             sale, desk, RelayedPurchase.Method.TRANSFER, intent, [signature], int(auth.valid_after)
         )
@@ -179,7 +196,7 @@ def settle(
             sale=sale,
             intent=intent,
             method=RelayedPurchase.Method.TRANSFER,
-            digest=digest,
+            digest=authorization_key(payer, auth.nonce),
             calls=calls,
             source=RelayedPurchase.Source.X402,
             api_token=api_token,

@@ -19,7 +19,7 @@ from core.errors import ApiError
 from listings.models import Listing
 from payments import selectors
 from payments.models import DownloadNonce
-from payments.x402.requirements import network
+from payments.x402.requirements import SIWX_STATEMENT, network
 
 MAX_AGE_SECONDS = 300
 
@@ -52,8 +52,13 @@ def _check_fields(payload, origin: str) -> None:
     expires = _when(payload.expiration_time)
     if expires is not None and expires <= now:
         raise _refuse("SIGN-IN-WITH-X has expired: sign again.")
-    if not 8 <= len(payload.nonce) <= 64 or not payload.nonce.isalnum():
-        raise _refuse("SIGN-IN-WITH-X needs an alphanumeric nonce of 8 to 64 characters.")
+    # Stored as "siwx:<nonce>" in a 66-character column.
+    if not 8 <= len(payload.nonce) <= 61 or not payload.nonce.isalnum():
+        raise _refuse("SIGN-IN-WITH-X needs an alphanumeric nonce of 8 to 61 characters.")
+    if payload.statement != SIWX_STATEMENT:
+        # Our challenge's words: a sign-in message for the site (another statement) is not
+        # taken as a proof of holding.
+        raise _refuse(f"SIGN-IN-WITH-X must carry our challenge's statement: {SIWX_STATEMENT}")
 
 
 def _verify(payload) -> str:
@@ -101,7 +106,9 @@ def holds_on_chain(*, address: str, listing: Listing, kinds) -> bool:
     licence = client.get_contract("LicenseToken")
     now = int(time.time())
     with client.chain_errors():
-        for tier in listing.tiers.filter(kind__in=kinds):
+        # A tier given on request is free to mint on chain: only the creator's approval (a
+        # grant, which `holds` asks the indexer about) gives its access.
+        for tier in listing.tiers.filter(kind__in=kinds, requires_approval=False):
             token = typed_data.token_id(listing.onchain_id, tier.position)
             if licence.functions.balanceOf(address, token).call() == 0:
                 continue

@@ -156,7 +156,8 @@ def _payer(payload) -> str | None:
     it then, with a clear message)."""
     from eth_utils import is_address, to_checksum_address
 
-    payer = (payload.payload or {}).get("authorization", {}).get("from", "")
+    authorization = (payload.payload or {}).get("authorization")
+    payer = authorization.get("from") if isinstance(authorization, dict) else None
     return to_checksum_address(payer) if isinstance(payer, str) and is_address(payer) else None
 
 

@@ -68,13 +68,14 @@ def caller_from(headers) -> Caller:
 
 
 @contextmanager
-def tool_call(ctx: Context, *, scope: str | None = None) -> Iterator[Caller]:
+def tool_call(ctx: Context, *, scope: str | None = None, throttles=()) -> Iterator[Caller]:
     """Around a tool's body: the caller, the API's rate limits (the same counters as the REST
-    API's: per user, or per client IP when anonymous, plus `scope`'s stricter one), errors."""
+    API's: per user, or per client IP when anonymous, plus `scope`'s stricter one and any
+    `throttles` of the matching REST view), errors."""
     close_old_connections()
     try:
         caller = caller_from(ctx.headers)
-        throttle(caller, ctx, scope)
+        throttle(caller, ctx, scope, throttles)
         yield caller
     except Http404 as exc:
         raise refused("not_found", str(exc) or "Not found.") from exc
@@ -100,9 +101,9 @@ class _ThrottledRequest:
         self.META = {"REMOTE_ADDR": client.host if client else ""}
 
 
-def throttle(caller: Caller, ctx: Context, scope: str | None) -> None:
+def throttle(caller: Caller, ctx: Context, scope: str | None, throttles=()) -> None:
     request, view = _ThrottledRequest(caller.user, ctx), SimpleNamespace(throttle_scope=scope)
-    for limit in (UserThrottle(), AnonThrottle(), ScopeThrottle()):
+    for limit in (UserThrottle(), AnonThrottle(), ScopeThrottle(), *(t() for t in throttles)):
         if not limit.allow_request(request, view):
             wait = math.ceil(limit.wait() or 1)
             raise refused("throttled", f"Too many requests: retry in {wait} s.")

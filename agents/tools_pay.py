@@ -14,6 +14,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import Field
 
 from accounts import services as account_services
+from accounts.apis import SiweNonceThrottle, SiweVerifyThrottle
 from agents.calls import jsonable, refused, tool_call
 from listings import selectors as listing_selectors
 from payments import purchase, relay
@@ -39,7 +40,7 @@ def sign_in_challenge(
     """Step 1 of signing in with a wallet (no account needed beforehand): the EIP-4361
     (Sign-In with Ethereum) message to sign with personal_sign. It names this site, our chain
     id, an expiry and a single-use nonce. Then call sign_in with the message and signature."""
-    with tool_call(ctx):
+    with tool_call(ctx, throttles=(SiweNonceThrottle,)):  # the REST sign-in's limits
         scheme, host = _site()
         issued = account_services.siwe_nonce_issue(address=address, scheme=scheme, host=host)
         return jsonable(
@@ -55,7 +56,7 @@ def sign_in(
     """Step 2: the signed message in, an API token out (shown once; it expires). Reconnect
     with `Authorization: Bearer <token>` to use the tools that act for you. The first sign-in
     of a wallet creates its account."""
-    with tool_call(ctx):
+    with tool_call(ctx, throttles=(SiweVerifyThrottle,)):
         scheme, host = _site()
         user = account_services.siwe_sign_in(
             message=message, signature=signature, scheme=scheme, host=host

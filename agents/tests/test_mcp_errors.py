@@ -4,6 +4,7 @@ Over Streamable HTTP, with the SDK's client, against the server on loopback."""
 
 import httpx2
 import pytest
+from django.core.cache import cache
 from mcp import Client
 
 from accounts import tokens
@@ -137,3 +138,16 @@ def test_clients_of_the_initialize_handshake_era_connect_too(mcp_url, transactio
 
     result = run_async(legacy_call)
     assert result.structured_content == {"signed_in": False, "address": None}
+
+
+def test_signing_in_over_mcp_has_the_rest_sign_ins_rate_limit(mcp_url, transactional_db, settings):
+    """Nonces are rows anyone can create and a signed message costs CPU to check: the MCP
+    sign-in tools count against the same per-IP limit as POST auth/nonce and auth/verify."""
+    cache.clear()
+    settings.SIWE_THROTTLE_RATE = "2/minute"
+    anonymous = Agent(mcp_url)
+    address = "0x" + "12" * 20
+    for _ in range(2):
+        anonymous.call("sign_in_challenge", address=address)
+    assert "throttled" in anonymous.error("sign_in_challenge", address=address)
+    assert "throttled" not in anonymous.error("sign_in", message="x", signature="0x" + "1" * 130)

@@ -473,6 +473,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": COMPUTE_HEARTBEAT_SECONDS},
     },
     "compute-watchdog": {"task": "compute.tasks.watchdog", "schedule": 30.0},
+    "relay-reconcile": {"task": "payments.tasks.relay_reconcile", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -33,3 +33,17 @@ def download_nonce_purge_task() -> int:
 def offer_cancels_relay_task(offer_ids: list[int]) -> list[str]:
     """Relay the creator's signed cancellations of replaced offers (payments.offers.cancels)."""
     return cancels.offer_cancels_relay(offer_ids=offer_ids)
+
+
+@shared_task(
+    name="payments.tasks.relay_reconcile",
+    ignore_result=True,
+    acks_late=True,  # idempotent: a settled relay is not looked at again
+    soft_time_limit=60,
+    time_limit=90,
+)
+def relay_reconcile_task() -> int:
+    """Settle relayed purchases whose receipt the request stopped waiting for."""
+    from payments.relay import submit  # web3 and eth-account: in the worker only
+
+    return submit.reconcile()

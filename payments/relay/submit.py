@@ -6,6 +6,7 @@ the relayer sends it and the real gas cost is recorded against the day's sponsor
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from functools import cache
@@ -199,19 +200,23 @@ def relayer_account():
     return Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
 
 
-def _send(calls: list, limits: list[int], relayer, w3) -> list:
-    """Send the calls in order with consecutive nonces; the receipts."""
-    with _send_lock, transaction.atomic():
-        budget.day_lock(budget.today())  # the relayer's nonces, across processes
-        nonce = w3.eth.get_transaction_count(relayer.address, "pending")
-        hashes = []
-        for offset, (call, gas) in enumerate(zip(calls, limits, strict=True)):
-            tx = call.build_transaction(
-                {"from": relayer.address, "nonce": nonce + offset, "gas": gas}
-            )
-            signed = relayer.sign_transaction(tx)
-            hashes.append(w3.eth.send_raw_transaction(signed.raw_transaction))
-    return [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+def _broadcast(calls: list, limits: list[int], relayer, w3) -> tuple[list, Exception | None]:
+    """Send the calls in order with consecutive nonces: (the hashes sent, the error that
+    stopped the rest, if any)."""
+    hashes = []
+    try:
+        with _send_lock, transaction.atomic():
+            budget.day_lock(budget.today())  # the relayer's nonces, across processes
+            nonce = w3.eth.get_transaction_count(relayer.address, "pending")
+            for offset, (call, gas) in enumerate(zip(calls, limits, strict=True)):
+                tx = call.build_transaction(
+                    {"from": relayer.address, "nonce": nonce + offset, "gas": gas}
+                )
+                signed = relayer.sign_transaction(tx)
+                hashes.append(w3.eth.send_raw_transaction(signed.raw_transaction))
+    except client.RPC_ERRORS as exc:
+        return hashes, exc
+    return hashes, None
 
 
 def relay_purchase(
@@ -239,14 +244,27 @@ def relay_purchase(
         api_token=api_token,
         relayer=relayer.address,
     )
-    try:
-        receipts = _send(calls, limits, relayer, w3)
-    except client.RPC_ERRORS as exc:
-        budget.relay_settle(relay=relay, receipts=[], error=f"not sent: {exc}")
-        relay.gas_cost = reserve  # unknown whether it went out: keep the reservation
-        relay.save(update_fields=["gas_cost"])
+    hashes, error = _broadcast(calls, limits, relayer, w3)
+    sent = [HexBytes(h).to_0x_hex() for h in hashes]
+    if error is not None:  # the purchase was not sent (a registration before it may have been)
+        budget.relay_settle(relay=relay, receipts=[], error=f"not sent: {error}")
+        relay.gas_cost, relay.tx_hashes = reserve, sent  # what went out is unknown: keep it
+        relay.save(update_fields=["gas_cost", "tx_hashes"])
         raise ApiError(
             "The chain is not reachable right now.", code="chain_unavailable", status=503
+        ) from error
+    relay.tx_hashes = sent
+    relay.save(update_fields=["tx_hashes"])
+    try:
+        receipts = [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+    except client.RPC_ERRORS as exc:
+        # Sent, and perhaps mined later: left submitted (its buyer's next relay waits, its
+        # reservation stands) until reconcile() reads the receipts.
+        raise ApiError(
+            "Your purchase was sent but is not confirmed yet: check your access in a minute. "
+            "Do not pay again.",
+            code="relay_unconfirmed",
+            status=503,
         ) from exc
     reverted = receipts[-1]["status"] != 1  # the purchase (a registration may precede it)
     budget.relay_settle(relay=relay, receipts=receipts, error="reverted" if reverted else "")
@@ -255,6 +273,34 @@ def relay_purchase(
             "The purchase transaction reverted; no money moved.", code="relay_failed", status=409
         )
     return relay
+
+
+def reconcile(*, older_than: float = 60.0) -> int:
+    """Settle relays left submitted after their receipt did not come in time (the request
+    answered `relay_unconfirmed`): from the receipts once mined. One never mined within
+    RELAY_PENDING_SECONDS is marked failed, its reservation kept. For the beat; the count."""
+    from django.utils import timezone
+    from web3.exceptions import TransactionNotFound
+
+    now = timezone.now()
+    stale = RelayedPurchase.objects.filter(
+        status=RelayedPurchase.Status.SUBMITTED,
+        created_at__lt=now - dt.timedelta(seconds=older_than),
+    ).exclude(tx_hashes=[])
+    w3, settled = client.get_web3(), 0
+    for relay in stale:
+        try:
+            receipts = [w3.eth.get_transaction_receipt(h) for h in relay.tx_hashes]
+        except TransactionNotFound:
+            if relay.created_at < now - dt.timedelta(seconds=settings.RELAY_PENDING_SECONDS):
+                relay.status, relay.error = RelayedPurchase.Status.FAILED, "never mined"
+                relay.save(update_fields=["status", "error"])
+                settled += 1
+            continue
+        reverted = receipts[-1]["status"] != 1
+        budget.relay_settle(relay=relay, receipts=receipts, error="reverted" if reverted else "")
+        settled += 1
+    return settled
 
 
 def gasless_submit(

@@ -249,3 +249,39 @@ def test_a_gasless_intent_number_past_float_range_is_a_400(usdc, field):
         f"/api/v1/listings/{made.slug}/gasless/submit", body, content_type="application/json"
     )
     assert reply.status_code == 400, reply.content
+
+
+def test_a_purchase_sent_but_not_confirmed_in_time_is_settled_later_not_failed(usdc, monkeypatch):
+    """The receipt did not come while the request waited (a slow chain): the relay stays
+    submitted (the buyer is told not to pay again, and cannot while it is), and the beat's
+    reconcile settles it from the receipt once mined."""
+    from web3.eth import Eth
+    from web3.exceptions import TimeExhausted
+
+    from payments.relay import submit
+
+    made = listing_in(usdc, price=PRICE)
+    wallet = Account.create()
+    mint(usdc, wallet.address, 2 * PRICE)
+
+    def too_slow(self, *args, **kwargs):
+        raise TimeExhausted("no receipt in time")
+
+    monkeypatch.setattr(Eth, "wait_for_transaction_receipt", too_slow)
+    reply = prepared(made, wallet)
+    done = post(
+        made, "submit", {"intent": reply["intent"], "signatures": sign_all(reply["sign"], wallet)}
+    )
+    assert done.status_code == 503 and done.json()["error"]["code"] == "relay_unconfirmed"
+    relay = RelayedPurchase.objects.get()
+    assert relay.status == "submitted" and relay.tx_hashes  # the registration and the purchase
+    again = post(made, "prepare", {"tier": 0, "buyer": wallet.address})
+    assert again.status_code == 200  # preparing is fine; relaying again waits:
+    body = {"intent": again.json()["intent"], "signatures": sign_all(again.json()["sign"], wallet)}
+    assert post(made, "submit", body).json()["error"]["code"] == "relay_pending"
+
+    monkeypatch.undo()
+    assert submit.reconcile(older_than=0) == 1
+    relay.refresh_from_db()
+    assert relay.status == "succeeded" and relay.gas_used > 21_000
+    assert usdc.functions.balanceOf(wallet.address).call() == PRICE  # charged once

@@ -1,7 +1,11 @@
 """Compute-to-data as MCP tools: submit a job over a listing's data, follow its log, fetch its
 outputs and check its JobReceipt on chain. Same services and replies as /api/v1/compute/."""
 
+import threading
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -78,6 +82,28 @@ def get_job(ctx: Context, job_id: JobId) -> dict[str, Any]:
         return _job_reply(selectors.job_get_for_owner(owner=caller.signed_in(), uuid=job_id))
 
 
+# Waiting calls hold one of the server's worker threads each: a user gets this many at once
+# (more calls answer at once, without waiting), so one user cannot stall every tool.
+WAITS_PER_USER = 2
+_waits: Counter = Counter()
+_waits_lock = threading.Lock()
+
+
+@contextmanager
+def waiting_slot(user_id: int) -> Iterator[bool]:
+    """Whether this call may wait (one of the user's WAITS_PER_USER slots in this process)."""
+    with _waits_lock:
+        allowed = _waits[user_id] < WAITS_PER_USER
+        if allowed:
+            _waits[user_id] += 1
+    try:
+        yield allowed
+    finally:
+        if allowed:
+            with _waits_lock:
+                _waits[user_id] -= 1
+
+
 def follow_job_log(
     ctx: Context,
     job_id: JobId,
@@ -86,9 +112,9 @@ def follow_job_log(
 ) -> dict[str, Any]:
     """The job's log from character `after` on, and its status. Waits up to wait_seconds for
     new text or the end of the job; call again with after=next until finished is true."""
-    with tool_call(ctx) as caller:
-        owner = caller.signed_in()
-        deadline = time.monotonic() + wait_seconds
+    with tool_call(ctx) as caller, waiting_slot(caller.signed_in().pk) as may_wait:
+        owner = caller.user
+        deadline = time.monotonic() + (wait_seconds if may_wait else 0)
         while True:
             job = selectors.job_get_for_owner(owner=owner, uuid=job_id)
             reply = job_log_reply(job=job, after=after)

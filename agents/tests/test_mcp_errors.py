@@ -151,3 +151,16 @@ def test_signing_in_over_mcp_has_the_rest_sign_ins_rate_limit(mcp_url, transacti
         anonymous.call("sign_in_challenge", address=address)
     assert "throttled" in anonymous.error("sign_in_challenge", address=address)
     assert "throttled" not in anonymous.error("sign_in", message="x", signature="0x" + "1" * 130)
+
+
+def test_a_user_holds_at_most_two_waiting_log_calls():
+    """follow_job_log waits in one of the server's worker threads: a third concurrent wait of
+    one user answers at once instead, so one user cannot stall every tool."""
+    from agents.tools_compute import waiting_slot
+
+    with waiting_slot(7) as first, waiting_slot(7) as second, waiting_slot(7) as third:
+        assert (first, second, third) == (True, True, False)
+        with waiting_slot(8) as someone_else:
+            assert someone_else is True
+    with waiting_slot(7) as again:
+        assert again is True

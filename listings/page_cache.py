@@ -156,6 +156,8 @@ def cached_page(depends_on: Callable[..., list[str]]):
                 entry, response = _render_once(key, view, request, args, kwargs)
                 if entry is None:
                     return _vary(response)
+                if response is None and not _throttles_allow(view, request, args, kwargs):
+                    return _vary(view(request, *args, **kwargs))  # waited, but limited: 429
             return _vary(_replay(request, entry))
 
         return wrapper

@@ -320,10 +320,13 @@ RELAY_INTENT_TTL_SECONDS = env.int("RELAY_INTENT_TTL_SECONDS", default=15 * 60)
 # cannot spend the day's gas budget from one wallet (429 after that; a wallet transaction
 # still works).
 RELAY_PURCHASES_PER_BUYER_PER_DAY = env.int("RELAY_PURCHASES_PER_BUYER_PER_DAY", default=20)
-# A relayed purchase still being sent blocks the same buyer's next one for at most this long
-# (a client that retries a payment must not be charged twice; a relay stuck by a crash frees
-# the buyer after it).
+# A relayed purchase still being sent blocks the same buyer's next one until its signed
+# payment's deadline (a client that retries must not be charged twice); a relay recorded
+# without a deadline blocks for this long.
 RELAY_PENDING_SECONDS = env.int("RELAY_PENDING_SECONDS", default=10 * 60)
+# The share of the day's sponsorship one listing's purchases may use (a seller buying its own
+# cheap tier from many wallets cannot spend everyone's).
+RELAY_LISTING_BUDGET_SHARE = env.float("RELAY_LISTING_BUDGET_SHARE", default=0.25)
 
 # --- Wallet sign-in (SIWE) ------------------------------------------------------------------
 SIWE_NONCE_TTL_SECONDS = env.int("SIWE_NONCE_TTL_SECONDS", default=300)

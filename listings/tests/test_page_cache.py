@@ -245,3 +245,48 @@ def test_waiting_visitors_render_themselves_when_no_reply_is_stored(monkeypatch)
     replies = visit_together(slow_view(404, renders), visitors=4)
     assert [reply.status_code for reply in replies] == [404] * 4
     assert len(renders) == 4
+
+
+def test_a_rate_limited_visitor_waiting_for_a_render_gets_its_429():
+    """A request that waited for another's render is still counted by its rate limits."""
+    import threading
+    import time
+
+    from django.test import RequestFactory
+    from rest_framework.response import Response
+    from rest_framework.throttling import BaseThrottle
+    from rest_framework.views import APIView
+
+    from listings.page_cache import cached_page, depends_on_list
+
+    limited = "10.6.6.6"
+
+    class DenyOne(BaseThrottle):
+        def allow_request(self, request, view):
+            return request.META.get("REMOTE_ADDR") != limited
+
+    class Slow(APIView):
+        authentication_classes: list = []
+        permission_classes: list = []
+        throttle_classes = [DenyOne]
+
+        def get(self, request):
+            time.sleep(0.5)
+            return Response({"page": 1})
+
+    page = cached_page(depends_on_list)(Slow.as_view())
+    got = {}
+
+    def visit(name, address, delay):
+        time.sleep(delay)
+        got[name] = page(RequestFactory().get("/slow/", REMOTE_ADDR=address))
+
+    visitors = [
+        threading.Thread(target=visit, args=("renderer", "10.0.0.1", 0)),
+        threading.Thread(target=visit, args=("limited", limited, 0.1)),
+    ]
+    for visitor in visitors:
+        visitor.start()
+    for visitor in visitors:
+        visitor.join(timeout=60)
+    assert (got["renderer"].status_code, got["limited"].status_code) == (200, 429)

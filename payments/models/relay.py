@@ -56,6 +56,9 @@ class RelayedPurchase(models.Model):
     day = models.DateField(db_index=True, help_text="The UTC day whose budget pays the gas.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     tx_hashes = models.JSONField(default=list, blank=True)
+    deadline = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Unix time: after it the signed payment cannot be used."
+    )
     gas_used = models.PositiveBigIntegerField(null=True, blank=True)
     gas_cost = WeiField(help_text="Wei: reserved until mined, then what the receipts say.")
     error = models.CharField(max_length=300, blank=True, default="")

@@ -74,7 +74,7 @@ def is_zero(address: str) -> bool:
     return int(address, 16) == 0
 
 
-def _sale_not_allowed(listing: Listing) -> None:
+def sale_check_open(listing: Listing) -> None:
     """The listing page's rule (listings.sale), as the API's refusal."""
     closed = listing_sale_closed(listing=listing)
     if closed == PAUSED:
@@ -85,7 +85,7 @@ def _sale_not_allowed(listing: Listing) -> None:
 
 def check_terms(listing: Listing, tier: int, quantity: int) -> None:
     """What the database alone can refuse, before asking the chain."""
-    _sale_not_allowed(listing)
+    sale_check_open(listing)
     found = listing.tiers.filter(position=tier, active=True).first()
     if found is None:
         raise ApiError(f"This listing has no licence tier {tier}.", code="unknown_tier")

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import ApiError
@@ -59,11 +60,10 @@ def sponsorable(sale) -> None:
 
 
 def buyer_check(*, day: dt.date, buyer: str) -> None:
-    """One relayed purchase in flight per buyer (a retried payment is refused while the first
-    is being sent: never charged twice), and RELAY_PURCHASES_PER_BUYER_PER_DAY a day."""
+    """One relayed purchase in flight per buyer (a retried payment is refused while an earlier
+    one may still be mined: never charged twice), and RELAY_PURCHASES_PER_BUYER_PER_DAY a day."""
     mine = RelayedPurchase.objects.filter(buyer=buyer)
-    since = timezone.now() - dt.timedelta(seconds=settings.RELAY_PENDING_SECONDS)
-    if mine.filter(status=RelayedPurchase.Status.SUBMITTED, created_at__gte=since).exists():
+    if mine.filter(_in_flight()).exists():
         raise ApiError(
             "Your previous purchase is still being sent: wait for it (check your access) "
             "before paying again.",
@@ -79,6 +79,33 @@ def buyer_check(*, day: dt.date, buyer: str) -> None:
         )
 
 
+def _in_flight() -> Q:
+    """Submitted relays that may still be mined: until their signed payment's deadline (or,
+    for a relay recorded without one, RELAY_PENDING_SECONDS)."""
+    now = timezone.now()
+    since = now - dt.timedelta(seconds=settings.RELAY_PENDING_SECONDS)
+    submitted = Q(status=RelayedPurchase.Status.SUBMITTED)
+    return submitted & (
+        Q(deadline__gte=int(now.timestamp())) | Q(deadline__isnull=True, created_at__gte=since)
+    )
+
+
+def listing_check(*, day: dt.date, listing, reserve: int) -> None:
+    """A listing's purchases use at most RELAY_LISTING_BUDGET_SHARE of the day's sponsorship:
+    a seller buying its own cheap tier from many wallets cannot spend everyone's."""
+    cap = int(settings.RELAY_GAS_BUDGET_WEI_PER_DAY * settings.RELAY_LISTING_BUDGET_SHARE)
+    costs = RelayedPurchase.objects.filter(day=day, listing=listing).values_list(
+        "gas_cost", flat=True
+    )
+    if sum(int(cost) for cost in costs) + reserve > cap:
+        raise ApiError(
+            "Today's gas sponsorship for this listing is spent: buy with a wallet transaction, "
+            "or try again tomorrow (UTC).",
+            code="sponsorship_exhausted",
+            status=429,
+        )
+
+
 @transaction.atomic
 def relay_reserve(*, reserve: int, **fields) -> RelayedPurchase:
     """Check the budget and record the relay with its reserved cost, under the day's lock.
@@ -87,6 +114,7 @@ def relay_reserve(*, reserve: int, **fields) -> RelayedPurchase:
     day_lock(day)
     buyer_check(day=day, buyer=fields["buyer"])
     budget_check(day=day, reserve=reserve)
+    listing_check(day=day, listing=fields["listing"], reserve=reserve)
     # Under the same lock: two purchases under one API token cannot both slip under its cap.
     spend_check(
         api_token=fields.get("api_token"),

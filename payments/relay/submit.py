@@ -42,9 +42,9 @@ def _bad(message: str, code: str = "bad_intent", status: int = 400) -> ApiError:
 
 
 def whole(value) -> int:
-    """A JSON whole number: an int or a string of digits (never a float such as 1e400, which
-    JSON parsers read as infinity, nor a bool). ValueError otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """A JSON whole number, 0 or more: an int or a string of digits (never a float such as
+    1e400, which JSON parsers read as infinity, nor a bool). ValueError otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 80:
         return int(value)
@@ -103,8 +103,9 @@ def check_intent(listing: Listing, intent: PurchaseIntent) -> Sale:
     now = int(time.time())
     if intent.deadline <= now:
         raise _bad("The signed purchase has expired; prepare and sign again.", "intent_expired")
-    if intent.deadline > now + 24 * 3600:
-        raise _bad("The intent's deadline is too far ahead (24 hours at most).")
+    if intent.deadline > now + settings.RELAY_INTENT_TTL_SECONDS + 60:
+        # Bounded: a purchase sent and stuck is known dead (and its buyer free) soon after.
+        raise _bad("The intent's deadline is too far ahead; prepare it again.")
     sale = read_sale(listing, intent.tier_id, intent.quantity, marketplace(), intent.buyer)
     if intent.currency != sale.currency or intent.amount != sale.total:
         raise ApiError(
@@ -200,23 +201,47 @@ def relayer_account():
     return Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
 
 
-def _broadcast(calls: list, limits: list[int], relayer, w3) -> tuple[list, Exception | None]:
-    """Send the calls in order with consecutive nonces: (the hashes sent, the error that
-    stopped the rest, if any)."""
-    hashes = []
-    try:
-        with _send_lock, transaction.atomic():
-            budget.day_lock(budget.today())  # the relayer's nonces, across processes
+def _broadcast(relay, calls: list, limits: list[int], relayer, w3) -> Exception | None:
+    """Sign the calls with consecutive nonces, record their hashes on the relay, then send
+    them in order: the error that stopped the sending, if any. Hashes first: a send whose
+    reply is lost may still have reached the node, and the relay must know what to look for."""
+    with _send_lock, transaction.atomic():
+        budget.day_lock(budget.today())  # the relayer's nonces, across processes
+        try:
             nonce = w3.eth.get_transaction_count(relayer.address, "pending")
+            signed = []
             for offset, (call, gas) in enumerate(zip(calls, limits, strict=True)):
                 tx = call.build_transaction(
                     {"from": relayer.address, "nonce": nonce + offset, "gas": gas}
                 )
-                signed = relayer.sign_transaction(tx)
-                hashes.append(w3.eth.send_raw_transaction(signed.raw_transaction))
-    except client.RPC_ERRORS as exc:
-        return hashes, exc
-    return hashes, None
+                signed.append(relayer.sign_transaction(tx))
+        except client.RPC_ERRORS as exc:
+            return exc
+        relay.tx_hashes = [HexBytes(s.hash).to_0x_hex() for s in signed]
+        relay.save(update_fields=["tx_hashes"])
+        try:
+            for transaction_ in signed:
+                w3.eth.send_raw_transaction(transaction_.raw_transaction)
+        except client.RPC_ERRORS as exc:
+            return exc  # caught inside the block: the hashes are kept (committed)
+    return None
+
+
+def _reached_the_node(relay, w3) -> bool:
+    """Whether any of the relay's transactions is known to the node (pending or mined); True
+    when the node cannot say (then the relay must be treated as perhaps sent)."""
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        for tx_hash in relay.tx_hashes:
+            try:
+                w3.eth.get_transaction(tx_hash)
+                return True
+            except TransactionNotFound:
+                continue
+    except client.RPC_ERRORS:
+        return True
+    return False
 
 
 def relay_purchase(
@@ -241,25 +266,25 @@ def relay_purchase(
         method=method,
         source=source,
         intent_digest=HexBytes(digest).to_0x_hex(),
+        deadline=intent.deadline,
         api_token=api_token,
         relayer=relayer.address,
     )
-    hashes, error = _broadcast(calls, limits, relayer, w3)
-    sent = [HexBytes(h).to_0x_hex() for h in hashes]
-    if error is not None:  # the purchase was not sent (a registration before it may have been)
+    error = _broadcast(relay, calls, limits, relayer, w3)
+    if error is not None and not _reached_the_node(relay, w3):
         budget.relay_settle(relay=relay, receipts=[], error=f"not sent: {error}")
-        relay.gas_cost, relay.tx_hashes = reserve, sent  # what went out is unknown: keep it
-        relay.save(update_fields=["gas_cost", "tx_hashes"])
         raise ApiError(
-            "The chain is not reachable right now.", code="chain_unavailable", status=503
+            "The chain is not reachable right now; nothing was sent.",
+            code="chain_unavailable",
+            status=503,
         ) from error
-    relay.tx_hashes = sent
-    relay.save(update_fields=["tx_hashes"])
     try:
-        receipts = [w3.eth.wait_for_transaction_receipt(h) for h in hashes]
+        if error is not None:
+            raise error
+        receipts = [w3.eth.wait_for_transaction_receipt(h) for h in relay.tx_hashes]
     except client.RPC_ERRORS as exc:
         # Sent, and perhaps mined later: left submitted (its buyer's next relay waits, its
-        # reservation stands) until reconcile() reads the receipts.
+        # reservation stands) until reconcile() reads the receipts or the deadline passes.
         raise ApiError(
             "Your purchase was sent but is not confirmed yet: check your access in a minute. "
             "Do not pay again.",
@@ -268,6 +293,13 @@ def relay_purchase(
         ) from exc
     reverted = receipts[-1]["status"] != 1  # the purchase (a registration may precede it)
     budget.relay_settle(relay=relay, receipts=receipts, error="reverted" if reverted else "")
+    if reverted and method == TRANSFER and _stranded(intent):
+        raise ApiError(
+            "Someone submitted your payment to the token before the marketplace could: it "
+            f"reached the checkout without buying anything. {_refund(relay, intent)}",
+            code="payment_stranded",
+            status=409,
+        )
     if reverted:
         raise ApiError(
             "The purchase transaction reverted; no money moved.", code="relay_failed", status=409
@@ -275,10 +307,37 @@ def relay_purchase(
     return relay
 
 
+def _stranded(intent) -> bool:
+    """Whether a plain transfer authorization (x402's, which names no purchase) was used on
+    the token without our purchase: then its money sits in the Checkout."""
+    token = client.get_contract("TestAuthToken", address=intent.currency)  # EIP-3009's ABI
+    try:
+        return bool(token.functions.authorizationState(intent.buyer, intent.nonce).call())
+    except client.RPC_ERRORS:
+        return False
+
+
+def _refund(relay, intent) -> str:
+    """Send a stranded payment back to its payer with the Checkout owner's `rescue` (the
+    authorization is settled here once: one relay row, one refund). The sentence to tell."""
+    owner = Account.from_key(settings.CHAIN_DEPLOYER_KEY)
+    rescue = checkout().functions.rescue(intent.currency, intent.buyer, intent.amount)
+    try:
+        receipt = client.transact(rescue, account=owner)
+    except (*client.RPC_ERRORS, ValueError) as exc:
+        relay.error = f"stranded; refund failed: {exc}"[:300]
+        relay.save(update_fields=["error"])
+        return "It is held there and the marketplace's operator returns it to you."
+    relay.error = f"stranded; refunded in {receipt['transactionHash'].to_0x_hex()}"
+    relay.save(update_fields=["error"])
+    return "It was sent back to you in the same minute; no licence was minted."
+
+
 def reconcile(*, older_than: float = 60.0) -> int:
-    """Settle relays left submitted after their receipt did not come in time (the request
-    answered `relay_unconfirmed`): from the receipts once mined. One never mined within
-    RELAY_PENDING_SECONDS is marked failed, its reservation kept. For the beat; the count."""
+    """Settle relays left submitted when their receipt did not come in time (the request
+    answered `relay_unconfirmed`): from the receipts once mined. One not mined once its signed
+    payment's deadline has passed can never be (the Checkout and the token refuse it after
+    that): failed, its reservation kept. For the beat; the number settled."""
     from django.utils import timezone
     from web3.exceptions import TransactionNotFound
 
@@ -292,7 +351,8 @@ def reconcile(*, older_than: float = 60.0) -> int:
         try:
             receipts = [w3.eth.get_transaction_receipt(h) for h in relay.tx_hashes]
         except TransactionNotFound:
-            if relay.created_at < now - dt.timedelta(seconds=settings.RELAY_PENDING_SECONDS):
+            latest = w3.eth.get_block("latest")["timestamp"]
+            if relay.deadline is not None and latest > relay.deadline:
                 relay.status, relay.error = RelayedPurchase.Status.FAILED, "never mined"
                 relay.save(update_fields=["status", "error"])
                 settled += 1

@@ -285,3 +285,169 @@ def test_a_purchase_sent_but_not_confirmed_in_time_is_settled_later_not_failed(u
     relay.refresh_from_db()
     assert relay.status == "succeeded" and relay.gas_used > 21_000
     assert usdc.functions.balanceOf(wallet.address).call() == PRICE  # charged once
+
+
+def buy_once(made, wallet):
+    reply = prepared(made, wallet)
+    body = {"intent": reply["intent"], "signatures": sign_all(reply["sign"], wallet)}
+    return post(made, "submit", body)
+
+
+def licences(made, address) -> int:
+    made.refresh_from_db()
+    token = typed_data.token_id(made.onchain_id, 0)
+    return client.get_contract("LicenseToken").functions.balanceOf(address, token).call()
+
+
+def test_a_send_whose_reply_is_lost_is_not_called_unsent(usdc, monkeypatch):
+    """The node took the purchase but its reply was lost: the relay knows its hashes before
+    sending, finds the transaction at the node, and tells the buyer not to pay again."""
+    import requests
+    from web3.eth import Eth
+
+    made = listing_in(usdc, price=PRICE)
+    wallet = Account.create()
+    mint(usdc, wallet.address, 2 * PRICE)
+    real, sent = Eth.send_raw_transaction, []
+
+    def reply_lost(self, raw):
+        sent.append(real(self, raw))
+        if len(sent) == 2:  # the purchase, after the registration
+            raise requests.exceptions.ReadTimeout("reply lost")
+        return sent[-1]
+
+    monkeypatch.setattr(Eth, "send_raw_transaction", reply_lost)
+    first = buy_once(made, wallet)
+    monkeypatch.undo()
+    assert first.status_code == 503 and first.json()["error"]["code"] == "relay_unconfirmed"
+    assert licences(made, wallet.address) == 1
+    assert buy_once(made, wallet).json()["error"]["code"] == "relay_pending"
+    from payments.relay import submit
+
+    assert submit.reconcile(older_than=0) == 1
+    assert RelayedPurchase.objects.get().status == "succeeded"
+    assert usdc.functions.balanceOf(wallet.address).call() == PRICE  # charged once
+
+
+def test_a_stuck_purchase_blocks_its_buyer_until_it_can_no_longer_be_mined(usdc, monkeypatch):
+    """A purchase stuck in the mempool (a gas spike) is neither failed nor forgotten while its
+    signed payment is valid: mined later, it is settled and the buyer was never charged twice.
+    Only once its deadline has passed and it was not mined is it failed."""
+    from web3.eth import Eth
+    from web3.exceptions import TimeExhausted
+
+    from payments.relay import submit
+
+    w3 = client.get_web3()
+    made = listing_in(usdc, price=PRICE)
+    wallet = Account.create()
+    mint(usdc, wallet.address, 2 * PRICE)
+
+    def too_slow(self, *args, **kwargs):
+        raise TimeExhausted("no receipt in time")
+
+    monkeypatch.setattr(Eth, "wait_for_transaction_receipt", too_slow)
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        assert buy_once(made, wallet).json()["error"]["code"] == "relay_unconfirmed"
+        old = datetime.now(UTC) - timedelta(hours=1)
+        RelayedPurchase.objects.update(created_at=old)  # long after RELAY_PENDING_SECONDS
+        monkeypatch.undo()
+        assert submit.reconcile(older_than=0) == 0  # still in the mempool, still valid
+        assert buy_once(made, wallet).json()["error"]["code"] == "relay_pending"
+        w3.provider.make_request("evm_mine", [])
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    assert submit.reconcile(older_than=0) == 1
+    assert RelayedPurchase.objects.get().status == "succeeded"
+    assert licences(made, wallet.address) == 1
+    assert usdc.functions.balanceOf(wallet.address).call() == PRICE
+
+
+def test_a_relay_past_its_deadline_and_never_mined_is_failed(usdc):
+    from payments.relay import submit
+
+    made = listing_in(usdc, price=PRICE)
+    RelayedPurchase.objects.create(
+        listing=made, tier_index=0, quantity=1, buyer=ZERO, currency=usdc.address,
+        amount=PRICE, method="authorization", intent_digest="0x" + "cd" * 32, relayer=ZERO,
+        gas_cost=10**12, day=datetime.now(UTC).date(), tx_hashes=["0x" + "ee" * 32],
+        deadline=int(client.get_web3().eth.get_block("latest")["timestamp"]) - 1,
+    )  # fmt: skip
+    assert submit.reconcile(older_than=0) == 1
+    relay = RelayedPurchase.objects.get()
+    assert (relay.status, relay.error, int(relay.gas_cost)) == ("failed", "never mined", 10**12)
+
+
+def test_x402_does_not_sell_a_listing_paused_on_the_site(listing, usdc, agent):
+    """A moderator's pause is on the site at once (on chain after commit): no 402 terms, no
+    settlement, nothing moved."""
+    from listings.models import Listing
+
+    (terms,) = required(Client().get(file_url(listing))).accepts
+    Listing.objects.filter(pk=listing.pk).update(status=Listing.Status.PAUSED)
+    assert get(file_url(listing)).status_code == 409
+    paid = get(file_url(listing), HTTP_PAYMENT_SIGNATURE=pay_header(agent, terms))
+    assert paid.status_code == 409 and paid.json()["error"]["code"] == "paused"
+    assert usdc.functions.balanceOf(agent.address).call() == 10 * PRICE
+
+
+def test_a_negative_valid_after_is_a_4xx(listing, agent):
+    (terms,) = required(Client().get(file_url(listing))).accepts
+    header = mutate(
+        pay_header(agent, terms),
+        lambda d: d["payload"]["authorization"].__setitem__("validAfter", -1),
+    )
+    assert get(file_url(listing), HTTP_PAYMENT_SIGNATURE=header).status_code == 400
+
+
+def test_one_listing_spends_at_most_its_share_of_the_days_sponsorship(usdc, settings):
+    """A seller buying its own 1-base-unit tier from fresh wallets stops at the listing's
+    share of the budget; another listing's buyers are still sponsored."""
+    settings.RELAY_GAS_BUDGET_WEI_PER_DAY = 10**17
+    settings.RELAY_LISTING_BUDGET_SHARE = 0.25
+    junk = listing_in(usdc, price=1)
+    RelayedPurchase.objects.create(  # the junk listing's relays so far today: its whole share
+        listing=junk, tier_index=0, quantity=1, buyer=ZERO, currency=usdc.address, amount=1,
+        method="authorization", intent_digest="0x" + "cd" * 32, relayer=ZERO, status="succeeded",
+        gas_cost=25 * 10**15, day=datetime.now(UTC).date(),
+    )  # fmt: skip
+    wallet = Account.create()
+    mint(usdc, wallet.address, 1)
+    reply = buy_once(junk, wallet)
+    assert reply.status_code == 429 and reply.json()["error"]["code"] == "sponsorship_exhausted"
+    real, victim = listing_in(usdc, price=PRICE), Account.create()
+    mint(usdc, victim.address, PRICE)
+    assert buy_once(real, victim).status_code == 201
+
+
+def test_a_front_run_x402_payment_is_sent_back_to_its_payer(listing, usdc, agent, monkeypatch):
+    """Someone copies the payer's authorization from the mempool and submits it to the token
+    first: the money lands in the Checkout without a purchase. The payer is told so (not "no
+    money moved"), and the stranded payment goes back to them at once."""
+    from web3.eth import Eth
+
+    (terms,) = required(Client().get(file_url(listing))).accepts
+    header = pay_header(agent, terms)
+    signed = json.loads(base64.b64decode(header))["payload"]
+    auth = signed["authorization"]
+    real, front_runner = Eth.send_raw_transaction, buyer_account(6)
+    desk = client.get_contract("Checkout")
+    held_before = usdc.functions.balanceOf(desk.address).call()
+
+    def front_run_first(self, raw):
+        monkeypatch.setattr(Eth, "send_raw_transaction", real)  # once
+        copied = usdc.functions.transferWithAuthorization(
+            auth["from"], auth["to"], int(auth["value"]), int(auth["validAfter"]),
+            int(auth["validBefore"]), HexBytes(auth["nonce"]), HexBytes(signed["signature"]),
+        )  # fmt: skip
+        send(copied, front_runner)
+        return real(self, raw)
+
+    monkeypatch.setattr(Eth, "send_raw_transaction", front_run_first)
+    reply = get(file_url(listing), HTTP_PAYMENT_SIGNATURE=header)
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "payment_stranded"
+    assert "sent back to you" in reply.json()["error"]["message"]
+    assert usdc.functions.balanceOf(agent.address).call() == 10 * PRICE  # refunded
+    assert usdc.functions.balanceOf(desk.address).call() == held_before
+    assert RelayedPurchase.objects.get().error.startswith("stranded; refunded in 0x")

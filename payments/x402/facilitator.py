@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 from x402.http.utils import decode_payment_signature_header
@@ -25,7 +26,7 @@ from chain.gasless import PurchaseIntent
 from core.errors import ApiError
 from listings.models import Listing
 from payments.models import RelayedPurchase
-from payments.purchase.sale import Sale, insufficient
+from payments.purchase.sale import Sale, insufficient, sale_check_open
 from payments.relay import submit
 from payments.relay.prepare import checkout
 from payments.relay.submit import whole
@@ -136,7 +137,8 @@ def _check_terms(payload: PaymentPayload, exact: ExactEIP3009Payload, sale: Sale
     now = int(time.time())
     if int(auth.valid_before) <= now + 5 or int(auth.valid_after) >= now:
         raise PaymentInvalid("invalid_valid_window", "The authorization is not valid now.")
-    if int(auth.valid_before) > now + 24 * 3600:
+    # Bounded like a prepared intent: a payment sent and stuck is known dead soon after.
+    if int(auth.valid_before) > now + settings.RELAY_INTENT_TTL_SECONDS + 60:
         raise PaymentInvalid("invalid_valid_window", "The authorization is valid too long.")
 
 
@@ -152,6 +154,7 @@ def settle(
     *, listing: Listing, payload: PaymentPayload, kinds, api_token=None, tier: int | None = None
 ):
     """Verify and settle the payment for one licence; a Settlement (or PaymentInvalid / 4xx)."""
+    sale_check_open(listing)  # paused or delisted by a moderator: 409, whatever the chain says
     exact, payer = _authorization(payload)
     address_check_allowed(address=payer)  # a denied wallet may not buy (403)
     tier = _tier(payload, listing, kinds, tier)

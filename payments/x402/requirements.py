@@ -16,7 +16,7 @@ from x402.schemas import PaymentRequired, PaymentRequirements, ResourceInfo
 from chain import client
 from core.errors import ApiError
 from listings.models import Listing
-from payments.purchase.sale import marketplace, read_sale
+from payments.purchase.sale import marketplace, read_sale, sale_check_open
 from payments.relay.prepare import checkout
 from payments.relay.tokens import AUTHORIZATION, signing_facts
 
@@ -93,9 +93,11 @@ def payment_required(
     tier: int | None = None,
     siwx: bool = True,
 ) -> PaymentRequired | None:
-    """What to pay for the resource at `url`; None when no tier can be paid with x402. With
+    """What to pay for the resource at `url` (a 409 while the listing is not on sale); None
+    when no tier can be paid with x402. With
     `siwx`, the sign-in-with-x declaration for holders (HTTP resources; MCP callers prove who
     they are with an API token instead)."""
+    sale_check_open(listing)
     accepts = []
     with client.chain_errors():
         for position in payable_tiers(listing, kinds, tier):

@@ -202,11 +202,15 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     LicenseToken public immutable licenseToken;
     ListingOwnership public immutable ownership;
 
-    /// @notice Receives the platform fee; one slot with `feeBps` and the global pause, so a
-    /// purchase reads all three with one SLOAD.
+    /// @notice Receives the platform fee; one slot with `feeBps`, the global pause and the ETH
+    /// fee accrued since the last withdrawal, so a purchase reads and updates all of it with one
+    /// SLOAD and one SSTORE to a warm slot (no credit slot to read per sale).
     address public feeRecipient;
     uint16 public feeBps;
     bool public purchasesPaused;
+    /// @dev ETH fees owed to `feeRecipient` beyond `_credits`: moved there when the recipient
+    /// changes or the 72 bits (about 4,700 ETH) would overflow; `credits` reports the sum.
+    uint72 private _feeAccrued;
 
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 tokenId => StoredTier) private _tiers;
@@ -215,8 +219,9 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
 
     /// @notice A creator's offers are valid only while they carry this counter.
     mapping(address creator => uint256) public counters;
-    /// @notice Payments that could not be delivered, by account and currency (0 = ETH).
-    mapping(address account => mapping(address currency => uint256)) public credits;
+    /// @dev Payments that could not be delivered and fees, by account and currency (0 = ETH);
+    /// read through `credits`, which adds the fee accrued in the fee slot.
+    mapping(address account => mapping(address currency => uint256)) private _credits;
     /// @notice The digest of the offer each listing was registered from.
     mapping(uint256 listingId => bytes32) public registeredOffer;
     /// @notice Offers their creator cancelled one by one.
@@ -243,17 +248,20 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         bool transferable
     );
     event SplitUpdated(uint256 indexed listingId, address[] recipients, uint16[] bps);
+    /// @notice A sale. The listing and tier are in `tokenId` (`listingId << 8 | tierId`). Who
+    /// got what follows exactly from the fee and split in force (`PlatformFeeUpdated`,
+    /// `SplitUpdated`, the ownership token's `Transfer`): the fee is credited to the fee
+    /// recipient, each payee is paid its share, and only a payee that could not take its
+    /// payment gets an event, `Credited`, after this one.
     event Purchased(
         address indexed buyer,
-        uint256 indexed listingId,
         uint256 indexed tokenId,
-        uint8 tierId,
         uint256 quantity,
         address currency,
         uint256 amount,
         uint64 expiresAt
     );
-    event Paid(uint256 indexed listingId, address indexed recipient, address currency, uint256 amount);
+    /// @notice A sale's payment a payee refused (or ran out of gas taking), kept for them.
     event Credited(uint256 indexed listingId, address indexed recipient, address currency, uint256 amount);
     event Withdrawn(address indexed account, address indexed currency, address to, uint256 amount);
     event ListingPaused(uint256 indexed listingId, address indexed moderator);
@@ -555,6 +563,13 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
 
     // ---------------------------------------------------------------------------- views
 
+    /// @notice What `account` may withdraw in `currency` (0 = ETH): payments it could not take
+    /// and, for the fee recipient, the platform fee.
+    function credits(address account, address currency) external view returns (uint256 amount) {
+        amount = _credits[account][currency];
+        if (currency == address(0) && account == feeRecipient) amount += _feeAccrued;
+    }
+
     /// @notice A listing's header (owner, counts, owner's share, royalty, update nonce, paused).
     function listing(uint256 listingId) external view returns (Listing memory) {
         return _listings[listingId];
@@ -683,16 +698,11 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         if (t.kind == 0 || t.kind > 3) revert InvalidTierKind(t.kind);
         _checkCurrency(t.currency);
         uint256 tokenId = tokenIdOf(listingId, tierId);
-        _tiers[tokenId] = StoredTier({
-            price: t.price,
-            duration: t.duration,
-            maxSupply: t.maxSupply,
-            minted: 0,
-            kind: t.kind,
-            transferable: t.transferable,
-            erc20: t.currency != address(0),
-            currency: t.currency
-        });
+        StoredTier storage stored = _tiers[tokenId];
+        (stored.price, stored.duration, stored.maxSupply, stored.kind, stored.transferable, stored.erc20) =
+            (t.price, t.duration, t.maxSupply, t.kind, t.transferable, t.currency != address(0));
+        // A new tier's slots are empty: an ETH tier leaves its currency slot alone (2.2k).
+        if (t.currency != address(0)) stored.currency = t.currency;
         emit TierUpdated(
             listingId, tierId, tokenId, t.price, t.currency, t.duration, t.maxSupply, t.kind, t.transferable
         );
@@ -773,7 +783,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         _collect(currency, total);
         uint64 expiresAt =
             licenseToken.mint(buyer, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
-        emit Purchased(buyer, listingId, tokenId, tierId, quantity, currency, total, expiresAt);
+        emit Purchased(buyer, tokenId, quantity, currency, total, expiresAt);
         _distribute(listingId, l.owner, l.splitCount, currency, total);
     }
 
@@ -796,11 +806,12 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     /// @dev The platform fee first, credited: the platform collects from every sale, so one
     /// storage write beats a transfer each time. Then each recipient's share of the rest; the
     /// owner gets whatever is left, its own share plus the rounding dust, so nothing stays behind.
+    /// No event on success: `Purchased` and the terms in force say it all (see there).
     function _distribute(uint256 listingId, address owner, uint256 splitCount, address currency, uint256 total)
         private
     {
         uint256 fee = (total * feeBps) / 10_000;
-        if (fee != 0) _credit(listingId, feeRecipient, currency, fee);
+        if (fee != 0) _creditFee(currency, fee);
         uint256 net = total - fee;
         uint256 toOwner = net;
         Split[MAX_SPLITS] storage splits = _splits[listingId];
@@ -825,11 +836,32 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         } else {
             ok = _tryTransfer(currency, to, amount);
         }
-        if (ok) {
-            emit Paid(listingId, to, currency, amount);
-        } else {
-            _credit(listingId, to, currency, amount);
+        if (!ok) {
+            _credits[to][currency] += amount;
+            emit Credited(listingId, to, currency, amount);
         }
+    }
+
+    /// @dev An ETH fee accrues in the fee slot the purchase has already read; an ERC-20 fee
+    /// (or ETH beyond the accrual's 72 bits) goes to the fee recipient's credit.
+    function _creditFee(address currency, uint256 fee) private {
+        if (currency == address(0)) {
+            uint256 accrued = _feeAccrued + fee;
+            if (accrued <= type(uint72).max) {
+                _feeAccrued = uint72(accrued);
+                return;
+            }
+            (_feeAccrued, fee) = (0, accrued);
+        }
+        _credits[feeRecipient][currency] += fee;
+    }
+
+    /// @dev Move the accrued ETH fee into the current fee recipient's credit (before it changes).
+    function _settleAccruedFee() private {
+        uint256 accrued = _feeAccrued;
+        if (accrued == 0) return;
+        _feeAccrued = 0;
+        _credits[feeRecipient][address(0)] += accrued;
     }
 
     /// @dev An ERC-20 transfer with `ERC20_PAYOUT_GAS` and at most 32 bytes of reply copied:
@@ -851,9 +883,13 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     function _withdraw(address account, address currency, address to) private {
         if (to == address(0)) revert InvalidRecipient(to);
         _checkRecipient(to);
-        uint256 amount = credits[account][currency];
+        uint256 amount = _credits[account][currency];
+        if (currency == address(0) && account == feeRecipient) {
+            amount += _feeAccrued;
+            _feeAccrued = 0;
+        }
         if (amount == 0) revert NothingToWithdraw();
-        credits[account][currency] = 0;
+        _credits[account][currency] = 0;
         if (currency == address(0)) {
             (bool ok,) = to.call{value: amount}("");
             if (!ok) revert WithdrawFailed(to);
@@ -935,11 +971,6 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         if (currency != address(0) && !currencies[currency].allowed) revert CurrencyNotAllowed(currency);
     }
 
-    function _credit(uint256 listingId, address to, address currency, uint256 amount) private {
-        credits[to][currency] += amount;
-        emit Credited(listingId, to, currency, amount);
-    }
-
     function _ownedBy(uint256 listingId, address caller) private view returns (Listing storage l) {
         l = _listings[listingId];
         if (l.tierCount == 0) revert ListingNotRegistered(listingId);
@@ -967,6 +998,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
 
     function _setPlatformFee(address recipient, uint16 bps) private {
         _checkFee(recipient, bps);
+        _settleAccruedFee(); // fees accrued so far belong to the recipient in force when earned
         (feeRecipient, feeBps) = (recipient, bps);
         emit PlatformFeeUpdated(recipient, bps);
     }

@@ -1,7 +1,7 @@
 """The ERC-721 ownership token: its holder owns the listing, and transferring it hands the
 listing over (future revenue and control) while licences already sold stay valid."""
 
-from chain.tests.helpers import DAY, buy, chain_now, events, make_offer, register, reverts, send
+from chain.tests.helpers import DAY, buy, chain_now, make_offer, register, reverts, send
 from chain.typed_data import OWNER, Domain, Split, SplitUpdate, sign, token_id
 
 PRICE = 10**16

@@ -68,7 +68,7 @@ PURCHASE_FIELDS = (
     "quantity", "currency", "amount", "expires_at", "tx_hash", "block_time",
 )  # fmt: skip
 PAYOUT_FIELDS = (
-    "log", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
+    "log", "position", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
     "to_address", "tx_hash", "block_time",
 )  # fmt: skip
 
@@ -86,7 +86,7 @@ def payouts_record(logs) -> None:
             who, kind, listing_id, to = a["recipient"], Payout.Kind.CREDITED, a["listingId"], ""
         listing = resolver.listing(listing_id) if listing_id is not None else None
         rows.append(
-            (log.pk, kind, who, a["currency"], a["amount"], listing and listing.pk, listing_id,
+            (log.pk, 0, kind, who, a["currency"], a["amount"], listing and listing.pk, listing_id,
              to, log.tx_hash, log.block_time)
         )  # fmt: skip
         if kind == Payout.Kind.CREDITED:

@@ -126,7 +126,8 @@ def payouts_derive(logs) -> None:
     """Record the derived payouts of the `Purchased` logs among `logs` that still exist (after a
     reorg `recompute` gets orphaned logs, already deleted with their rows)."""
     sales = [log for log in logs if log.event == "Purchased"]
-    live = set(ChainLog.objects.filter(pk__in=[log.pk for log in sales]).values_list("pk", flat=True))
+    live = ChainLog.objects.filter(pk__in=[log.pk for log in sales])
+    live = set(live.values_list("pk", flat=True))
     done = set(Payout.objects.filter(log__in=live).values_list("log", flat=True))
     resolver = Resolver()
     rows = []
@@ -134,4 +135,3 @@ def payouts_derive(logs) -> None:
         if log.pk in live and log.pk not in done:
             rows += _rows(log, resolver.listing(listing_id_of(log)))
     insert_rows(Payout, FIELDS, rows, ignore_conflicts=True)
-

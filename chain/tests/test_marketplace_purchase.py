@@ -6,11 +6,13 @@ from web3 import Web3
 from chain.tests.helpers import (
     buy,
     buy_with_offer,
+    chain_now,
     events,
     make_offer,
     register,
     reverts,
     send,
+    warp,
 )
 from chain.typed_data import ETH, OWNER, Split, Tier, token_id
 
@@ -238,9 +240,9 @@ def test_reentrant_buyer_cannot_re_enter_from_the_licence_callback(suite):
         send(attacker.functions.execute(data, PRICE), suite.admin.address, PRICE)
 
 
-def test_eth_fee_accrues_in_the_fee_slot_and_follows_its_recipient(suite):
-    """The ETH fee accrues without a credit write per sale; `credits` and `withdraw` see it, and
-    a new fee recipient does not inherit what the old one earned."""
+def test_eth_fee_stays_in_the_balance_and_follows_its_recipient(suite):
+    """An ETH sale writes nothing for its fee (it is what stays in the contract); `credits` and
+    `withdraw` see it, and a new fee recipient does not inherit what the old one earned."""
     fee_to, successor = suite.fee_recipient.address, suite.accounts[7].address
     offer, sig = make_offer(suite, suite.accounts[1])
     register(suite, offer, sig)
@@ -263,19 +265,35 @@ def test_eth_fee_accrues_in_the_fee_slot_and_follows_its_recipient(suite):
     assert suite.w3.eth.get_balance(suite.market.address) == 0
 
 
-def test_fee_beyond_the_accrual_bits_goes_to_the_credit_ledger_exactly(suite):
-    """The fee slot holds 72 bits of accrued ETH (about 4,722 ETH); a sale that would overflow
-    it moves everything to the fee recipient's credit, to the wei."""
-    fee_to, buyer = suite.fee_recipient.address, suite.accounts[3].address
-    suite.w3.provider.make_request("anvil_setBalance", [buyer, hex(10**30)])
-    price = 150_000 * 10**18 + 1  # a 2.5 % fee of ~3,750 ETH: two of them overflow 72 bits
-    offer, sig = make_offer(suite, suite.accounts[1], tiers=(Tier(price=price),))
+def test_a_payee_cannot_credit_the_fee_while_a_sale_is_paying_out(suite):
+    """Mid-sale the balance still holds shares not yet paid (the owner is paid last): a payee
+    that applies a due fee change from its payout (which credits the ETH fee earned so far)
+    is refused, and the books stay exact: every credit and the fee withdraw, and the contract
+    ends empty."""
+    fee_to, owner = suite.fee_recipient.address, suite.accounts[1]
+    refusing = suite.deploy("RejectingRecipient")
+    applier = suite.deploy("FeeApplier", suite.market.address)
+    splits = (Split(applier.address, 3_000), Split(refusing.address, 2_000), Split(OWNER, 5_000))
+    offer, sig = make_offer(suite, owner, splits=splits)
     register(suite, offer, sig)
-    fee = price * 250 // 10_000
-    for sales in (1, 2, 3):
-        buy(suite, buyer, offer.listing_id)
-        assert suite.market.functions.credits(fee_to, ETH).call() == fee * sales
-    before = suite.w3.eth.get_balance(suite.accounts[8].address)
+    # The slots the fee change writes are already in use, so the payee can afford it in
+    # PAYOUT_GAS: ETH owed (a refused share), the fee recipient's credit (a settled fee).
+    buy(suite, suite.accounts[3].address, offer.listing_id)
+    send(suite.market.functions.setPlatformFee(fee_to, 250), suite.admin.address)
+    receipt = send(suite.market.functions.setPlatformFee(fee_to, 300), suite.admin.address)
+    (scheduled,) = events(suite.market, receipt, "PlatformFeeScheduled")
+    warp(suite.w3, scheduled["effectiveAt"] - chain_now(suite.w3) + 1)
+
+    receipt = buy(suite, suite.accounts[3].address, offer.listing_id)
+    net = PRICE - PRICE * 250 // 10_000
+    credited = {e["recipient"]: e["amount"] for e in events(suite.market, receipt, "Credited")}
+    assert credited == {applier.address: net * 3_000 // 10_000, refusing.address: net // 5}
+    assert suite.market.functions.feeBps().call() == 250  # the change did not apply mid-sale
+    assert suite.market.functions.credits(fee_to, ETH).call() == 2 * (PRICE * 250 // 10_000)
+
+    owed = [fee_to, applier.address, refusing.address]
+    credits = sum(suite.market.functions.credits(who, ETH).call() for who in owed)
+    assert suite.w3.eth.get_balance(suite.market.address) == credits  # solvent, to the wei
     send(suite.market.functions.withdraw(ETH, suite.accounts[8].address), fee_to)
-    assert suite.w3.eth.get_balance(suite.accounts[8].address) - before == fee * 3
-    assert suite.w3.eth.get_balance(suite.market.address) == 0
+    left = sum(suite.market.functions.credits(who, ETH).call() for who in owed[1:])
+    assert suite.w3.eth.get_balance(suite.market.address) == left

@@ -15,8 +15,8 @@ its first sale share one transaction), one Payout row per payee and sale, unique
 position), deleted with the Purchased log by a reorg."""
 
 import logging
-
-from django.db.models import Q
+from bisect import bisect_left
+from collections import defaultdict
 
 from chain.indexer import insert_rows
 from chain.models import ChainLog
@@ -38,100 +38,129 @@ def listing_id_of(log) -> int:
     return int(log.args["tokenId"]) >> 8
 
 
-def _before(log, prefix: str = "log__") -> Q:
-    """Rows whose log comes before `log` in the chain."""
-    return Q(**{f"{prefix}block_number__lt": log.block_number}) | Q(
-        **{f"{prefix}block_number": log.block_number, f"{prefix}log_index__lt": log.log_index}
-    )
+class History:
+    """Values set at positions (block, log index) in the chain; `at` gives the one in force
+    just before a position."""
+
+    def __init__(self):
+        self._entries: dict = defaultdict(list)
+        self._positions: dict = {}  # key -> sorted positions, built on first look-up
+
+    def add(self, key, position: tuple[int, int], value) -> None:
+        self._entries[key].append((position, value))
+        self._positions.pop(key, None)
+
+    def at(self, key, position: tuple[int, int]):
+        entries = self._entries.get(key)
+        if not entries:
+            return None
+        if key not in self._positions:
+            entries.sort(key=lambda entry: entry[0])
+            self._positions[key] = [p for p, _ in entries]
+        index = bisect_left(self._positions[key], position)
+        return entries[index - 1][1] if index else None
 
 
-def _latest(queryset, log):
-    same_contract = queryset.filter(log__chain_id=log.chain_id, log__address=log.address)
-    return same_contract.filter(_before(log)).order_by("-block_number", "-log__log_index").first()
+class Terms:
+    """The fee, split and owner history of a batch's sales, and the payments their payees
+    refused: one query each, whatever the batch size (a backfill hands over thousands)."""
+
+    def __init__(self, sales: list):
+        chain_ids = {log.chain_id for log in sales}
+        listing_ids = {listing_id_of(log) for log in sales}
+        self.fees, self.splits, self.owners = History(), History(), History()
+        for address, block, index, recipient, bps in PlatformFeeChange.objects.filter(
+            log__chain_id__in=chain_ids
+        ).values_list("log__address", "block_number", "log__log_index", "recipient", "bps"):
+            self.fees.add(address, (block, index), (recipient, bps))
+        for listing_id, address, block, index, splits in SplitChange.objects.filter(
+            log__chain_id__in=chain_ids, onchain_listing_id__in=listing_ids
+        ).values_list(
+            "onchain_listing_id", "log__address", "block_number", "log__log_index", "splits"
+        ):
+            self.splits.add((address, int(listing_id)), (block, index), splits)
+        for listing_id, block, index, owner in OwnershipTransfer.objects.filter(
+            log__chain_id__in=chain_ids, onchain_listing_id__in=listing_ids
+        ).values_list("onchain_listing_id", "block_number", "log_index", "to_address"):
+            self.owners.add(int(listing_id), (block, index), owner)
+        self._tx_logs = defaultdict(list)
+        for log in ChainLog.objects.filter(
+            chain_id__in=chain_ids,
+            tx_hash__in={log.tx_hash for log in sales},
+            event__in=["Purchased", "Credited"],
+        ).order_by("log_index"):
+            self._tx_logs[(log.tx_hash, log.address)].append(log)
+
+    def refused(self, sale) -> dict[str, int]:
+        """What each payee of `sale` refused: the `Credited` logs after its `Purchased` and
+        before the next sale in the same transaction."""
+        refused: dict[str, int] = {}
+        for other in self._tx_logs[(sale.tx_hash, sale.address)]:
+            if other.log_index <= sale.log_index:
+                continue
+            if other.event == "Purchased":
+                break
+            who = other.args["recipient"]
+            refused[who] = refused.get(who, 0) + int(other.args["amount"])
+        return refused
+
+    def shares(self, sale) -> tuple[tuple[str, int] | None, list[tuple[str, int]]] | None:
+        """(fee recipient and fee, [(payee, share)] in the contract's order) of one sale, or
+        None when the terms in force are not all known (logged: the ledger then lacks that
+        sale's payouts rather than guessing them)."""
+        position, listing_id = sale.order, listing_id_of(sale)
+        fee_terms = self.fees.at(sale.address, position)
+        split = self.splits.at((sale.address, listing_id), position)
+        owner = self.owners.at(listing_id, position)
+        if fee_terms is None or split is None or owner is None:
+            logger.error("terms in force unknown for the sale in tx %s: no payouts", sale.tx_hash)
+            return None
+        amount = int(sale.args["amount"])
+        fee = amount * fee_terms[1] // BPS
+        net = amount - fee
+        shares = [
+            (s["recipient"], net * int(s["bps"]) // BPS)
+            for s in split
+            if int(s["recipient"], 16) != 0
+        ]
+        shares.append((owner, net - sum(share for _, share in shares)))
+        return ((fee_terms[0], fee) if fee else None), shares
 
 
-def _owner_at(log, listing_id: int) -> str | None:
-    transfer = (
-        OwnershipTransfer.objects.filter(onchain_listing_id=listing_id, log__chain_id=log.chain_id)
-        .filter(_before(log, prefix=""))
-        .order_by("-block_number", "-log_index")
-        .first()
-    )
-    return transfer.to_address if transfer else None
-
-
-def _refused(log) -> dict[str, int]:
-    """What each payee of this sale refused: the `Credited` logs after its `Purchased` and
-    before the next sale in the same transaction."""
-    later = ChainLog.objects.filter(
-        chain_id=log.chain_id,
-        tx_hash=log.tx_hash,
-        address=log.address,
-        log_index__gt=log.log_index,
-        event__in=["Purchased", "Credited"],
-    ).order_by("log_index")
-    refused: dict[str, int] = {}
-    for other in later:
-        if other.event == "Purchased":
-            break
-        who = other.args["recipient"]
-        refused[who] = refused.get(who, 0) + int(other.args["amount"])
-    return refused
-
-
-def sale_shares(log) -> tuple[tuple[str, int] | None, list[tuple[str, int]]] | None:
-    """(fee recipient and fee, [(payee, share)] in the contract's order) of one sale, or None
-    when the terms in force are not all known (logged: the ledger then lacks that sale's
-    payouts rather than guessing them)."""
-    amount, listing_id = int(log.args["amount"]), listing_id_of(log)
-    fee_change = _latest(PlatformFeeChange.objects.all(), log)
-    split = _latest(SplitChange.objects.filter(onchain_listing_id=listing_id), log)
-    owner = _owner_at(log, listing_id)
-    if fee_change is None or split is None or owner is None:
-        logger.error("terms in force unknown for the sale in tx %s: no payouts", log.tx_hash)
-        return None
-    fee = amount * fee_change.bps // BPS
-    net = amount - fee
-    shares = [
-        (s["recipient"], net * int(s["bps"]) // BPS)
-        for s in split.splits
-        if int(s["recipient"], 16) != 0
-    ]
-    shares.append((owner, net - sum(share for _, share in shares)))
-    return (fee_change.recipient, fee) if fee else None, shares
-
-
-def _rows(log, listing) -> list[tuple]:
-    found = sale_shares(log)
+def _rows(sale, listing, terms: Terms) -> list[tuple]:
+    found = terms.shares(sale)
     if found is None:
         return []
     fee, shares = found
-    refused = _refused(log)
     paid: dict[str, int] = {}
     for payee, share in shares:  # one row per payee, in the order the contract pays them
         paid[payee] = paid.get(payee, 0) + share
-    for payee, amount in refused.items():
+    for payee, amount in terms.refused(sale).items():
         paid[payee] = paid.get(payee, 0) - amount
     payouts = [(Payout.Kind.CREDITED, *fee)] if fee else []
     payouts += [(Payout.Kind.PAID, payee, amount) for payee, amount in paid.items() if amount > 0]
-    currency, listing_id = log.args["currency"], listing_id_of(log)
+    currency, listing_id = sale.args["currency"], listing_id_of(sale)
     return [
-        (log.pk, position, kind, account, currency, amount, listing and listing.pk, listing_id,
-         "", log.tx_hash, log.block_time)
+        (sale.pk, position, kind, account, currency, amount, listing and listing.pk, listing_id,
+         "", sale.tx_hash, sale.block_time)
         for position, (kind, account, amount) in enumerate(payouts)
     ]  # fmt: skip
 
 
 def payouts_derive(logs) -> None:
     """Record the derived payouts of the `Purchased` logs among `logs` that still exist (after a
-    reorg `recompute` gets orphaned logs, already deleted with their rows)."""
+    reorg `recompute` gets orphaned logs, already deleted with their rows) and have none yet."""
     sales = [log for log in logs if log.event == "Purchased"]
+    if not sales:
+        return
     live = ChainLog.objects.filter(pk__in=[log.pk for log in sales])
     live = set(live.values_list("pk", flat=True))
     done = set(Payout.objects.filter(log__in=live).values_list("log", flat=True))
-    resolver = Resolver()
+    sales = [log for log in sales if log.pk in live and log.pk not in done]
+    if not sales:
+        return
+    terms, resolver = Terms(sales), Resolver()
     rows = []
-    for log in sales:
-        if log.pk in live and log.pk not in done:
-            rows += _rows(log, resolver.listing(listing_id_of(log)))
+    for sale in sales:
+        rows += _rows(sale, resolver.listing(listing_id_of(sale)), terms)
     insert_rows(Payout, FIELDS, rows, ignore_conflicts=True)

@@ -107,7 +107,7 @@ def main() -> None:
             )
             show("first purchase", bench.send(call, bench.fresh_buyer().address, price), w3)
             buyer = bench.fresh_buyer().address
-            call = bench.market.functions.purchase(
+            call = bench.market.functions.purchaseLicense(
                 offer.listing_id, 0, 1, offer.tiers[0].currency, price
             )
             show("later purchase, new buyer", bench.send(call, buyer, price), w3)

@@ -13,7 +13,7 @@ import {IListingRegistry} from "./interfaces/IListingRegistry.sol";
 /// licences already sold stay valid.
 ///
 /// Who holds a token is kept once, by the Marketplace, in the listing's slot a purchase reads
-/// anyway (`IListingRegistry.royaltyOf` answers it): a registration writes the owner once, not
+/// anyway (`IListingRegistry.listingOwner` answers it): a registration writes the owner once, not
 /// also here (22.1k gas less per listing). This contract keeps balances and approvals, and tells
 /// the Marketplace of every transfer, which is what moves the owner.
 contract ListingOwnership is ERC721 {
@@ -60,8 +60,8 @@ contract ListingOwnership is ERC721 {
     }
 
     /// @dev The listing's owner as the Marketplace keeps it (0 = not registered: no token).
-    function _ownerOf(uint256 tokenId) internal view override returns (address owner) {
-        (owner,) = marketplace.royaltyOf(tokenId);
+    function _ownerOf(uint256 tokenId) internal view override returns (address) {
+        return marketplace.listingOwner(tokenId);
     }
 
     /// @dev A transfer (mints go through `mint`; there is no burn): ERC721's checks and approval

@@ -619,6 +619,11 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     }
 
     /// @inheritdoc IListingRegistry
+    function listingOwner(uint256 listingId) external view returns (address) {
+        return _listings[listingId].owner;
+    }
+
+    /// @inheritdoc IListingRegistry
     function royaltyOf(uint256 listingId) external view returns (address receiver, uint16 bps) {
         Listing storage l = _listings[listingId];
         return (l.owner, l.royaltyBps);

@@ -301,7 +301,7 @@ def test_a_payee_cannot_credit_the_fee_while_a_sale_is_paying_out(suite):
 
 def test_purchase_license_is_purchase_found_early_by_the_dispatcher(suite):
     """`purchaseLicense` (what the site sends) does exactly what `purchase` does, for about
-    1.4k gas less: the dispatcher compares selectors one by one, and its comes fourth."""
+    1.4k gas less: the dispatcher compares selectors one by one, and its comes third."""
     offer, sig = make_offer(suite, suite.accounts[1])
     register(suite, offer, sig)
     tid = token_id(offer.listing_id, 0)

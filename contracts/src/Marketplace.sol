@@ -500,8 +500,8 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         _purchase(msg.sender, listingId, tierId, quantity, currency, amount);
     }
 
-    /// @notice `purchase` under a selector the dispatcher tries fourth (0x07957ca1) instead of
-    /// about seventieth: ~1.4k gas less per sale, what the site sends. `purchase` stays for
+    /// @notice `purchase` under a selector the dispatcher tries third (0x07957ca1) instead of
+    /// seventieth: ~1.4k gas less per sale, what the site sends. `purchase` stays for
     /// integrations that already call it.
     function purchaseLicense(uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount)
         external

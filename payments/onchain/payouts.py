@@ -22,6 +22,7 @@ from chain.indexer import insert_rows
 from chain.models import ChainLog
 from listings.models import OwnershipTransfer
 from payments.models import Payout, PlatformFeeChange, SplitChange
+from payments.onchain import notices
 from payments.onchain.recompute import Resolver
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,12 @@ def payouts_derive(logs) -> None:
     if not sales:
         return
     terms, resolver = Terms(sales), Resolver()
-    rows = []
+    rows, fees = [], []
     for sale in sales:
-        rows += _rows(sale, resolver.listing(listing_id_of(sale)), terms)
+        listing = resolver.listing(listing_id_of(sale))
+        found = _rows(sale, listing, terms)
+        rows += found
+        fees += [(sale, row[3], row[5], listing) for row in found if row[2] == Payout.Kind.CREDITED]
     insert_rows(Payout, FIELDS, rows, ignore_conflicts=True)
+    for sale, recipient, amount, listing in fees:  # as the fee's own Credited log did
+        notices.fee_credit_notify(sale=sale, recipient=recipient, amount=amount, listing=listing)

@@ -10,11 +10,14 @@ from collections import defaultdict
 import pytest
 from eth_account import Account
 
+from accounts.models import User
 from chain import client
 from chain.indexer.store import dispatch
 from chain.models import ChainLog
-from chain.typed_data import OWNER
+from chain.typed_data import ETH, OWNER
+from notifications.models import Notification
 from payments.models import Payout
+from payments.onchain.notices import amount_words
 from payments.tests.buying import deployer, received
 from payments.tests.indexing import TierSpec, buy, index, tokenized_listing, wallets
 from payments.tests.ownership_helpers import send_token
@@ -59,6 +62,7 @@ def sales_under_changing_terms() -> list:
     fee_to = Account.create().address
     client.transact(market.functions.setPlatformFee(fee_to, 100), account=deployer())
     receipts.append(buy(listing, buyer, quantity=2))
+    User.objects.create_user(fee_to)  # told of each fee credited to it, as before
     return receipts
 
 
@@ -74,7 +78,13 @@ def test_derived_payouts_equal_balance_and_credit_changes_on_chain(contracts, w3
     fee_rows = Payout.objects.filter(kind=Payout.Kind.CREDITED, position=0, log__event="Purchased")
     assert len({row.account for row in fee_rows}) == 2  # the fee followed its recipient
 
+    # The new fee recipient (an account here) is told of the one fee credited to it.
+    fee_to = fee_rows.order_by("-log__block_number").first().account
+    told = Notification.objects.filter(recipient__address=fee_to, kind=Notification.Kind.PAYOUT)
+    fee = amount_words(PRICE * 2 * 100 // 10_000, ETH)
+    assert [n.title.split(" credited")[0] for n in told] == [fee]
+
     # Handing the same logs over again adds nothing (rows are unique per sale and payee).
     count = Payout.objects.count()
     dispatch(list(ChainLog.objects.all()))
-    assert Payout.objects.count() == count
+    assert Payout.objects.count() == count and told.count() == 1

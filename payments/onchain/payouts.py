@@ -11,8 +11,9 @@ before the sale. A payee that refused its payment gets a `Credited` log after th
 `Purchased` (recorded by handlers.payouts_record): that part is credited, not paid.
 
 This runs from `recompute` (after every handler of the batch ran: a registration's split and
-its first sale share one transaction), one Payout row per payee and sale, unique on (log,
-position), deleted with the Purchased log by a reorg."""
+its first sale share one transaction; OwnershipTransfer rows come from the listings app, whose
+handlers and recompute run before ours, as payments.onchain.changes also relies on), one Payout
+row per payee and sale, unique on (log, position), deleted with the Purchased log by a reorg."""
 
 import logging
 from bisect import bisect_left

@@ -780,10 +780,13 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         // One read of the fee slot for both (the fee cannot change mid-sale: nonReentrant).
         (bool paused, uint256 bps) = (purchasesPaused, feeBps);
         if (paused) revert PurchasingPaused();
-        Listing memory l = _listings[listingId];
-        if (l.tierCount == 0) revert ListingNotRegistered(listingId);
-        if (l.paused) revert ListingIsPaused(listingId);
-        if (tierId >= l.tierCount) revert UnknownTier(listingId, tierId);
+        // The four fields a sale needs, from the listing's one slot (not a copy of all eight).
+        Listing storage l = _listings[listingId];
+        (address owner, uint256 tierCount, uint256 splitCount, bool listingPaused) =
+            (l.owner, l.tierCount, l.splitCount, l.paused);
+        if (tierCount == 0) revert ListingNotRegistered(listingId);
+        if (listingPaused) revert ListingIsPaused(listingId);
+        if (tierId >= tierCount) revert UnknownTier(listingId, tierId);
         if (quantity == 0) revert ZeroQuantity();
         uint256 tokenId = tokenIdOf(listingId, tierId);
         StoredTier storage t = _tiers[tokenId];
@@ -804,7 +807,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         uint64 expiresAt =
             licenseToken.issue(buyer, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
         emit Purchased(buyer, tokenId, quantity, currency, total, expiresAt);
-        _distribute(listingId, l.owner, l.splitCount, currency, total, bps);
+        _distribute(listingId, owner, splitCount, currency, total, bps);
     }
 
     function _collect(address currency, uint256 total) private {

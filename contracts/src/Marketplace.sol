@@ -222,7 +222,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     /// @notice A creator's offers are valid only while they carry this counter.
     mapping(address creator => uint256) public counters;
     /// @dev Payments that could not be delivered and fees, by account and currency (0 = ETH);
-    /// read through `credits`, which adds the fee accrued in the fee slot.
+    /// read through `credits`, which adds the ETH fee not yet credited (see `_ethOwed`).
     mapping(address account => mapping(address currency => uint256)) private _credits;
     /// @notice The digest of the offer each listing was registered from.
     mapping(uint256 listingId => bytes32) public registeredOffer;
@@ -826,10 +826,11 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         }
     }
 
-    /// @dev The platform fee first, credited: the platform collects from every sale, so one
-    /// storage write beats a transfer each time. Then each recipient's share of the rest; the
-    /// owner gets whatever is left, its own share plus the rounding dust, so nothing stays behind.
-    /// No event on success: `Purchased` and the terms in force say it all (see there).
+    /// @dev The platform fee first, kept rather than sent (the platform collects from every
+    /// sale): an ETH fee simply stays in the balance, an ERC-20 fee is credited. Then each
+    /// recipient's share of the rest; the owner gets whatever is left, its own share plus the
+    /// rounding dust, so nothing else stays behind. No event on success: `Purchased` and the
+    /// terms in force say it all (see there).
     function _distribute(
         uint256 listingId,
         address owner,

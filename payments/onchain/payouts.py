@@ -1,6 +1,6 @@
 """Who got what from each sale, derived exactly as the contract pays it.
 
-Contracts v2 emit no event per payee when a payment goes through (issue 14: ~7.5k gas per
+Contracts v2 emit no event per payee when a payment goes through (issue 14: ~8k gas per
 sale): a sale's `Purchased` plus the terms in force at its position in the chain say it all.
 The contract (Marketplace._distribute) credits the platform fee, `amount * feeBps // 10_000`,
 to the fee recipient; pays each split recipient `net * bps // 10_000` of the rest (`net`); and
@@ -24,7 +24,7 @@ from chain.models import ChainLog
 from listings.models import OwnershipTransfer
 from payments.models import Payout, PlatformFeeChange, SplitChange
 from payments.onchain import notices
-from payments.onchain.recompute import Resolver
+from payments.onchain.recompute import CHUNK, Resolver
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,12 @@ FIELDS = (
     "log", "position", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
     "to_address", "tx_hash", "block_time",
 )  # fmt: skip
+
+
+def chunks(values) -> list[list]:
+    """`values` in lists of at most CHUNK: under every database's parameter limit."""
+    values = list(values)
+    return [values[start : start + CHUNK] for start in range(0, len(values), CHUNK)]
 
 
 def listing_id_of(log) -> int:
@@ -65,7 +71,7 @@ class History:
 
 class Terms:
     """The fee, split and owner history of a batch's sales, and the payments their payees
-    refused: one query each, whatever the batch size (a backfill hands over thousands)."""
+    refused: a query each per CHUNK sales, not per sale (a backfill hands over thousands)."""
 
     def __init__(self, sales: list):
         chain_ids = {log.chain_id for log in sales}
@@ -75,6 +81,16 @@ class Terms:
             log__chain_id__in=chain_ids
         ).values_list("log__address", "block_number", "log__log_index", "recipient", "bps"):
             self.fees.add(address, (block, index), (recipient, bps))
+        for some in chunks(listing_ids):
+            self._histories(chain_ids, some)
+        self._tx_logs = defaultdict(list)
+        for hashes in chunks({log.tx_hash for log in sales}):
+            for log in ChainLog.objects.filter(
+                chain_id__in=chain_ids, tx_hash__in=hashes, event__in=["Purchased", "Credited"]
+            ).order_by("log_index"):
+                self._tx_logs[(log.tx_hash, log.address)].append(log)
+
+    def _histories(self, chain_ids: set, listing_ids: list) -> None:
         for listing_id, address, block, index, splits in SplitChange.objects.filter(
             log__chain_id__in=chain_ids, onchain_listing_id__in=listing_ids
         ).values_list(
@@ -85,13 +101,6 @@ class Terms:
             log__chain_id__in=chain_ids, onchain_listing_id__in=listing_ids
         ).values_list("onchain_listing_id", "block_number", "log_index", "to_address"):
             self.owners.add(int(listing_id), (block, index), owner)
-        self._tx_logs = defaultdict(list)
-        for log in ChainLog.objects.filter(
-            chain_id__in=chain_ids,
-            tx_hash__in={log.tx_hash for log in sales},
-            event__in=["Purchased", "Credited"],
-        ).order_by("log_index"):
-            self._tx_logs[(log.tx_hash, log.address)].append(log)
 
     def refused(self, sale) -> dict[str, int]:
         """What each payee of `sale` refused: the `Credited` logs after its `Purchased` and
@@ -155,9 +164,10 @@ def payouts_derive(logs) -> None:
     sales = [log for log in logs if log.event == "Purchased"]
     if not sales:
         return
-    live = ChainLog.objects.filter(pk__in=[log.pk for log in sales])
-    live = set(live.values_list("pk", flat=True))
-    done = set(Payout.objects.filter(log__in=live).values_list("log", flat=True))
+    live, done = set(), set()
+    for pks in chunks(log.pk for log in sales):
+        live |= set(ChainLog.objects.filter(pk__in=pks).values_list("pk", flat=True))
+        done |= set(Payout.objects.filter(log__in=pks).values_list("log", flat=True))
     sales = [log for log in sales if log.pk in live and log.pk not in done]
     if not sales:
         return

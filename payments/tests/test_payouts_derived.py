@@ -18,6 +18,7 @@ from chain.typed_data import ETH, OWNER
 from notifications.models import Notification
 from payments.models import Payout
 from payments.onchain.notices import amount_words
+from payments.onchain.payouts import History, chunks
 from payments.tests.buying import deployer, received
 from payments.tests.indexing import TierSpec, buy, index, tokenized_listing, wallets
 from payments.tests.ownership_helpers import send_token
@@ -88,3 +89,14 @@ def test_derived_payouts_equal_balance_and_credit_changes_on_chain(contracts, w3
     count = Payout.objects.count()
     dispatch(list(ChainLog.objects.all()))
     assert Payout.objects.count() == count and told.count() == 1
+
+
+def test_terms_in_force_are_those_set_strictly_before_the_sale():
+    history = History()
+    history.add("fee", (10, 3), 250)
+    history.add("fee", (5, 0), 100)  # added out of order: sorted on look-up
+    assert history.at("fee", (5, 0)) is None  # a change at the sale's own position is later
+    assert history.at("fee", (10, 3)) == 100
+    assert history.at("fee", (10, 4)) == 250
+    assert history.at("split", (99, 0)) is None
+    assert [len(part) for part in chunks(range(601))] == [300, 300, 1]

@@ -86,8 +86,8 @@ def start_chain(port: int):
 
 
 def listing_with_splits():
-    """A published listing with a 3-way split (each sale: a mint, Purchased, three Paid and the
-    fee's Credited: 6 logs), whose creator signed the offer."""
+    """A published listing with a 3-way split (each sale: a mint and Purchased, 2 logs; the
+    indexer derives the four payouts), whose creator signed the offer."""
     from eth_account import Account
 
     from payments.tests.buying import TierSpec, tokenized_listing
@@ -326,7 +326,7 @@ def render(result: dict, latencies: list[float], args) -> str:
 
 Measured on {stamp}; {machine()}; SQLite (WAL), DEBUG off, anvil on loopback.
 {args.purchases:,} purchases from {WALLETS} wallets, {args.per_block} per block, each with a
-3-way split: 6 logs (the mint, `Purchased`, three `Paid`, the fee's `Credited`).
+3-way split: 2 logs (the mint, `Purchased`; the indexer derives the fee and three payouts).
 
 | What | Figure |
 |---|---|

@@ -71,7 +71,7 @@ def test_logs_are_stored_once_with_exact_arguments(market, recorder):
     assert registered.args["contentDigest"] == "0x" + bytes(offer.content_digest).hex()
     purchased = ChainLog.objects.get(event="Purchased")
     assert purchased.args["amount"] == 10**16 and purchased.contract == "Marketplace"
-    assert {"TransferSingle", "Paid", "Credited", "Transfer"} <= set(
+    assert {"TransferSingle", "Purchased", "SplitUpdated", "Transfer"} <= set(
         ChainLog.objects.values_list("event", flat=True)
     )
     cursor = IndexerCursor.objects.get()

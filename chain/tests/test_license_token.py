@@ -92,7 +92,7 @@ def test_soulbound_licence_cannot_be_transferred(suite):
 
 
 def test_only_the_marketplace_mints(suite):
-    call = suite.license.functions.mint(suite.accounts[3].address, 1, 1, 0, 0)
+    call = suite.license.functions.issue(suite.accounts[3].address, 1, 1, 0, 0)
     with reverts("NotMarketplace"):
         send(call, suite.admin.address)
 

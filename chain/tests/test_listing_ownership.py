@@ -1,7 +1,7 @@
 """The ERC-721 ownership token: its holder owns the listing, and transferring it hands the
 listing over (future revenue and control) while licences already sold stay valid."""
 
-from chain.tests.helpers import DAY, buy, chain_now, events, make_offer, register, reverts, send
+from chain.tests.helpers import DAY, buy, chain_now, make_offer, register, reverts, send
 from chain.typed_data import OWNER, Domain, Split, SplitUpdate, sign, token_id
 
 PRICE = 10**16
@@ -22,9 +22,12 @@ def test_transfer_hands_over_revenue_and_control(suite):
     )
 
     assert suite.market.functions.listing(lid).call()[0] == heir.address
-    receipt = buy(suite, suite.accounts[4].address, lid)
-    paid = {e["recipient"] for e in events(suite.market, receipt, "Paid")}
-    assert paid == {heir.address}
+    heir_before = suite.w3.eth.get_balance(heir.address)
+    creator_before = suite.w3.eth.get_balance(creator.address)
+    buy(suite, suite.accounts[4].address, lid)
+    net = PRICE - PRICE * 250 // 10_000
+    assert suite.w3.eth.get_balance(heir.address) - heir_before == net  # the owner's share
+    assert suite.w3.eth.get_balance(creator.address) == creator_before
     assert suite.license.functions.balanceOf(buyer, token_id(lid, 0)).call() == 1
     with reverts("NotListingOwner"):
         send(suite.market.functions.setTierPrice(lid, 0, 1, OWNER), creator.address)
@@ -57,3 +60,34 @@ def test_token_uri_and_base_uri(suite):
     send(suite.ownership.functions.setBaseURI("https://x/"), suite.admin.address)
     assert suite.ownership.functions.tokenURI(lid).call() == f"https://x/{lid}"
     assert suite.ownership.functions.marketplace().call() == suite.market.address
+
+
+def test_the_owner_is_kept_once_by_the_marketplace_and_the_token_follows_it(suite):
+    """ListingOwnership stores no owner (the Marketplace's listing slot is the one copy):
+    ownerOf, balances, approvals and refusals behave as ERC-721 says."""
+    creator, heir, spender = suite.accounts[1], suite.accounts[2], suite.accounts[5]
+    ownership = suite.ownership.functions
+    offer, sig = make_offer(suite, creator)
+    with reverts("ERC721NonexistentToken"):
+        ownership.ownerOf(offer.listing_id).call()
+    register(suite, offer, sig)
+    lid = offer.listing_id
+    assert ownership.ownerOf(lid).call() == creator.address
+    assert suite.market.functions.listingOwner(lid).call() == creator.address
+    before = (ownership.balanceOf(creator.address).call(), ownership.balanceOf(heir.address).call())
+
+    send(ownership.approve(spender.address, lid), creator.address)
+    with reverts("ERC721IncorrectOwner"):  # a wrong `from` is refused
+        send(ownership.transferFrom(heir.address, spender.address, lid), spender.address)
+    with reverts("ERC721InvalidReceiver"):
+        send(ownership.transferFrom(creator.address, OWNER, lid), spender.address)
+    send(ownership.transferFrom(creator.address, heir.address, lid), spender.address)
+    assert ownership.ownerOf(lid).call() == heir.address
+    assert suite.market.functions.listingOwner(lid).call() == heir.address
+    assert ownership.getApproved(lid).call() == OWNER  # the approval went with the old owner
+    after = (ownership.balanceOf(creator.address).call(), ownership.balanceOf(heir.address).call())
+    assert after == (before[0] - 1, before[1] + 1)
+    with reverts("ERC721InsufficientApproval"):
+        send(ownership.transferFrom(heir.address, creator.address, lid), spender.address)
+    with reverts("ERC721NonexistentToken"):
+        send(ownership.transferFrom(heir.address, creator.address, lid + 1), heir.address)

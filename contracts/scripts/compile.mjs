@@ -20,7 +20,7 @@ const UNITS = [
     compiler: "solc",
     sources: listSolidity(join(ROOT, "src")).map((p) => relative(ROOT, p)),
     // Tuned for cheap calls over small code: purchases run far more often than deploys.
-    runs: 10000,
+    runs: 1000,
   },
   {
     compiler: "solc-0.8.29",

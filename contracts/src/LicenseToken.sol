@@ -46,9 +46,11 @@ contract LicenseToken is ERC1155, IERC2981 {
 
     /// @notice Mint `quantity` licences to `to`. For a time-limited tier (`duration` seconds > 0)
     /// the holder's expiry moves to max(now, current expiry) + duration * quantity, and a holder
-    /// new to the tier takes one of its `seatCap` seats (0 = uncapped).
+    /// new to the tier takes one of its `seatCap` seats (0 = uncapped). Marketplace only.
+    /// @dev Named `issue`, not `mint`, for its selector: this contract's dispatcher finds it after
+    /// four others instead of last (~200 gas less per sale).
     /// @return expiry The holder's new expiry (0 for a perpetual tier).
-    function mint(address to, uint256 tokenId, uint256 quantity, uint256 duration, uint256 seatCap)
+    function issue(address to, uint256 tokenId, uint256 quantity, uint256 duration, uint256 seatCap)
         external
         returns (uint64 expiry)
     {

@@ -207,6 +207,12 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     address public feeRecipient;
     uint16 public feeBps;
     bool public purchasesPaused;
+    /// @dev The ETH this contract owes in credits. Between purchases its ETH balance is exactly
+    /// this plus the ETH fees not yet credited, so an ETH sale writes nothing for its fee: what
+    /// stays behind is the fee. It is credited to the fee recipient when that recipient withdraws
+    /// or changes (`_creditEthFee`), never while a purchase runs (every such path is
+    /// `nonReentrant`). `credits` reports it.
+    uint256 private _ethOwed;
 
     mapping(uint256 listingId => Listing) private _listings;
     mapping(uint256 tokenId => StoredTier) private _tiers;
@@ -215,8 +221,9 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
 
     /// @notice A creator's offers are valid only while they carry this counter.
     mapping(address creator => uint256) public counters;
-    /// @notice Payments that could not be delivered, by account and currency (0 = ETH).
-    mapping(address account => mapping(address currency => uint256)) public credits;
+    /// @dev Payments that could not be delivered and fees, by account and currency (0 = ETH);
+    /// read through `credits`, which adds the ETH fee not yet credited (see `_ethOwed`).
+    mapping(address account => mapping(address currency => uint256)) private _credits;
     /// @notice The digest of the offer each listing was registered from.
     mapping(uint256 listingId => bytes32) public registeredOffer;
     /// @notice Offers their creator cancelled one by one.
@@ -243,17 +250,20 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         bool transferable
     );
     event SplitUpdated(uint256 indexed listingId, address[] recipients, uint16[] bps);
+    /// @notice A sale. The listing and tier are in `tokenId` (`listingId << 8 | tierId`). Who
+    /// got what follows exactly from the fee and split in force (`PlatformFeeUpdated`,
+    /// `SplitUpdated`, the ownership token's `Transfer`): the fee is credited to the fee
+    /// recipient, each payee is paid its share, and only a payee that could not take its
+    /// payment gets an event, `Credited`, after this one.
     event Purchased(
         address indexed buyer,
-        uint256 indexed listingId,
         uint256 indexed tokenId,
-        uint8 tierId,
         uint256 quantity,
         address currency,
         uint256 amount,
         uint64 expiresAt
     );
-    event Paid(uint256 indexed listingId, address indexed recipient, address currency, uint256 amount);
+    /// @notice A sale's payment a payee refused (or ran out of gas taking), kept for them.
     event Credited(uint256 indexed listingId, address indexed recipient, address currency, uint256 amount);
     event Withdrawn(address indexed account, address indexed currency, address to, uint256 amount);
     event ListingPaused(uint256 indexed listingId, address indexed moderator);
@@ -437,7 +447,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     /// @notice Set who receives the platform fee and how much (at most `MAX_FEE_BPS`). Admin only.
     /// A lower or equal fee applies at once; a higher one is announced (`PlatformFeeScheduled`)
     /// and applies after `FEE_NOTICE`, so sales already under way keep today's fee.
-    function setPlatformFee(address recipient, uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setPlatformFee(address recipient, uint16 bps) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bps <= feeBps) {
             delete pendingFee;
             _setPlatformFee(recipient, bps);
@@ -450,7 +460,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     }
 
     /// @notice Apply an announced fee once its notice period is over. Anyone may call it.
-    function applyPlatformFee() external {
+    function applyPlatformFee() external nonReentrant {
         PendingFee memory pending = pendingFee;
         if (pending.effectiveAt == 0) revert NoFeeScheduled();
         if (block.timestamp < pending.effectiveAt) revert FeeNotDue(pending.effectiveAt);
@@ -483,6 +493,17 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     /// `currency` and exact `amount` (price x quantity) so a price change cannot surprise them;
     /// in ETH `msg.value` must equal `amount`, in an ERC-20 this contract must be approved for it.
     function purchase(uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount)
+        external
+        payable
+        nonReentrant
+    {
+        _purchase(msg.sender, listingId, tierId, quantity, currency, amount);
+    }
+
+    /// @notice `purchase` under a selector the dispatcher tries third (0x07957ca1) instead of
+    /// seventieth: ~1.4k gas less per sale, what the site sends. `purchase` stays for
+    /// integrations that already call it.
+    function purchaseLicense(uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount)
         external
         payable
         nonReentrant
@@ -555,6 +576,13 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
 
     // ---------------------------------------------------------------------------- views
 
+    /// @notice What `account` may withdraw in `currency` (0 = ETH): payments it could not take
+    /// and, for the fee recipient, the platform fee.
+    function credits(address account, address currency) external view returns (uint256 amount) {
+        amount = _credits[account][currency];
+        if (currency == address(0) && account == feeRecipient) amount += address(this).balance - _ethOwed;
+    }
+
     /// @notice A listing's header (owner, counts, owner's share, royalty, update nonce, paused).
     function listing(uint256 listingId) external view returns (Listing memory) {
         return _listings[listingId];
@@ -588,6 +616,11 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     function transferTerms(uint256 tokenId) external view returns (bool transferable, uint32 seatCap) {
         StoredTier storage t = _tiers[tokenId];
         return (t.transferable, t.duration == 0 ? 0 : t.maxSupply);
+    }
+
+    /// @inheritdoc IListingRegistry
+    function listingOwner(uint256 listingId) external view returns (address) {
+        return _listings[listingId].owner;
     }
 
     /// @inheritdoc IListingRegistry
@@ -683,16 +716,11 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         if (t.kind == 0 || t.kind > 3) revert InvalidTierKind(t.kind);
         _checkCurrency(t.currency);
         uint256 tokenId = tokenIdOf(listingId, tierId);
-        _tiers[tokenId] = StoredTier({
-            price: t.price,
-            duration: t.duration,
-            maxSupply: t.maxSupply,
-            minted: 0,
-            kind: t.kind,
-            transferable: t.transferable,
-            erc20: t.currency != address(0),
-            currency: t.currency
-        });
+        StoredTier storage stored = _tiers[tokenId];
+        (stored.price, stored.duration, stored.maxSupply, stored.kind, stored.transferable, stored.erc20) =
+            (t.price, t.duration, t.maxSupply, t.kind, t.transferable, t.currency != address(0));
+        // A new tier's slots are empty: an ETH tier leaves its currency slot alone (2.2k).
+        if (t.currency != address(0)) stored.currency = t.currency;
         emit TierUpdated(
             listingId, tierId, tokenId, t.price, t.currency, t.duration, t.maxSupply, t.kind, t.transferable
         );
@@ -749,11 +777,16 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     function _purchase(address buyer, uint256 listingId, uint8 tierId, uint32 quantity, address currency, uint256 amount)
         private
     {
-        if (purchasesPaused) revert PurchasingPaused();
-        Listing memory l = _listings[listingId];
-        if (l.tierCount == 0) revert ListingNotRegistered(listingId);
-        if (l.paused) revert ListingIsPaused(listingId);
-        if (tierId >= l.tierCount) revert UnknownTier(listingId, tierId);
+        // One read of the fee slot for both (the fee cannot change mid-sale: nonReentrant).
+        (bool paused, uint256 bps) = (purchasesPaused, feeBps);
+        if (paused) revert PurchasingPaused();
+        // The four fields a sale needs, from the listing's one slot (not a copy of all eight).
+        Listing storage l = _listings[listingId];
+        (address owner, uint256 tierCount, uint256 splitCount, bool listingPaused) =
+            (l.owner, l.tierCount, l.splitCount, l.paused);
+        if (tierCount == 0) revert ListingNotRegistered(listingId);
+        if (listingPaused) revert ListingIsPaused(listingId);
+        if (tierId >= tierCount) revert UnknownTier(listingId, tierId);
         if (quantity == 0) revert ZeroQuantity();
         uint256 tokenId = tokenIdOf(listingId, tierId);
         StoredTier storage t = _tiers[tokenId];
@@ -772,9 +805,9 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         }
         _collect(currency, total);
         uint64 expiresAt =
-            licenseToken.mint(buyer, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
-        emit Purchased(buyer, listingId, tokenId, tierId, quantity, currency, total, expiresAt);
-        _distribute(listingId, l.owner, l.splitCount, currency, total);
+            licenseToken.issue(buyer, tokenId, quantity, duration, duration == 0 ? 0 : maxSupply);
+        emit Purchased(buyer, tokenId, quantity, currency, total, expiresAt);
+        _distribute(listingId, owner, splitCount, currency, total, bps);
     }
 
     function _collect(address currency, uint256 total) private {
@@ -793,14 +826,22 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         }
     }
 
-    /// @dev The platform fee first, credited: the platform collects from every sale, so one
-    /// storage write beats a transfer each time. Then each recipient's share of the rest; the
-    /// owner gets whatever is left, its own share plus the rounding dust, so nothing stays behind.
-    function _distribute(uint256 listingId, address owner, uint256 splitCount, address currency, uint256 total)
-        private
-    {
-        uint256 fee = (total * feeBps) / 10_000;
-        if (fee != 0) _credit(listingId, feeRecipient, currency, fee);
+    /// @dev The platform fee first, kept rather than sent (the platform collects from every
+    /// sale): an ETH fee simply stays in the balance, an ERC-20 fee is credited. Then each
+    /// recipient's share of the rest; the owner gets whatever is left, its own share plus the
+    /// rounding dust, so nothing else stays behind. No event on success: `Purchased` and the
+    /// terms in force say it all (see there).
+    function _distribute(
+        uint256 listingId,
+        address owner,
+        uint256 splitCount,
+        address currency,
+        uint256 total,
+        uint256 bps
+    ) private {
+        uint256 fee = (total * bps) / 10_000;
+        // An ETH fee simply stays in the contract's balance (see `_ethOwed`).
+        if (fee != 0 && currency != address(0)) _credits[feeRecipient][currency] += fee;
         uint256 net = total - fee;
         uint256 toOwner = net;
         Split[MAX_SPLITS] storage splits = _splits[listingId];
@@ -825,11 +866,22 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         } else {
             ok = _tryTransfer(currency, to, amount);
         }
-        if (ok) {
-            emit Paid(listingId, to, currency, amount);
-        } else {
-            _credit(listingId, to, currency, amount);
+        if (!ok) {
+            _credits[to][currency] += amount;
+            if (currency == address(0)) _ethOwed += amount;
+            emit Credited(listingId, to, currency, amount);
         }
+    }
+
+    /// @dev Credit the ETH fees earned since the last time to the current fee recipient (before
+    /// it withdraws or changes). Only outside a purchase: mid-sale the balance still holds shares
+    /// not yet paid.
+    function _creditEthFee() private {
+        uint256 owed = _ethOwed;
+        uint256 fee = address(this).balance - owed;
+        if (fee == 0) return;
+        _ethOwed = owed + fee;
+        _credits[feeRecipient][address(0)] += fee;
     }
 
     /// @dev An ERC-20 transfer with `ERC20_PAYOUT_GAS` and at most 32 bytes of reply copied:
@@ -851,10 +903,14 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     function _withdraw(address account, address currency, address to) private {
         if (to == address(0)) revert InvalidRecipient(to);
         _checkRecipient(to);
-        uint256 amount = credits[account][currency];
+        uint256 credited = _credits[account][currency];
+        uint256 amount = credited;
+        // The fee recipient also takes the ETH fees not yet credited (the balance beyond `_ethOwed`).
+        if (currency == address(0) && account == feeRecipient) amount += address(this).balance - _ethOwed;
         if (amount == 0) revert NothingToWithdraw();
-        credits[account][currency] = 0;
+        if (credited != 0) _credits[account][currency] = 0;
         if (currency == address(0)) {
+            if (credited != 0) _ethOwed -= credited;
             (bool ok,) = to.call{value: amount}("");
             if (!ok) revert WithdrawFailed(to);
         } else {
@@ -935,11 +991,6 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
         if (currency != address(0) && !currencies[currency].allowed) revert CurrencyNotAllowed(currency);
     }
 
-    function _credit(uint256 listingId, address to, address currency, uint256 amount) private {
-        credits[to][currency] += amount;
-        emit Credited(listingId, to, currency, amount);
-    }
-
     function _ownedBy(uint256 listingId, address caller) private view returns (Listing storage l) {
         l = _listings[listingId];
         if (l.tierCount == 0) revert ListingNotRegistered(listingId);
@@ -967,6 +1018,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
 
     function _setPlatformFee(address recipient, uint16 bps) private {
         _checkFee(recipient, bps);
+        _creditEthFee(); // fees earned so far belong to the recipient in force when earned
         (feeRecipient, feeBps) = (recipient, bps);
         emit PlatformFeeUpdated(recipient, bps);
     }

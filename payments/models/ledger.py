@@ -43,14 +43,19 @@ class Purchase(models.Model):
 class Payout(models.Model):
     """Money out of a sale or a withdrawal: `paid` (sent at once), `credited` (kept for the
     recipient to withdraw: the platform fee, or a payment the recipient refused), `withdrawn`
-    (a credit taken out). Paid + credited of a sale always add up to its amount."""
+    (a credit taken out). Paid + credited of a sale always add up to its amount.
+
+    A sale's payouts hang off its `Purchased` log, one row per payee (`position`), derived from
+    the terms in force (payments.onchain.payouts); a refused payment's row hangs off its own
+    `Credited` log, a withdrawal's off its `Withdrawn` log (position 0)."""
 
     class Kind(models.TextChoices):
         PAID = "paid", "Paid"
         CREDITED = "credited", "Credited"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    log = models.ForeignKey("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Payee's index in a sale.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
     currency = models.CharField(max_length=42)
@@ -65,6 +70,9 @@ class Payout(models.Model):
 
     class Meta:
         ordering = ["-block_time", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["log", "position"], name="payout_unique"),
+        ]
         indexes = [
             models.Index(fields=["account", "currency", "kind"], name="payout_account"),
             models.Index(fields=["listing", "kind"], name="payout_listing"),

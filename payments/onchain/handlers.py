@@ -10,7 +10,8 @@ the orphaned logs, which rolls that state back.
 
 Sources of truth: ERC-1155 TransferSingle/TransferBatch for licence balances (a purchase's mint
 is its TransferSingle from the zero address, so Purchased adds no balance); Purchased and
-ExpiryUpdated for expiries; Purchased, Paid, Credited and Withdrawn for the ledger."""
+ExpiryUpdated for expiries; Purchased (with the terms in force: payments.onchain.payouts),
+Credited (a payee that refused its payment) and Withdrawn for the ledger."""
 
 import logging
 
@@ -26,6 +27,7 @@ from payments.models import (
     Purchase,
 )
 from payments.onchain import changes, notices
+from payments.onchain.payouts import listing_id_of, payouts_derive
 from payments.onchain.recompute import (
     Resolver,
     entitlements_recompute,
@@ -41,17 +43,18 @@ def purchases_record(logs) -> None:
     rows, sales = [], []
     for log in logs:
         a = log.args
-        listing = resolver.listing(a["listingId"])
+        listing_id, tier_id = listing_id_of(log), int(a["tokenId"]) & 0xFF
+        listing = resolver.listing(listing_id)
         if listing is None:
             logger.warning(
                 "Purchased of unknown listing %s (tx %s): in the ledger, no entitlement",
-                a["listingId"],
+                listing_id,
                 log.tx_hash,
             )
-        tier = resolver.tier(listing, a["tierId"])
+        tier = resolver.tier(listing, tier_id)
         rows.append(
-            (log.pk, a["buyer"], listing and listing.pk, tier and tier.pk, a["listingId"],
-             a["tokenId"], a["tierId"], a["quantity"], a["currency"], a["amount"],
+            (log.pk, a["buyer"], listing and listing.pk, tier and tier.pk, listing_id,
+             a["tokenId"], tier_id, a["quantity"], a["currency"], a["amount"],
              expiry(a["expiresAt"]), log.tx_hash, log.block_time)
         )  # fmt: skip
         sales.append((log, listing, tier))
@@ -65,13 +68,14 @@ PURCHASE_FIELDS = (
     "quantity", "currency", "amount", "expires_at", "tx_hash", "block_time",
 )  # fmt: skip
 PAYOUT_FIELDS = (
-    "log", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
+    "log", "position", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
     "to_address", "tx_hash", "block_time",
 )  # fmt: skip
-PAYOUT_KINDS = {"Paid": Payout.Kind.PAID, "Credited": Payout.Kind.CREDITED}
 
 
 def payouts_record(logs) -> None:
+    """A payee's refused payment (`Credited`) or a withdrawal (`Withdrawn`); the payments that
+    went through are derived from each sale (payments.onchain.payouts)."""
     resolver = Resolver()
     rows, credits = [], []
     for log in logs:
@@ -79,10 +83,10 @@ def payouts_record(logs) -> None:
         if log.event == "Withdrawn":  # a credit taken out: no listing, a destination
             who, kind, listing_id, to = a["account"], Payout.Kind.WITHDRAWN, None, a["to"]
         else:
-            who, kind, listing_id, to = a["recipient"], PAYOUT_KINDS[log.event], a["listingId"], ""
+            who, kind, listing_id, to = a["recipient"], Payout.Kind.CREDITED, a["listingId"], ""
         listing = resolver.listing(listing_id) if listing_id is not None else None
         rows.append(
-            (log.pk, kind, who, a["currency"], a["amount"], listing and listing.pk, listing_id,
+            (log.pk, 0, kind, who, a["currency"], a["amount"], listing and listing.pk, listing_id,
              to, log.tx_hash, log.block_time)
         )  # fmt: skip
         if kind == Payout.Kind.CREDITED:
@@ -183,11 +187,14 @@ def recompute(logs) -> None:
     resolver = Resolver()
     keys = {key for log in logs for key in _entitlement_keys(log)}
     entitlements_recompute(keys=keys, resolver=resolver)
-    listings = {
-        resolver.listing(log.args["listingId"]) for log in logs if log.event in LISTING_EVENTS
-    }
+    listings = {resolver.listing(_listing_id(log)) for log in logs if log.event in LISTING_EVENTS}
     listings_recompute(listing_ids=[listing.pk for listing in listings if listing])
     changes.changes_recompute(logs)
+    payouts_derive(logs)
+
+
+def _listing_id(log) -> int:
+    return listing_id_of(log) if log.event == "Purchased" else log.args["listingId"]
 
 
 def register() -> None:
@@ -195,7 +202,6 @@ def register() -> None:
         "payments",
         handlers={
             ("Marketplace", "Purchased"): purchases_record,
-            ("Marketplace", "Paid"): payouts_record,
             ("Marketplace", "Credited"): payouts_record,
             ("Marketplace", "Withdrawn"): payouts_record,
             ("Marketplace", "ListingRegistered"): listing_events_record,

@@ -38,13 +38,31 @@ def sale_notify(*, log, listing, tier) -> None:
 
 
 def credit_notify(*, log, listing) -> None:
+    """A `Credited` log: a payee refused its payment, which is kept for it."""
     a = log.args
+    payout_credit_notify(
+        recipient=a["recipient"], amount=int(a["amount"]), currency=a["currency"],
+        listing=listing, key=log_key("credit", log),
+    )  # fmt: skip
+
+
+def fee_credit_notify(*, sale, recipient: str, amount: int, listing) -> None:
+    """The platform fee of a sale, credited to the fee recipient (contracts v2 emit no event
+    for it: payments.onchain.payouts derives it). Keyed by the sale's log, as the fee's own
+    `Credited` log was before."""
+    payout_credit_notify(
+        recipient=recipient, amount=amount, currency=sale.args["currency"], listing=listing,
+        key=log_key("fee-credit", sale),
+    )  # fmt: skip
+
+
+def payout_credit_notify(*, recipient: str, amount: int, currency: str, listing, key: str):
     where = f" from a sale of {listing.title}" if listing is not None else ""
     notify(
-        recipient=a["recipient"],
+        recipient=recipient,
         kind=Kind.PAYOUT,
-        title=f"{amount_words(a['amount'], a['currency'])} credited to you{where}",
+        title=f"{amount_words(amount, currency)} credited to you{where}",
         body="The contract keeps it for you: withdraw it from your dashboard.",
         url=reverse("dashboard:home"),
-        key=log_key("credit", log),
+        key=key,
     )

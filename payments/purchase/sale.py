@@ -199,7 +199,10 @@ def purchase_call(sale: Sale, market: Contract, permit: tuple | None = None) -> 
             "purchaseWithPermit", args=[sale.listing_id, *tail, *permit]
         )
     if sale.registered:
-        return "purchase", market.encode_abi("purchase", args=[sale.listing_id, *tail])
+        # `purchaseLicense` is `purchase` under a selector found early by the dispatcher.
+        return "purchaseLicense", market.encode_abi(
+            "purchaseLicense", args=[sale.listing_id, *tail]
+        )
     offer = sale.offer
     return "purchaseWithOffer", market.encode_abi(
         "purchaseWithOffer", args=[offer.message, HexBytes(offer.signature), *tail]

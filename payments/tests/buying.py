@@ -11,6 +11,7 @@ from web3.logs import DISCARD
 from accounts.models import User
 from chain import client
 from chain.anvil import dev_accounts
+from chain.typed_data import ZERO_ADDRESS
 from listings import services as listing_services
 from listings.models import Listing
 from listings.tests import factories
@@ -100,14 +101,44 @@ def send_step(step: dict, account: LocalAccount):
     return w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
 
 
-def payouts(receipt) -> dict[str, int]:
-    """What each address received in a purchase: Paid plus Credited events, summed."""
+def received(receipt) -> dict[tuple[str, str, str], int]:
+    """What each payee of the purchases in `receipt` got, measured on chain over its block (one
+    transaction per block on the test chain): (address, currency, "Paid") its balance change,
+    (address, currency, "Credited") its change of credit. Contracts v2 announce only refused
+    payments, so this is the truth the indexer's derived payouts are held to. The payees are
+    read from the contract at that block: the fee recipient, the split and the listing owner."""
     market = client.get_contract("Marketplace")
+    w3, block = market.w3, receipt["blockNumber"]
+    found: dict[tuple[str, str, str], int] = {}
+    for log in market.events.Purchased().process_receipt(receipt, errors=DISCARD):
+        currency, lid = log["args"]["currency"], log["args"]["tokenId"] >> 8
+        payees = {
+            market.functions.feeRecipient().call(block_identifier=block),
+            market.functions.listing(lid).call(block_identifier=block)[0],
+            *(r for r, _ in market.functions.splitsOf(lid).call(block_identifier=block)),
+        }
+        for who in payees - {ZERO_ADDRESS}:
+            who = Web3.to_checksum_address(who)
+            paid = _balance(w3, currency, who, block) - _balance(w3, currency, who, block - 1)
+            credited = market.functions.credits(who, currency).call(block_identifier=block)
+            credited -= market.functions.credits(who, currency).call(block_identifier=block - 1)
+            found[(who, currency, "Paid")] = paid
+            found[(who, currency, "Credited")] = credited
+    return {key: amount for key, amount in found.items() if amount}
+
+
+def _balance(w3: Web3, currency: str, who: str, block: int) -> int:
+    if int(currency, 16) == 0:
+        return w3.eth.get_balance(who, block_identifier=block)
+    token = w3.eth.contract(address=currency, abi=client.load_artifact("TestToken")["abi"])
+    return token.functions.balanceOf(who).call(block_identifier=block)
+
+
+def payouts(receipt) -> dict[str, int]:
+    """What each address received in a purchase (paid plus credited), measured on chain."""
     totals: dict[str, int] = {}
-    for name in ("Paid", "Credited"):
-        for log in market.events[name]().process_receipt(receipt, errors=DISCARD):
-            address = Web3.to_checksum_address(log["args"]["recipient"])
-            totals[address] = totals.get(address, 0) + log["args"]["amount"]
+    for (who, _currency, _kind), amount in received(receipt).items():
+        totals[who] = totals.get(who, 0) + amount
     return totals
 
 

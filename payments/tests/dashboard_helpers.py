@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
 from chain import client
 from listings.models import Listing
+from payments.tests import buying
 from payments.tests.buying import TierSpec, deploy_token, mint, tokenized_listing
 from payments.tests.indexing import buy, rpc, wallets
 
@@ -87,25 +87,25 @@ def sell(*, creator: LocalAccount | None = None, contributor: LocalAccount | Non
 
 
 def chain_sums(listing: Listing) -> dict:
-    """From the chain's own logs: revenue per (tier, currency), sales count, and per
-    (recipient, currency) what was paid and credited for this listing's sales."""
+    """From the chain itself: revenue per (tier, currency) and the sales count from the
+    listing's `Purchased` logs, and per (recipient, currency, "Paid"/"Credited") what its sales
+    moved, measured as balance and credit changes (payments.tests.buying.received)."""
     market = client.get_contract("Marketplace")
     lid = listing.onchain_id
     revenue: dict[tuple[int, str], int] = defaultdict(int)
     totals: dict[str, int] = defaultdict(int)
-    purchased = market.events.Purchased().get_logs(
-        from_block=0, argument_filters={"listingId": lid}
-    )
+    purchased = [
+        log
+        for log in market.events.Purchased().get_logs(from_block=0)
+        if log["args"]["tokenId"] >> 8 == lid
+    ]
+    received: dict[tuple[str, str, str], int] = defaultdict(int)
     for log in purchased:
         a = log["args"]
-        revenue[(a["tierId"], a["currency"])] += a["amount"]
+        revenue[(a["tokenId"] & 0xFF, a["currency"])] += a["amount"]
         totals[a["currency"]] += a["amount"]
-    received: dict[tuple[str, str, str], int] = defaultdict(int)
-    for name in ("Paid", "Credited"):
-        for log in market.events[name]().get_logs(
-            from_block=0, argument_filters={"listingId": lid}
-        ):
-            a = log["args"]
-            received[(Web3.to_checksum_address(a["recipient"]), a["currency"], name)] += a["amount"]
+    for tx in {log["transactionHash"] for log in purchased}:
+        for key, amount in buying.received(market.w3.eth.get_transaction_receipt(tx)).items():
+            received[key] += amount
     return {"revenue": dict(revenue), "totals": dict(totals), "sales": len(purchased),
             "received": dict(received)}  # fmt: skip

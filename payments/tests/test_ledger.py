@@ -1,5 +1,6 @@
-"""The money ledger, built by the indexer from Purchased/Paid/Credited/Withdrawn: rows, never a
-flag, exact to the wei, and in step with the contract's own books."""
+"""The money ledger, built by the indexer from Purchased (payouts derived from the terms in
+force), Credited and Withdrawn: rows, never a flag, exact to the wei, and in step with the
+contract's own books."""
 
 import threading
 

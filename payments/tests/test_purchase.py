@@ -85,7 +85,7 @@ def test_later_purchases_use_the_registered_listing(chain, buyer):
     send_step(prepared(listing, tier=0, quantity=1, buyer=buyer.address)["steps"][0], buyer)
 
     reply = prepared(listing, tier=0, quantity=2, buyer=buyer.address)
-    assert reply["method"] == "purchase" and reply["registered"] is True
+    assert reply["method"] == "purchaseLicense" and reply["registered"] is True
     assert_paid_as_previewed(reply, send_step(reply["steps"][0], buyer))
 
 

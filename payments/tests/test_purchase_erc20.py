@@ -83,7 +83,7 @@ def test_plain_token_is_approve_then_purchase(buyer):
     # Registered now; the allowance was spent, so the next purchase approves again.
     again = prepared(listing, tier=0, buyer=buyer.address)
     assert [s["name"] for s in again["steps"]] == ["approve", "purchase"]
-    assert again["method"] == "purchase"
+    assert again["method"] == "purchaseLicense"
     assert_paid_as_previewed(again, run_steps(again, buyer)[-1])
 
 

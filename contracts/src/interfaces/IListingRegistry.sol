@@ -11,6 +11,10 @@ interface IListingRegistry {
     /// @notice ERC-2981 terms of a listing: the current owner and the royalty in basis points.
     function royaltyOf(uint256 listingId) external view returns (address receiver, uint16 bps);
 
+    /// @notice Who owns a listing, i.e. holds its ownership token (0: not registered). The one
+    /// copy: the ownership token reads it from here.
+    function listingOwner(uint256 listingId) external view returns (address);
+
     /// @notice Called by the ownership token when a listing changes hands (not on mint).
     function onOwnershipTransferred(uint256 listingId, address to) external;
 }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0009_token_spend_policy'),
+        ('payments', '0010_payout_per_payee'),
     ]
 
     operations = [

@@ -482,6 +482,7 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     /// @inheritdoc IListingRegistry
     function onOwnershipTransferred(uint256 listingId, address to) external nonReentrant {
         if (msg.sender != address(ownership)) revert NotOwnershipToken();
+        _checkRecipient(to); // the owner's share would be credited to a contract that cannot take it
         Listing storage l = _listings[listingId];
         l.owner = to;
         l.nonce += 1; // the previous owner's signed updates must not apply
@@ -577,8 +578,10 @@ contract Marketplace is AccessControlDefaultAdminRules, EIP712, ReentrancyGuardT
     // ---------------------------------------------------------------------------- views
 
     /// @notice What `account` may withdraw in `currency` (0 = ETH): payments it could not take
-    /// and, for the fee recipient, the platform fee.
+    /// and, for the fee recipient, the platform fee. Reverts when read during a purchase: the
+    /// balance then still holds shares not yet paid, which would read as fee.
     function credits(address account, address currency) external view returns (uint256 amount) {
+        if (_reentrancyGuardEntered()) revert ReentrancyGuardReentrantCall();
         amount = _credits[account][currency];
         if (currency == address(0) && account == feeRecipient) amount += address(this).balance - _ethOwed;
     }

@@ -109,7 +109,7 @@ def x402_access(
     payer = facilitator.decode(payment).payload.get("authorization", {}).get("from", "")
     if isinstance(payer, str) and len(payer) == 42:
         try:
-            from eth_utils import to_checksum_address
+            from core.eth import to_checksum_address
 
             if holder.holds(address=to_checksum_address(payer), listing=listing, kinds=kinds):
                 raise ApiError(

@@ -122,7 +122,7 @@ class Buyers:
                 "from": account.address,
                 "value": self.value,
                 "nonce": self.nonces[account.address],
-                "gas": 400_000,
+                "gas": 600_000,  # the first purchase also registers the offer: ~400k
                 "maxFeePerGas": 10**11,
                 "maxPriorityFeePerGas": 10**9,
                 "chainId": self.chain_id,

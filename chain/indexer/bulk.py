@@ -1,14 +1,17 @@
-"""Many rows in one prepared statement, for the indexer's batches (and apps' handlers).
+"""Many rows at once, for the indexer's batches (and apps' handlers).
 
 Django's bulk_create assembles SQL text for every row and sends every value through its field,
-which is most of a batch's time when it holds thousands of logs. Here the statement is built
-once and sent with executemany (one prepared statement in SQLite, a pipeline in psycopg), and
-only the values that need converting go through their field (amounts, JSON, datetimes)."""
+which is most of a batch's time when it holds thousands of logs. Here only the values that need
+converting go through their field (amounts, JSON, datetimes), and the rows go to the database
+the cheapest way it has: PostgreSQL's COPY (rows formatted by psycopg's C code, one stream),
+SQLite's executemany (one prepared statement). psycopg's executemany, a pipeline of one
+statement per row with each value dumped in Python, took ~60 % of a 2,400-log batch."""
 
+import zlib
 from collections.abc import Iterable, Sequence
 from functools import partial
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 
 # Values of these fields go to the driver as they are.
 PLAIN_FIELDS = (models.CharField, models.IntegerField, models.BooleanField, models.ForeignKey)
@@ -60,10 +63,13 @@ def insert_rows(
         params.append(values)
     if not params:
         return 0
+    table, names = model._meta.db_table, [field.column for field in columns]
+    if connection.vendor == "postgresql":
+        _copy(connection, table, names, params, ignore_conflicts=ignore_conflicts)
+        return len(params)
     quote = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(field.column) for field in columns)}) "
+        f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) "
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     if ignore_conflicts:
@@ -71,3 +77,36 @@ def insert_rows(
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(params)
+
+
+def _copy(connection, table: str, names: list[str], params: list, *, ignore_conflicts: bool):
+    """COPY the rows in. COPY cannot skip a row that breaks a unique constraint, so with
+    `ignore_conflicts` the rows go to a staging table first and on with one INSERT ... SELECT
+    ... ON CONFLICT DO NOTHING, in their order (ids follow the rows, as with single INSERTs)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(map(quote, names))
+    # All or nothing whatever the caller's transaction (in autocommit, COPY and INSERT apart).
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cur:
+        if not ignore_conflicts:
+            _copy_into(cur, f"{quote(table)} ({columns})", params)
+            return
+        # Created once per connection (a temporary table lives as long as its session), emptied
+        # after each use: creating one per batch costs more than the COPY itself.
+        staging = quote(f"bulk_{table}_{zlib.crc32(columns.encode()):08x}")
+        cur.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "
+            f"SELECT {columns}, 0 AS bulk_position FROM {quote(table)} WITH NO DATA"
+        )
+        _copy_into(cur, staging, [[*row, i] for i, row in enumerate(params)])
+        cur.execute(
+            f"INSERT INTO {quote(table)} ({columns}) SELECT {columns} FROM {staging} "
+            "ORDER BY bulk_position ON CONFLICT DO NOTHING"
+        )
+        cur.execute(f"DELETE FROM {staging}")
+
+
+def _copy_into(cursor, target: str, rows: list) -> None:
+    # Django's cursor wrapper does not see COPY: its errors become Django's here (IntegrityError).
+    with cursor.db.wrap_database_errors, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

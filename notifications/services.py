@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from core.eth import is_address, to_checksum_address
 from notifications.models import Notification
 
 Kind = Notification.Kind
@@ -55,21 +55,24 @@ CHUNK = 500  # values per IN (...): under every database's parameter limit
 
 
 def _users_by_address(addresses: set[str]) -> dict[str, User]:
-    """{lowercase address: user} for the addresses that belong to someone."""
+    """{lowercase address: user} for the addresses that belong to someone. Users' addresses are
+    stored checksummed (accounts.models), so an exact match on that form uses their index."""
     found = {}
-    ordered = sorted(addresses)
+    ordered = sorted({to_checksum_address(a) for a in addresses if is_address(a)})
     for start in range(0, len(ordered), CHUNK):
-        users = User.objects.annotate(lower=Lower("address"))
-        for user in users.filter(lower__in=ordered[start : start + CHUNK]):
-            found[user.lower] = user
+        for user in User.objects.filter(address__in=ordered[start : start + CHUNK]):
+            found[user.address.lower()] = user
     return found
 
 
-def _told(keys: set[str]) -> set[tuple[int, str]]:
-    """(recipient id, key) of the facts among `keys` someone was told already."""
+def _told(recipient_ids: set[int], keys: set[str]) -> set[tuple[int, str]]:
+    """(recipient id, key) of the facts among `keys` these recipients were told already. By
+    recipient and key: the unique index's order (key alone would scan the table)."""
     ordered, told = sorted(keys), set()
     for start in range(0, len(ordered), CHUNK):
-        chunk = Notification.objects.filter(key__in=ordered[start : start + CHUNK])
+        chunk = Notification.objects.filter(
+            recipient_id__in=recipient_ids, key__in=ordered[start : start + CHUNK]
+        )
         told.update(chunk.values_list("recipient_id", "key"))
     return told
 
@@ -79,12 +82,18 @@ def notify_many(notices: list[Notice]) -> int:
     hands the chain handlers thousands of sales at once). Returns how many were new."""
     addresses = {n.recipient.lower() for n in notices if isinstance(n.recipient, str)}
     users = _users_by_address(addresses) if addresses else {}
-    told = _told({n.key for n in notices})
-    fresh = {}
+    resolved = []
     for notice in notices:
         who = notice.recipient
         recipient = users.get(who.lower()) if isinstance(who, str) else who
-        if recipient is not None and (recipient.pk, notice.key) not in told:
+        if recipient is not None:
+            resolved.append((recipient, notice))
+    if not resolved:
+        return 0
+    told = _told({r.pk for r, _ in resolved}, {n.key for _, n in resolved})
+    fresh = {}
+    for recipient, notice in resolved:
+        if (recipient.pk, notice.key) not in told:
             fresh.setdefault((recipient.pk, notice.key), (recipient, notice))
     Notification.objects.bulk_create(
         [

@@ -4,7 +4,8 @@
   `manage.py index_chain` drive it.
 - `indexer_status()`: {"chain_id", "cursor", "head", "lag"} for /healthz and the admin.
 - `Indexer(...).start_at(block)`: backfill from a block again, or `--reset` (operator actions).
-- `insert_rows(...)`: a fast many-row INSERT for handlers that write a row per log.
+- `insert_rows(...)`, `update_rows(...)`: fast many-row INSERT and UPDATE for handlers and
+  recomputes that write a row per log or per holder.
 - `chain.registry`: how apps subscribe to events.
 
 Each name loads its module on first use: the apps import `insert_rows` when they register
@@ -15,6 +16,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "insert_rows": "bulk",
+    "update_rows": "bulk",
     "ChainMismatch": "core",
     "Indexer": "core",
     "ReorgTooDeep": "core",

@@ -35,19 +35,8 @@ class _Converter:
             return self.to_db(value)
 
 
-def insert_rows(
-    model: type[models.Model],
-    fields: Sequence[str],
-    rows: Iterable[Sequence],
-    *,
-    ignore_conflicts: bool = False,
-) -> int:
-    """INSERT `rows` (tuples of values in `fields` order; a ForeignKey takes the related id)
-    into `model`'s table. No save() or signals, no defaults filled in: give every column that
-    needs a value. `ignore_conflicts` skips rows that break a unique constraint (what makes a
-    handler idempotent). Returns how many rows were sent."""
-    connection = connections[router.db_for_write(model)]
-    columns = [model._meta.get_field(name) for name in fields]
+def _database_values(connection, columns: list[models.Field], rows: Iterable[Sequence]) -> list:
+    """Each row's values as the database takes them (only non-plain fields converted)."""
     convert = [
         (i, _Converter(f, connection))
         for i, f in enumerate(columns)
@@ -61,6 +50,45 @@ def insert_rows(
         for i, to_db in convert:
             values[i] = to_db(values[i])
         params.append(values)
+    return params
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """UPDATE `fields` of the rows given as (primary key, *values in `fields` order), one
+    prepared statement for them all. Django's bulk_update builds a CASE over every row for
+    each field, which cost more than the recompute around it. No save() or signals, no
+    auto_now: give every field to set. Returns how many rows were sent."""
+    connection = connections[router.db_for_write(model)]
+    columns = [model._meta.get_field(name) for name in fields]
+    converted = _database_values(connection, [model._meta.pk, *columns], rows)
+    params = [[*values, pk] for pk, *values in converted]  # the key goes last, in WHERE
+    if not params:
+        return 0
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(params)
+
+
+def insert_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    ignore_conflicts: bool = False,
+) -> int:
+    """INSERT `rows` (tuples of values in `fields` order; a ForeignKey takes the related id)
+    into `model`'s table. No save() or signals, no defaults filled in: give every column that
+    needs a value. `ignore_conflicts` skips rows that break a unique constraint (what makes a
+    handler idempotent). Returns how many rows were sent."""
+    connection = connections[router.db_for_write(model)]
+    columns = [model._meta.get_field(name) for name in fields]
+    params = _database_values(connection, columns, rows)
     if not params:
         return 0
     table, names = model._meta.db_table, [field.column for field in columns]

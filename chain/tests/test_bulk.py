@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from chain.indexer import insert_rows
+from chain.indexer import insert_rows, update_rows
 from chain.indexer.store import LOG_FIELDS
 from chain.models import ChainLog
 from payments.models import Payout
@@ -62,3 +62,22 @@ def test_wei_amounts_and_foreign_keys_convert_through_their_fields():
     assert [p.log_id for p in saved] == [log.pk for log in logs]
     assert {int(p.onchain_listing_id) for p in saved} == {2**200}
     assert {p.block_time for p in saved} == {WHEN}
+
+
+def test_updates_set_each_row_its_own_values_through_their_fields():
+    insert_rows(ChainLog, LOG_FIELDS, [log_row(i) for i in range(3)])
+    first, second, third = ChainLog.objects.order_by("id")
+    later = datetime(2027, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    sent = update_rows(
+        ChainLog,
+        ("block_time", "args", "event"),
+        [(third.pk, later, {"amount": UINT256_MAX, "new": [1]}, "Credited"),
+         (first.pk, WHEN, {"x": None}, "Paid")],
+    )  # fmt: skip
+    assert sent == 2
+    rows = ChainLog.objects.order_by("id").values_list("block_time", "args", "event")
+    assert list(rows) == [
+        (WHEN, {"x": None}, "Paid"),
+        (WHEN, second.args, "Paid"),  # untouched
+        (later, {"amount": UINT256_MAX, "new": [1]}, "Credited"),
+    ]

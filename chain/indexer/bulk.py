@@ -31,14 +31,30 @@ class _Converter:
         except KeyError:
             self.seen[value] = converted = self.to_db(value)
             return converted
-        except TypeError:  # unhashable (JSON): convert each time
+        except TypeError:  # unhashable: convert each time
             return self.to_db(value)
+
+
+class _JsonConverter:
+    """A JSON document as the database takes it: what JSONField.get_db_prep_save ends in, without
+    the layers before it (a batch converts one document per log)."""
+
+    def __init__(self, field: models.JSONField, connection):
+        self.to_db = partial(connection.ops.adapt_json_value, encoder=field.encoder)
+
+    def __call__(self, value):
+        return self.to_db(value)
+
+
+def _converter(field: models.Field, connection):
+    cls = _JsonConverter if isinstance(field, models.JSONField) else _Converter
+    return cls(field, connection)
 
 
 def _database_values(connection, columns: list[models.Field], rows: Iterable[Sequence]) -> list:
     """Each row's values as the database takes them (only non-plain fields converted)."""
     convert = [
-        (i, _Converter(f, connection))
+        (i, _converter(f, connection))
         for i, f in enumerate(columns)
         if not isinstance(f, PLAIN_FIELDS)
     ]

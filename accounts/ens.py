@@ -17,7 +17,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
-from eth_utils import is_address, to_checksum_address
+
+from core.eth import is_address, to_checksum_address
 
 log = logging.getLogger(__name__)
 

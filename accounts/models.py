@@ -1,7 +1,8 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
-from eth_utils import to_checksum_address
+
+from core.eth import to_checksum_address
 
 MODERATORS_GROUP = "moderators"
 

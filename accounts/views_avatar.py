@@ -3,9 +3,9 @@ the pages inline the same picture as a data URI (accounts/avatars.py)."""
 
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_safe
-from eth_utils import is_address, to_checksum_address
 
 from accounts.avatars import avatar_svg
+from core.eth import is_address, to_checksum_address
 
 # The picture is a pure function of the address: it never changes.
 CACHE_CONTROL = "public, max-age=31536000, immutable"

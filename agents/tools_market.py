@@ -3,12 +3,12 @@ calls the selector or service the matching REST endpoint calls and answers what 
 
 from typing import Annotated, Any, Literal
 
-from eth_utils import is_address, to_checksum_address
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from agents.calls import SiteRequest, jsonable, refused, tool_call
 from compute.apis_buyer import listing_compute_offer
+from core.eth import is_address, to_checksum_address
 from listings import selectors as listing_selectors
 from listings.serializers import ListingDetailSerializer, listing_summaries
 from payments import purchase

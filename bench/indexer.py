@@ -122,7 +122,7 @@ class Buyers:
                 "from": account.address,
                 "value": self.value,
                 "nonce": self.nonces[account.address],
-                "gas": 400_000,
+                "gas": 600_000,  # the first purchase also registers the offer: ~400k
                 "maxFeePerGas": 10**11,
                 "maxPriorityFeePerGas": 10**9,
                 "chainId": self.chain_id,
@@ -191,11 +191,16 @@ def web3_read(first: int, last: int) -> tuple[int, float]:
 def full_index(first: int) -> tuple[int, float]:
     """The whole indexer over [first, head], from nothing indexed there (entitlements granted,
     ledger written, cursor advanced)."""
-    from chain.indexer import Indexer
+    from django.db import transaction
+
+    from chain.indexer import Indexer, rollback_to
+    from chain.indexer.store import lock_cursor
     from chain.models import ChainLog
 
     indexer = Indexer(confirmations=0)
-    indexer.start_at(first)  # undo a previous round (not timed)
+    cursor = indexer.start_at(first)
+    with transaction.atomic():  # undo a previous round (not timed): the reorg path
+        rollback_to(lock_cursor(cursor.chain_id), cursor.block_number, cursor.block_hash)
     started = time.monotonic()
     indexer.run()
     elapsed = time.monotonic() - started

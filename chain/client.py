@@ -113,7 +113,7 @@ def get_contract(
             address = deployment(path=path)["contracts"][name]["address"]
         except KeyError:
             raise DeploymentMissing(f"{name} is not in the deployment file") from None
-    from eth_utils import to_checksum_address
+    from core.eth import to_checksum_address
 
     return w3.eth.contract(address=to_checksum_address(address), abi=load_artifact(name)["abi"])
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from eth_utils import keccak, to_checksum_address
+from core.eth import keccak, to_checksum_address
 
 if TYPE_CHECKING:
     from web3 import Web3

@@ -10,9 +10,8 @@ deadline."""
 import secrets
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
-
 from chain.typed_data import Domain, bytes32_hex
+from core.eth import to_checksum_address
 
 CHECKOUT_DOMAIN_NAME = "AI Model Marketplace Checkout"
 CHECKOUT_DOMAIN_VERSION = "1"

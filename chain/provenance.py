@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eth_abi import decode, encode
-from eth_abi.packed import encode_packed
-from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from chain.client import transact
 from chain.typed_data import ZERO_ADDRESS
+from core.eth import keccak, to_checksum_address
 
 if TYPE_CHECKING:  # web3 loads with the chain client, on the first chain call
     from eth_account.signers.local import LocalAccount
@@ -31,6 +29,8 @@ class Schema:
     @property
     def uid(self) -> bytes:
         """EAS's schema uid: keccak256(abi.encodePacked(schema, resolver, revocable))."""
+        from eth_abi.packed import encode_packed  # eth_abi loads on first use: a page imports us
+
         packed = encode_packed(
             ["string", "address", "bool"], [self.definition, self.resolver, self.revocable]
         )
@@ -49,9 +49,13 @@ class Schema:
         missing = set(self.field_names) ^ set(values)
         if missing:
             raise ValueError(f"{self.name}: fields missing or unknown: {sorted(missing)}")
+        from eth_abi import encode
+
         return encode(self.abi_types, [values[name] for name in self.field_names])
 
     def decode(self, data: bytes) -> dict:
+        from eth_abi import decode
+
         return dict(zip(self.field_names, decode(self.abi_types, data), strict=True))
 
 

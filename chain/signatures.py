@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eth_account import Account
-from eth_keys.exceptions import BadSignature
-from eth_keys.exceptions import ValidationError as KeyValidationError
-from eth_utils import to_checksum_address
-
 from chain.client import get_web3
+from core.eth import to_checksum_address
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -29,6 +25,12 @@ ERC1271_ABI = [
 
 def recover(digest: bytes, signature: bytes) -> str | None:
     """The address whose key made `signature` over `digest`, or None if it is malformed."""
+    # eth_account (~20 MiB with its key and keyfile packages) loads on the first signature
+    # checked, not when a page module imports this one (marketplace/tests/test_lean_imports.py).
+    from eth_account import Account
+    from eth_keys.exceptions import BadSignature
+    from eth_keys.exceptions import ValidationError as KeyValidationError
+
     try:
         return Account._recover_hash(digest, signature=signature)
     except (BadSignature, KeyValidationError, ValueError, TypeError):

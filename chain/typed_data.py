@@ -8,8 +8,9 @@ single-use counter or nonce."""
 from dataclasses import dataclass
 from enum import IntEnum
 
-from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
+
+from core.eth import keccak, to_checksum_address
 
 # eth_account (and web3) load on the first signature, not with the models that import this
 # module for `listing_id`: the web process stays lean until it touches the chain.

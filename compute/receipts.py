@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from eth_account import Account
 from hexbytes import HexBytes
 
 from chain import client, provenance
@@ -46,6 +45,8 @@ def job_attest_receipt(*, job_id: int) -> str:
         )
         if job.receipt_uid or not job.is_finished:
             return job.receipt_uid
+        from eth_account import Account  # eth_account loads on first use, not at start
+
         uid = provenance.attest(
             client.get_contract("EAS"),
             provenance.JOB_RECEIPT,

@@ -1,7 +1,8 @@
 """Serializer fields shared by every app's API: wei amounts and Ethereum addresses."""
 
-from eth_utils import is_address, to_checksum_address
 from rest_framework import serializers
+
+from core.eth import is_address, to_checksum_address
 
 UINT256_MAX = 2**256 - 1
 

@@ -5,8 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from eth_utils import is_address, to_checksum_address
 
+from core.eth import is_address, to_checksum_address
 from listings import selectors, services
 from listings.cards import CardError, parse_card
 from listings.models import Listing, Tier

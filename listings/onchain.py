@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from eth_utils import to_checksum_address
 
 from chain import client
+from core.eth import to_checksum_address
 from listings import page_cache
 from listings.models import Listing, SplitRecipient, Tier
 from listings.prices import price_summary

@@ -5,7 +5,6 @@ owner signs them instead (listings.release_signing)."""
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from eth_account import Account
 from hexbytes import HexBytes
 
 from chain import client, provenance
@@ -54,6 +53,8 @@ def version_attest_release(*, version_id: int) -> str:
         if version.release_uid:
             return version.release_uid
         parent, values = release_values(version)
+        from eth_account import Account  # with web3, on the first chain call
+
         uid = provenance.attest(
             client.get_contract("EAS"),
             provenance.MODEL_RELEASE,

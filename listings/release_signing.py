@@ -11,12 +11,12 @@ import time
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from eth_utils import keccak
 from hexbytes import HexBytes
 
 from chain import client, provenance
 from chain.signatures import signer_accepts
 from core.errors import ApiError
+from core.eth import keccak
 from listings import model_tree
 from listings.models import Listing, Version
 from listings.provenance import release_values

@@ -1,4 +1,7 @@
-"""Writes for notifications: `notify` is the one door (idempotent per recipient and fact)."""
+"""Writes for notifications: `notify` is the one door (idempotent per recipient and fact);
+`notify_many` the same for a batch of facts (the chain handlers')."""
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -6,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.eth import is_address, to_checksum_address
 from notifications.models import Notification
 
 Kind = Notification.Kind
@@ -33,6 +37,87 @@ def notify(
 
         notification_email_send.delay_on_commit(notification.pk)
     return notification
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell: `notify`'s arguments."""
+
+    recipient: object  # a User, or an address that may belong to one
+    kind: str
+    title: str
+    key: str
+    body: str = ""
+    url: str = ""
+
+
+CHUNK = 500  # values per IN (...): under every database's parameter limit
+
+
+def _users_by_address(addresses: set[str]) -> dict[str, User]:
+    """{lowercase address: user} for the addresses that belong to someone. Users' addresses are
+    stored checksummed (accounts.models), so an exact match on that form uses their index."""
+    found = {}
+    ordered = sorted({to_checksum_address(a) for a in addresses if is_address(a)})
+    for start in range(0, len(ordered), CHUNK):
+        for user in User.objects.filter(address__in=ordered[start : start + CHUNK]):
+            found[user.address.lower()] = user
+    return found
+
+
+def _told(recipient_ids: set[int], keys: set[str]) -> set[tuple[int, str]]:
+    """(recipient id, key) of the facts among `keys` these recipients were told already. By
+    recipient and key: the unique index's order (key alone would scan the table)."""
+    ordered, told = sorted(keys), set()
+    for start in range(0, len(ordered), CHUNK):
+        chunk = Notification.objects.filter(
+            recipient_id__in=recipient_ids, key__in=ordered[start : start + CHUNK]
+        )
+        told.update(chunk.values_list("recipient_id", "key"))
+    return told
+
+
+def notify_many(notices: list[Notice]) -> int:
+    """`notify` for each of `notices`, in a few queries whatever their number (a backfill
+    hands the chain handlers thousands of sales at once). Returns how many were new."""
+    addresses = {n.recipient.lower() for n in notices if isinstance(n.recipient, str)}
+    users = _users_by_address(addresses) if addresses else {}
+    resolved = []
+    for notice in notices:
+        who = notice.recipient
+        recipient = users.get(who.lower()) if isinstance(who, str) else who
+        if recipient is not None:
+            resolved.append((recipient, notice))
+    if not resolved:
+        return 0
+    told = _told({r.pk for r, _ in resolved}, {n.key for _, n in resolved})
+    fresh = {}
+    for recipient, notice in resolved:
+        if (recipient.pk, notice.key) not in told:
+            fresh.setdefault((recipient.pk, notice.key), (recipient, notice))
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=recipient, kind=n.kind, title=n.title[:200], body=n.body,
+                         url=n.url, key=n.key)
+            for recipient, n in fresh.values()
+        ],
+        ignore_conflicts=True,  # told meanwhile by another process: still once
+    )  # fmt: skip
+    _email_after_commit({key for key, (recipient, _) in fresh.items() if recipient.email})
+    return len(fresh)
+
+
+def _email_after_commit(keys: set[tuple[int, str]]) -> None:
+    if not keys:
+        return
+    from notifications.tasks import notification_email_send  # tasks import services
+
+    ordered = sorted({key for _, key in keys})
+    for start in range(0, len(ordered), CHUNK):
+        rows = Notification.objects.filter(key__in=ordered[start : start + CHUNK])
+        for pk, recipient_id, key in rows.values_list("pk", "recipient_id", "key"):
+            if (recipient_id, key) in keys:
+                notification_email_send.delay_on_commit(pk)
 
 
 def notification_email(*, notification_id: int) -> bool:

@@ -11,9 +11,8 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import requests
 from django.conf import settings
 
 from artifacts.cid import CHUNK_SIZE, cid_parse
@@ -31,6 +30,9 @@ ADD_PARAMS = {
 }
 SEND_SIZE = 1024 * 1024
 
+if TYPE_CHECKING:
+    import requests  # loaded by the first call to the node, not by the web process's start
+
 
 class IpfsStorage(ArtifactStorage):
     name = "ipfs"
@@ -40,6 +42,8 @@ class IpfsStorage(ArtifactStorage):
         self.timeout = timeout or settings.IPFS_TIMEOUT_SECONDS
 
     def _post(self, command: str, *, params=None, stream=False, **kwargs) -> requests.Response:
+        import requests
+
         url = f"{self.api_url}/api/v0/{command}"
         try:
             response = requests.post(

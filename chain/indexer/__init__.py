@@ -4,27 +4,36 @@
   `manage.py index_chain` drive it.
 - `indexer_status()`: {"chain_id", "cursor", "head", "lag"} for /healthz and the admin.
 - `Indexer(...).start_at(block)`: backfill from a block again, or `--reset` (operator actions).
-- `insert_rows(...)`: a fast many-row INSERT for handlers that write a row per log.
-- `chain.registry`: how apps subscribe to events."""
+- `insert_rows(...)`, `update_rows(...)`: fast many-row INSERT and UPDATE for handlers and
+  recomputes that write a row per log or per holder.
+- `chain.registry`: how apps subscribe to events.
 
-from chain.indexer.bulk import insert_rows
-from chain.indexer.core import ChainMismatch, Indexer, ReorgTooDeep, Step, deployment_target
-from chain.indexer.source import RpcRejected, RpcSource, RpcUnavailable
-from chain.indexer.status import chain_head, indexer_status
-from chain.indexer.store import IndexerBusy, rollback_to
+Each name loads its module on first use: the apps import `insert_rows` when they register
+their handlers at start-up, and that must not bring the decoder (eth_abi) and the RPC client
+(requests) into the web process (marketplace/tests/test_lean_imports.py)."""
 
-__all__ = [
-    "ChainMismatch",
-    "Indexer",
-    "IndexerBusy",
-    "ReorgTooDeep",
-    "RpcRejected",
-    "RpcSource",
-    "RpcUnavailable",
-    "Step",
-    "chain_head",
-    "deployment_target",
-    "indexer_status",
-    "insert_rows",
-    "rollback_to",
-]
+from importlib import import_module
+
+_EXPORTS = {
+    "insert_rows": "bulk",
+    "update_rows": "bulk",
+    "ChainMismatch": "core",
+    "Indexer": "core",
+    "ReorgTooDeep": "core",
+    "Step": "core",
+    "deployment_target": "core",
+    "RpcRejected": "source",
+    "RpcSource": "source",
+    "RpcUnavailable": "source",
+    "chain_head": "status",
+    "indexer_status": "status",
+    "IndexerBusy": "store",
+    "rollback_to": "store",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"chain.indexer.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'chain.indexer' has no attribute {name!r}")

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
 
 from chain.client import load_artifact
+from core.eth import keccak, to_checksum_address
 
 
 @dataclass(frozen=True)

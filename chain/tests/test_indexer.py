@@ -351,3 +351,32 @@ def test_the_task_retries_with_backoff_while_the_node_is_down(market, settings):
     with pytest.raises(Retry, match=r"Retry in \d+s: RpcUnavailable"):
         index_chain.apply()
     assert index_chain.acks_late and index_chain.retry_backoff and index_chain.soft_time_limit
+
+
+def test_a_batch_runs_with_the_cyclic_collector_paused_and_restores_it(market):
+    """A batch allocates thousands of short-lived objects that reference counting frees; the
+    collector's full passes over the worker's whole heap cost more than the batch's own writes
+    (docs/performance.md, "Indexer"). It is paused for the batch and restored afterwards, also
+    when a handler fails."""
+    import gc
+
+    seen = []
+
+    def handle(logs):
+        seen.append(gc.isenabled())
+        if len(seen) == 2:
+            raise RuntimeError("a handler failed")
+
+    registry.register("test-gc", handlers={("Marketplace", "Purchased"): handle})
+    try:
+        offer, signature = listed(market)
+        buy_with_offer(market, market.accounts[2].address, offer, signature)
+        assert gc.isenabled()
+        Indexer(confirmations=0).run()
+        assert seen == [False] and gc.isenabled()
+        buy_with_offer(market, market.accounts[3].address, offer, signature)
+        with pytest.raises(RuntimeError):
+            Indexer(confirmations=0).run()
+        assert seen == [False, False] and gc.isenabled()
+    finally:
+        registry.unregister("test-gc")

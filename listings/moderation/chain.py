@@ -3,7 +3,6 @@
 import logging
 
 from django.conf import settings
-from eth_account import Account
 
 from accounts.audit import audit_record
 from chain import client
@@ -23,6 +22,8 @@ def listing_pause_onchain(*, listing_id: int, paused: bool) -> str:
     header = market.functions.listing(onchain_id).call()
     if bool(header[-1]) == paused:  # the header's last field is `paused`
         return ""
+    from eth_account import Account  # eth_account loads on first use, not at start
+
     account = Account.from_key(settings.CHAIN_MODERATOR_KEY)
     call = (market.functions.pauseListing if paused else market.functions.unpauseListing)(
         onchain_id

@@ -4,9 +4,9 @@ is registered on-chain they change through payments.offers.updates instead."""
 from dataclasses import dataclass
 
 from django.db import transaction
-from eth_utils import is_address, to_checksum_address
 
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from listings.models import (
     Listing,
     SplitRecipient,

@@ -13,7 +13,7 @@ from listings.models import Listing
 from listings.moderation import services as moderation
 from listings.tests import factories
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import Notice, notify, notify_many
 from payments.access import gated
 from payments.tests.access_helpers import entitle, published_listing, tier
 
@@ -154,3 +154,37 @@ def test_sales_and_credits_from_the_chain_are_told_once(contracts, w3):
     logs = list(ChainLog.objects.filter(event="Purchased"))
     handlers.purchases_record(logs)  # the same facts again (a retry): nobody told twice
     assert Notification.objects.count() == before
+
+
+def test_many_notices_at_once_are_told_once_each_like_notify(django_capture_on_commit_callbacks):
+    quiet, reachable = factories.user(), factories.user()
+    User.objects.filter(pk=reachable.pk).update(email="me@example.org")
+    reachable.refresh_from_db()
+    notices = [
+        Notice(recipient=who, kind=Kind.SALE, title="Sold", key="sale:1")
+        for who in (quiet, reachable, quiet.address.lower(), "0x" + "12" * 20)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_many(notices) == 2  # quiet by user and by address: one fact
+        assert notify_many(notices) == 0  # told already
+    assert Notification.objects.filter(recipient=quiet).count() == 1
+    assert Notification.objects.filter(recipient=reachable).count() == 1
+    assert [m.to for m in mail.outbox] == [["me@example.org"]]
+    assert Notification.objects.get(recipient=reachable).emailed_at is not None
+
+
+def test_many_notices_cost_the_same_queries_whatever_their_number():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count: int) -> int:
+        users = [factories.user() for _ in range(count)]
+        notices = [
+            Notice(recipient=user.address, kind=Kind.PAYOUT, title="Credited", key=f"c:{i}")
+            for i, user in enumerate(users)
+        ] + [Notice(recipient=user, kind=Kind.SALE, title="Sold", key="s:1") for user in users]
+        with CaptureQueriesContext(connection) as captured:
+            assert notify_many(notices) == 2 * count
+        return len(captured)
+
+    assert queries_for(2) == queries_for(30)

@@ -13,9 +13,9 @@ or were taken down (published, paused, delisted) answer; drafts stay secret."""
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
-from eth_utils import to_checksum_address
 
 from chain import typed_data
+from core.eth import to_checksum_address
 from listings.models import Listing, Tier
 from listings.templatetags.listing_tags import duration, tier_price
 

@@ -14,13 +14,12 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from eth_account.messages import encode_typed_data
-from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from chain import client
 from chain.signatures import signer_accepts
 from core.errors import ApiError
+from core.eth import is_address, keccak, to_checksum_address
 from listings.models import Listing, VersionFile
 from payments.access.downloads import (
     HOLDER_STATUSES,
@@ -74,6 +73,8 @@ def download_request_typed_data(request: DownloadRequest) -> dict:
 
 
 def download_request_digest(request: DownloadRequest) -> bytes:
+    from eth_account.messages import encode_typed_data  # on first use, not at start
+
     signable = encode_typed_data(full_message=download_request_typed_data(request))
     return keccak(b"\x19" + signable.version + signable.header + signable.body)
 

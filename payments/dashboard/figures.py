@@ -11,8 +11,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
-from eth_utils import to_checksum_address
 
+from core.eth import to_checksum_address
 from listings import selectors as listing_selectors
 from listings.models import Listing
 from payments.models import Entitlement, Payout, PlatformFeeChange, Purchase, SplitNotice

@@ -5,10 +5,9 @@ read from the contract (`credits(account, currency)`, the truth) and from the le
 says so. The withdrawal is a transaction the server builds and the account's wallet sends,
 as purchases are (payments.purchase): nothing is written here."""
 
-from eth_utils import is_address, to_checksum_address
-
 from chain import client
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from payments import currencies
 from payments.dashboard.ledger import ledger_account_totals
 from payments.models import Payout

@@ -11,10 +11,9 @@ A rise is announced, not applied (contracts v2): the contract keeps it pending f
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from eth_utils import is_address, to_checksum_address
-
 from chain import client
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from payments import currencies
 from payments.dashboard.figures import bucket, fee_recipients
 from payments.models import Payout, PlatformFeeChange

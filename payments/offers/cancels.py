@@ -6,7 +6,6 @@ no gas for the creator) after commit."""
 import time
 
 from django.conf import settings
-from eth_account import Account
 from hexbytes import HexBytes
 
 from chain import client, typed_data
@@ -88,6 +87,8 @@ def cancels_accept(listing: Listing, domain, cancels: list) -> None:
 def offer_cancels_relay(*, offer_ids: list[int]) -> list[str]:
     """Send the creator's signed cancellations of `offer_ids` with the relayer's key (the
     creator pays no gas). Idempotent: an offer cancelled on-chain already is only recorded."""
+    from eth_account import Account  # eth_account loads on first use, not at start
+
     market = client.get_contract("Marketplace")
     relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
     sent = []

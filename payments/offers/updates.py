@@ -13,13 +13,12 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from eth_account import Account
-from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 
 from chain import client, typed_data
 from chain.signatures import signer_accepts
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
 from payments.offers.services import json_safe, offer_domain
@@ -234,6 +233,7 @@ def _relay_send(market, update: typed_data.SplitUpdate, raw: bytes) -> dict:
     if not cache.add(claim, 1, RELAY_CLAIM_SECONDS):
         raise ApiError("This update is being relayed already.", code="update_in_flight",
                        status=409)  # fmt: skip
+    from eth_account import Account
     from web3.exceptions import ContractLogicError  # loaded with the chain client
 
     relayer = Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)

@@ -59,8 +59,7 @@ def purchases_record(logs) -> None:
         )  # fmt: skip
         sales.append((log, listing, tier))
     insert_rows(Purchase, PURCHASE_FIELDS, rows, ignore_conflicts=True)
-    for log, listing, tier in sales:
-        notices.sale_notify(log=log, listing=listing, tier=tier)
+    notices.sales_notify(sales)
 
 
 PURCHASE_FIELDS = (
@@ -92,8 +91,7 @@ def payouts_record(logs) -> None:
         if kind == Payout.Kind.CREDITED:
             credits.append((log, listing))
     insert_rows(Payout, PAYOUT_FIELDS, rows, ignore_conflicts=True)
-    for log, listing in credits:
-        notices.credit_notify(log=log, listing=listing)
+    notices.credits_notify(credits)
 
 
 def transfers_record(logs) -> None:

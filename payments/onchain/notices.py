@@ -1,13 +1,16 @@
 """What payments tells people (issue 17): a sale to the listing's creator, a payout credited to
-its recipient. Called by the chain handlers after they stored the facts; a key per log means a
-replayed batch (retry, reorg rescan) tells nobody twice."""
+its recipient. Called by the chain handlers after they stored the facts, with the whole batch
+(one `notify_many`: a few queries for thousands of sales); a key per log means a replayed batch
+(retry, reorg rescan) tells nobody twice."""
+
+from functools import lru_cache
 
 from django.urls import reverse
 
 from chain.typed_data import ZERO_ADDRESS
 from listings.money import wei_to_eth
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import Notice, notify_many
 
 Kind = Notification.Kind
 
@@ -22,47 +25,73 @@ def log_key(kind: str, log) -> str:
     return f"{kind}:{log.chain_id}:{log.tx_hash}:{log.log_index}"
 
 
-def sale_notify(*, log, listing, tier) -> None:
-    if listing is None:
-        return
+@lru_cache(maxsize=1024)
+def _dashboard_url(slug: str | None = None) -> str:
+    # Reversed once per listing, not once per sale.
+    return reverse("dashboard:listing", args=[slug]) if slug else reverse("dashboard:home")
+
+
+def _sale_notice(log, listing, tier) -> Notice:
     a = log.args
     what = f"{a['quantity']} × {tier.name}" if tier is not None else f"{a['quantity']} licence(s)"
-    notify(
+    return Notice(
         recipient=listing.creator,
         kind=Kind.SALE,
         title=f"Sold {what} of {listing.title}",
         body=f"{amount_words(a['amount'], a['currency'])} paid by {a['buyer']}.",
-        url=reverse("dashboard:listing", args=[listing.slug]),
+        url=_dashboard_url(listing.slug),
         key=log_key("sale", log),
     )
 
 
-def credit_notify(*, log, listing) -> None:
-    """A `Credited` log: a payee refused its payment, which is kept for it."""
-    a = log.args
-    payout_credit_notify(
-        recipient=a["recipient"], amount=int(a["amount"]), currency=a["currency"],
-        listing=listing, key=log_key("credit", log),
-    )  # fmt: skip
+def sales_notify(sales) -> None:
+    """Tell each listing's creator of its sales: `sales` is (log, listing, tier) per Purchased
+    log (the listing None when it is not ours)."""
+    notify_many([_sale_notice(*sale) for sale in sales if sale[1] is not None])
 
 
-def fee_credit_notify(*, sale, recipient: str, amount: int, listing) -> None:
-    """The platform fee of a sale, credited to the fee recipient (contracts v2 emit no event
-    for it: payments.onchain.payouts derives it). Keyed by the sale's log, as the fee's own
-    `Credited` log was before."""
-    payout_credit_notify(
-        recipient=recipient, amount=amount, currency=sale.args["currency"], listing=listing,
-        key=log_key("fee-credit", sale),
-    )  # fmt: skip
-
-
-def payout_credit_notify(*, recipient: str, amount: int, currency: str, listing, key: str):
+def _payout_notice(*, recipient: str, amount: int, currency: str, listing, key: str) -> Notice:
     where = f" from a sale of {listing.title}" if listing is not None else ""
-    notify(
+    return Notice(
         recipient=recipient,
         kind=Kind.PAYOUT,
         title=f"{amount_words(amount, currency)} credited to you{where}",
         body="The contract keeps it for you: withdraw it from your dashboard.",
-        url=reverse("dashboard:home"),
+        url=_dashboard_url(),
         key=key,
+    )
+
+
+def credits_notify(credits) -> None:
+    """Tell each payee that refused a payment it is kept for them: `credits` is (log,
+    listing) per Credited log."""
+    notify_many(
+        [
+            _payout_notice(
+                recipient=log.args["recipient"],
+                amount=int(log.args["amount"]),
+                currency=log.args["currency"],
+                listing=listing,
+                key=log_key("credit", log),
+            )  # fmt: skip
+            for log, listing in credits
+        ]
+    )
+
+
+def fee_credits_notify(fees) -> None:
+    """The platform fee of each sale, credited to the fee recipient: `fees` is (sale log,
+    recipient, amount, listing). Contracts v2 emit no event for it (payments.onchain.payouts
+    derives it); keyed by the sale's log, as the fee's own `Credited` log was before."""
+    notify_many(
+        [
+            _payout_notice(
+                recipient=recipient,
+                amount=amount,
+                currency=sale.args["currency"],
+                listing=listing,
+                key=log_key("fee-credit", sale),
+            )  # fmt: skip
+            for sale, recipient, amount, listing in fees
+        ]
     )

@@ -179,5 +179,4 @@ def payouts_derive(logs) -> None:
         rows += found
         fees += [(sale, row[3], row[5], listing) for row in found if row[2] == Payout.Kind.CREDITED]
     insert_rows(Payout, FIELDS, rows, ignore_conflicts=True)
-    for sale, recipient, amount, listing in fees:  # as the fee's own Credited log did
-        notices.fee_credit_notify(sale=sale, recipient=recipient, amount=amount, listing=listing)
+    notices.fee_credits_notify(fees)  # as the fee's own Credited log did

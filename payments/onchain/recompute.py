@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.db.models import Count
 from django.utils import timezone
 
+from chain.indexer import update_rows
 from chain.typed_data import LISTING_LOCAL_BITS, ZERO_ADDRESS
 from listings.models import Listing, Tier
 from listings.onchain import listing_chain_facts_set
@@ -147,8 +148,10 @@ def _recompute_chunk(keys: list[tuple[str, int]], resolver: Resolver) -> None:
             update.append(found)
     Entitlement.objects.filter(pk__in=stale).update(balance=0, updated_at=now)
     Entitlement.objects.bulk_create(create)
-    Entitlement.objects.bulk_update(
-        update, ["listing", "tier", "kind", "balance", "expires_at", "updated_at"]
+    update_rows(
+        Entitlement,
+        ("listing", "tier", "kind", "balance", "expires_at", "updated_at"),
+        [(e.pk, e.listing_id, e.tier_id, e.kind, e.balance, e.expires_at, now) for e in update],
     )
 
 

@@ -9,12 +9,12 @@ offer and mints it). It can be handed over only by registering it first: the ans
 holds two transactions, `register` with the creator's stored signed offer, then the transfer."""
 
 from django.conf import settings
-from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 
 from accounts.selectors import address_is_denied
 from chain import client
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from listings.models import Listing
 from listings.selectors import listing_check_controlled_by
 from payments.models import ListingOffer

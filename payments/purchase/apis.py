@@ -9,13 +9,13 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from eth_utils import is_address, to_checksum_address
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from listings import selectors as listing_selectors
 from payments import purchase, selectors
 

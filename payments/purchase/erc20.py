@@ -8,8 +8,6 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from eth_abi.exceptions import InsufficientDataBytes
-from eth_account.messages import encode_typed_data
 from hexbytes import HexBytes
 
 from chain import client, typed_data
@@ -36,6 +34,7 @@ def _token(address: str) -> Contract:
 # A call the token does not answer (no such function, not a contract) fails with these; a
 # network failure raises requests' errors and becomes a 503.
 def _not_supported() -> tuple:
+    from eth_abi.exceptions import InsufficientDataBytes
     from web3.exceptions import BadFunctionCallOutput, ContractLogicError  # on first chain call
 
     return (ContractLogicError, BadFunctionCallOutput, InsufficientDataBytes)
@@ -59,6 +58,8 @@ def _permit_domain(token: Contract) -> typed_data.Domain | None:
             candidates.append(read())
         except _not_supported():
             continue
+    from eth_account.messages import encode_typed_data  # on first use, not at start
+
     for name, version in candidates:
         domain = typed_data.Domain(settings.CHAIN_ID, token.address, name=name, version=version)
         probe = typed_data.Permit(typed_data.ZERO_ADDRESS, typed_data.ZERO_ADDRESS, 0, 0, 0)

@@ -8,11 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 
 from chain import client, typed_data
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from listings.models import Listing
 from listings.sale import PAUSED, listing_sale_closed
 

@@ -13,8 +13,6 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
-from eth_account import Account
-from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from accounts.denylist import address_check_allowed
@@ -22,6 +20,7 @@ from chain import client, typed_data
 from chain.gasless import PurchaseIntent, TransferWithAuthorization, checkout_domain
 from chain.signatures import signer_accepts
 from core.errors import ApiError
+from core.eth import is_address, keccak, to_checksum_address
 from listings.models import Listing
 from payments.models import RelayedPurchase
 from payments.purchase.sale import Sale, check_terms, insufficient, marketplace, read_sale
@@ -198,6 +197,8 @@ def _estimates(calls: list, relayer: str) -> list[int]:
 
 
 def relayer_account():
+    from eth_account import Account  # eth_account loads on first use, not at start
+
     return Account.from_key(settings.CHAIN_RELAYER_KEY or settings.CHAIN_DEPLOYER_KEY)
 
 
@@ -320,6 +321,8 @@ def _stranded(intent) -> bool:
 def _refund(relay, intent) -> str:
     """Send a stranded payment back to its payer with the Checkout owner's `rescue` (the
     authorization is settled here once: one relay row, one refund). The sentence to tell."""
+    from eth_account import Account
+
     owner = Account.from_key(settings.CHAIN_DEPLOYER_KEY)
     rescue = checkout().functions.rescue(intent.currency, intent.buyer, intent.amount)
     try:

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from eth_utils import is_address, to_checksum_address
 
 from core.errors import ApiError
+from core.eth import is_address, to_checksum_address
 from listings.models import Listing
 from payments import currencies
 from payments.models import RelayedPurchase, TokenSpendPolicy

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.urls import reverse
 from django.utils.html import json_script
-from eth_utils import keccak
 
 from chain import client
+from core.eth import keccak
 from payments.purchase import MAX_QUANTITY
 
 register = template.Library()

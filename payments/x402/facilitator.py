@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 from x402.http.utils import decode_payment_signature_header
 from x402.schemas import PaymentPayload, SettleResponse
@@ -24,6 +23,7 @@ from accounts.denylist import address_check_allowed
 from chain import client
 from chain.gasless import PurchaseIntent
 from core.errors import ApiError
+from core.eth import is_address, keccak, to_checksum_address
 from listings.models import Listing
 from payments.models import RelayedPurchase
 from payments.purchase.sale import Sale, insufficient, sale_check_open

@@ -154,7 +154,7 @@ def x402_pay(
 def _payer(payload) -> str | None:
     """The authorization's `from`, checksummed; None when malformed (the facilitator refuses
     it then, with a clear message)."""
-    from eth_utils import is_address, to_checksum_address
+    from core.eth import is_address, to_checksum_address
 
     authorization = (payload.payload or {}).get("authorization")
     payer = authorization.get("from") if isinstance(authorization, dict) else None

@@ -13,7 +13,18 @@ def ledger_account_totals(*, account: str, currency: str = ZERO_ADDRESS) -> dict
     withdraw, which the contract's `credits(account, currency)` must equal)."""
     rows = Payout.objects.filter(account=account, currency=currency)
     totals = {kind: wei_sum(rows.filter(kind=kind), "amount") for kind in Payout.Kind.values}
-    totals["outstanding"] = totals[Payout.Kind.CREDITED] - totals[Payout.Kind.WITHDRAWN]
+    return with_unattributed(totals, Payout.Kind.CREDITED, Payout.Kind.WITHDRAWN)
+
+
+def with_unattributed(totals: dict, credited: str, withdrawn: str) -> dict:
+    """Add `outstanding` (credited - withdrawn) and `unattributed`: what was withdrawn beyond
+    every credit the ledger knows. The platform fee recipient's ETH credit is the contract's
+    balance beyond what it owes, so ETH forced into the contract outside a sale (a
+    selfdestruct, a block reward) becomes fee; the ledger learns of it when it is withdrawn,
+    and books it here rather than showing a negative balance."""
+    unattributed = max(0, totals[withdrawn] - totals[credited])
+    totals["unattributed"] = unattributed
+    totals["outstanding"] = totals[credited] + unattributed - totals[withdrawn]
     return totals
 
 

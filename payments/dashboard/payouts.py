@@ -1,8 +1,10 @@
 """Credited balances and their withdrawal. A recipient that could not take a payment (and the
 platform fee recipient, always) is credited by the contract and withdraws later. The balance is
 read from the contract (`credits(account, currency)`, the truth) and from the ledger (credited
-- withdrawn, from indexed events); they differ only while the indexer is behind, and the page
-says so. The withdrawal is a transaction the server builds and the account's wallet sends,
+- withdrawn, from indexed events); they differ while the indexer is behind, and the page says
+so. One more case for the platform fee recipient's ETH: ETH forced into the contract outside a
+sale becomes its fee at once on chain, and in the ledger when it is withdrawn (ledger.py).
+The withdrawal is a transaction the server builds and the account's wallet sends,
 as purchases are (payments.purchase): nothing is written here."""
 
 from chain import client
@@ -39,6 +41,7 @@ def credited_balances(*, account: str) -> list[dict]:
                     "onchain_wei": onchain,
                     "ledger_wei": ledger["outstanding"],
                     "credited_wei": ledger[Payout.Kind.CREDITED],
+                    "unattributed_wei": ledger["unattributed"],
                     "withdrawn_wei": ledger[Payout.Kind.WITHDRAWN],
                     "agrees": onchain == ledger["outstanding"],
                     "block": block,

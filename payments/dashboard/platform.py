@@ -16,6 +16,7 @@ from core.errors import ApiError
 from core.eth import is_address, to_checksum_address
 from payments import currencies
 from payments.dashboard.figures import bucket, fee_recipients
+from payments.dashboard.ledger import with_unattributed
 from payments.models import Payout, PlatformFeeChange
 from payments.purchase.sale import marketplace, transaction
 
@@ -111,7 +112,10 @@ def platform_revenue(*, period: str = "daily") -> dict:
             {
                 "currency": currencies.currency_info(c),
                 **row,
-                "outstanding_wei": row["credited_wei"] - row["withdrawn_wei"],
+                "unattributed_wei": (
+                    fixed := with_unattributed(dict(row), "credited_wei", "withdrawn_wei")
+                )["unattributed"],
+                "outstanding_wei": fixed["outstanding"],
             }
             for c, row in sorted(totals.items())
         ],  # fmt: skip

@@ -39,7 +39,7 @@ SETUP = """
 import os
 from rest_framework.authtoken.models import Token
 from accounts.models import User
-from artifacts.services import artifact_create_from_file
+from artifacts.services import artifact_create_from_file, artifact_scan_run
 from chain import typed_data
 from listings import services
 from listings.models import Listing
@@ -52,7 +52,8 @@ listing = services.listing_create(creator=creator, kind="model", title="Bench", 
                                   card="", license_terms=None)
 artifact = artifact_create_from_file(path=Path(os.environ["BENCH_FILE"]), move=True)
 services.version_create(listing=listing, actor=creator, tag="v1",
-                        files=[("model.safetensors", artifact)])
+                        files=[("weights.raw", artifact)])
+artifact_scan_run(artifact_id=artifact.pk, as_pickle=False)  # only files scanned clean are served
 services.listing_set_tiers(listing=listing, actor=creator,
                            tiers=[services.TierSpec(name="Download", price_wei=1)])
 tier = listing.tiers.get()

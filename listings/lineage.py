@@ -5,6 +5,7 @@ descendants (fine-tunes, quantizations...) or, for a dataset, the models trained
 
 from dataclasses import dataclass
 
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -55,14 +56,25 @@ def _resolve(names: list[str]) -> list[Ref]:
 
 
 def _naming(listing: Listing, key: str) -> list[Listing]:
-    """Visible listings whose card lists this one under `key` (by slug or title)."""
+    """Visible listings whose card lists this one under `key` (by slug or title): an indexed
+    lookup of the names cards list (ListingNameRef, kept by listings.services)."""
     own = {listing.slug, listing.title.lower()}
-    candidates = listings_visible().filter(card__icontains=listing.slug).exclude(pk=listing.pk)
-    candidates = candidates | listings_visible().filter(card__icontains=listing.title).exclude(
-        pk=listing.pk
+    found = (
+        listings_visible()
+        .filter(name_refs__key=key, name_refs__name__in=own)
+        .exclude(pk=listing.pk)
+        .distinct()
+        .order_by(Lower("title"), "pk")
     )
-    found = [c for c in candidates.distinct()[:500] if own & {n.lower() for n in _names(c, key)}]
-    return sorted(found, key=lambda c: c.title.lower())[:MAX_CHILDREN]
+    return list(found[:MAX_CHILDREN])
+
+
+def card_name_refs(listing: Listing) -> list[tuple[str, str]]:
+    """(key, lowercased name) of every base model and dataset the card lists."""
+    return sorted(
+        {(key, name.lower()) for key in ("base_model", "datasets") for name in _names(listing, key)
+         if len(name) <= 200}
+    )  # fmt: skip
 
 
 def listing_lineage(*, listing: Listing) -> Lineage:

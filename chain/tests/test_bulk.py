@@ -53,8 +53,19 @@ def test_wei_amounts_and_foreign_keys_convert_through_their_fields():
               "onchain_listing_id", "to_address", "tx_hash", "block_time")  # fmt: skip
     amounts = [UINT256_MAX, 0, 10**18 + 1]
     rows = [
-        (log.pk, 0, "paid", "0x" + "34" * 20, "0x" + "00" * 20, amount, None, 2**200, "", "0x1",
-         WHEN)
+        (
+            log.pk,
+            0,
+            "paid",
+            "0x" + "34" * 20,
+            "0x" + "00" * 20,
+            amount,
+            None,
+            2**200,
+            "",
+            "0x1",
+            WHEN,
+        )
         for log, amount in zip(logs, amounts, strict=True)
     ]
     insert_rows(Payout, fields, rows, ignore_conflicts=True)

@@ -4,6 +4,7 @@ from listings.models.listing import (
     LicenseTerms,
     Listing,
     ListingLike,
+    ListingNameRef,
     ListingStatusChange,
     ListingTag,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "LicenseTerms",
     "Listing",
     "ListingTag",
+    "ListingNameRef",
     "ListingStatusChange",
     "ListingLike",
     "Tier",

@@ -136,6 +136,28 @@ class ListingTag(models.Model):
         ]
 
 
+class ListingNameRef(models.Model):
+    """A name the listing's card lists as a base model or a dataset, lowercased: finding the
+    listings whose cards name another (its fine-tunes, the models trained on it) is an indexed
+    lookup, not a scan of every card (listings/lineage.py)."""
+
+    class Key(models.TextChoices):
+        BASE_MODEL = "base_model", "Base model"
+        DATASETS = "datasets", "Dataset"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="name_refs")
+    key = models.CharField(max_length=16, choices=Key.choices)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "name"], name="listing_name_ref_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "key", "name"], name="listing_name_ref_unique"
+            ),
+        ]
+
+
 class ListingStatusChange(models.Model):
     """Every status change, who made it and why (the moderation history)."""
 

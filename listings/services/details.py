@@ -11,6 +11,7 @@ from listings.licences import licence_conflicts
 from listings.models import (
     LicenseTerms,
     Listing,
+    ListingNameRef,
     ListingTag,
     SplitRecipient,
 )
@@ -61,8 +62,21 @@ def _sync_derived(listing: Listing) -> None:
     ListingTag.objects.bulk_create(
         [ListingTag(listing=listing, tag=tag) for tag in tags], ignore_conflicts=True
     )
+    name_refs_sync(listing)
     search_document_refresh(listing_ids=[listing.pk])
     listing_filter_options_forget()
+
+
+def name_refs_sync(listing: Listing) -> None:
+    """The names the card lists as base models and datasets, as rows (listings/lineage.py)."""
+    from listings.lineage import card_name_refs
+
+    wanted = card_name_refs(listing)
+    ListingNameRef.objects.filter(listing=listing).delete()
+    ListingNameRef.objects.bulk_create(
+        [ListingNameRef(listing=listing, key=key, name=name) for key, name in wanted],
+        ignore_conflicts=True,
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from listings.models import Listing
+from listings.services.details import name_refs_sync
 from payments.tests.access_helpers import published_listing
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +19,7 @@ def with_card(title: str, card: str, **fields) -> Listing:
         card=card, card_metadata=parse_card(card).metadata, **fields
     )
     listing.refresh_from_db()
+    name_refs_sync(listing)  # what the services do when a card is saved
     return listing
 
 
@@ -59,3 +61,17 @@ def test_no_tree_without_relations_and_hidden_listings_stay_hidden():
     draft_child = with_card("Secret fine-tune", "---\nbase_model: alone\n---\nx\n")
     Listing.objects.filter(pk=draft_child.pk).update(status=Listing.Status.DRAFT)
     assert "Secret fine-tune" not in html(alone)
+
+
+def test_saving_a_card_keeps_the_names_it_lists_as_rows():
+    """What the model tree looks up: kept by the services whenever a card is saved."""
+    from listings import services
+    from listings.models import ListingNameRef
+
+    listing = published_listing(title="Tuned")
+    card = "---\nbase_model: [Tiny-BERT, tiny-bert]\ndatasets: wiki-corpus\n---\nx\n"
+    services.listing_update(listing=listing, actor=listing.creator, card=card)
+    rows = ListingNameRef.objects.filter(listing=listing).values_list("key", "name")
+    assert sorted(rows) == [("base_model", "tiny-bert"), ("datasets", "wiki-corpus")]
+    services.listing_update(listing=listing, actor=listing.creator, card="No front matter.")
+    assert not ListingNameRef.objects.filter(listing=listing).exists()

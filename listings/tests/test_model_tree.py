@@ -12,6 +12,7 @@ from listings import model_tree
 from listings import provenance as listing_provenance
 from listings.cards import parse_card
 from listings.models import Listing
+from listings.services.details import name_refs_sync
 from payments.tests.access_helpers import published_listing
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ def with_card(title: str, card: str) -> Listing:
     listing = published_listing(title=title)
     Listing.objects.filter(pk=listing.pk).update(card=card, card_metadata=parse_card(card).metadata)
     listing.refresh_from_db()
+    name_refs_sync(listing)  # what the services do when a card is saved
     return listing
 
 
@@ -87,6 +89,7 @@ def test_an_edited_card_keeps_the_attested_edges(family):
     base, quant, base_uid, quant_uid = family
     Listing.objects.filter(pk=quant.pk).update(card="No base any more.", card_metadata={})
     quant.refresh_from_db()
+    name_refs_sync(quant)
 
     parents = model_tree.listing_model_tree(listing=quant).parents
     assert [(n.listing, n.attested_uid) for n in parents] == [(base, quant_uid)]

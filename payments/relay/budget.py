@@ -93,7 +93,8 @@ def _in_flight() -> Q:
 def listing_check(*, day: dt.date, listing, reserve: int) -> None:
     """A listing's purchases use at most RELAY_LISTING_BUDGET_SHARE of the day's sponsorship:
     a seller buying its own cheap tier from many wallets cannot spend everyone's."""
-    cap = int(settings.RELAY_GAS_BUDGET_WEI_PER_DAY * settings.RELAY_LISTING_BUDGET_SHARE)
+    share_bps = round(settings.RELAY_LISTING_BUDGET_SHARE * 10_000)  # wei stay integers
+    cap = settings.RELAY_GAS_BUDGET_WEI_PER_DAY * share_bps // 10_000
     costs = RelayedPurchase.objects.filter(day=day, listing=listing).values_list(
         "gas_cost", flat=True
     )

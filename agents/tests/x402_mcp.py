@@ -3,16 +3,18 @@ x402MCPClient, with its ExactEvmScheme signer) on top of the official SDK's Clie
 
 x402's MCP client was written against the SDK's 1.x session: it calls
 `call_tool({"name", "arguments", "_meta"})` with a timedelta timeout and reads camelCase
-attributes of the result. The
-adapter below is the only glue: it hands the same call to the 2.x `Client.call_tool` (`meta=`)
-and gives the result back in that shape. Everything x402 does (read PaymentRequired from the
-error result, pick the requirement, sign the EIP-3009 authorization, retry with the payment in
-`_meta["x402/payment"]`, read `_meta["x402/payment-response"]`) is the package's own code."""
+attributes of the result. The adapter of docs/examples/mcp_x402_agent.py (loaded from there,
+so the documented one is the tested one) is the only glue: it hands the same call to the 2.x
+`Client.call_tool` (`meta=`) and gives the result back in that shape. Everything x402 does
+(read PaymentRequired from the error result, pick the requirement, sign the EIP-3009
+authorization, retry with the payment in `_meta["x402/payment"]`, read
+`_meta["x402/payment-response"]`) is the package's own code."""
 
-from datetime import timedelta
-from types import SimpleNamespace
+import importlib.util
+from pathlib import Path
 
 import httpx2
+from django.conf import settings
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from x402 import x402Client
@@ -22,25 +24,16 @@ from x402.mechanisms.evm.exact import ExactEvmScheme
 from agents.tests.mcp_live import run_async
 
 
-class SdkClientFor402:
-    def __init__(self, client: Client):
-        self.client = client
+def _documented_adapter():
+    """docs/examples/mcp_x402_agent.py's adapter: the tests use the one the docs show."""
+    path = Path(settings.BASE_DIR) / "docs" / "examples" / "mcp_x402_agent.py"
+    spec = importlib.util.spec_from_file_location("mcp_x402_agent", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example.SdkClientFor402
 
-    async def call_tool(self, params: dict, read_timeout_seconds=None, **_):
-        if isinstance(read_timeout_seconds, timedelta):  # 1.x took a timedelta; 2.x seconds
-            read_timeout_seconds = read_timeout_seconds.total_seconds()
-        result = await self.client.call_tool(
-            params["name"],
-            params.get("arguments") or {},
-            read_timeout_seconds=read_timeout_seconds,
-            meta=params.get("_meta"),
-        )
-        return SimpleNamespace(
-            content=[block.model_dump(mode="json", by_alias=True) for block in result.content],
-            isError=result.is_error,
-            _meta=result.meta or {},
-            structuredContent=result.structured_content,
-        )
+
+SdkClientFor402 = _documented_adapter()
 
 
 async def _paid_call(url, token, account, asset, name, arguments):

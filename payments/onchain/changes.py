@@ -24,15 +24,19 @@ def ownership_transfers_seen(logs) -> None:
     indexer hand these logs to `recompute`, which re-applies the split for the new owner."""
 
 
+def _splits(args) -> list[dict]:
+    """A split event's recipients and shares, as the history rows keep them."""
+    pairs = zip(args["recipients"], args["bps"], strict=True)
+    return [{"recipient": r, "bps": int(b)} for r, b in pairs]
+
+
 def splits_record(logs) -> None:
     resolver = Resolver()
     rows = []
     for log in logs:
         a = log.args
         listing = resolver.listing(a["listingId"])
-        splits = [
-            {"recipient": r, "bps": int(b)} for r, b in zip(a["recipients"], a["bps"], strict=True)
-        ]
+        splits = _splits(a)
         rows.append(
             (log.pk, a["listingId"], listing and listing.pk, splits, log.tx_hash,
              log.block_number, log.block_time)
@@ -48,9 +52,7 @@ def split_notices_record(logs) -> None:
     for log in logs:
         a = log.args
         listing = resolver.listing(a["listingId"])
-        splits = [
-            {"recipient": r, "bps": int(b)} for r, b in zip(a["recipients"], a["bps"], strict=True)
-        ]
+        splits = _splits(a)
         effective = datetime.fromtimestamp(a["effectiveAt"], tz=UTC)
         rows.append((log.pk, a["listingId"], listing and listing.pk, splits, effective,
                      log.block_number))  # fmt: skip

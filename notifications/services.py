@@ -54,7 +54,7 @@ class Notice:
 CHUNK = 500  # values per IN (...): under every database's parameter limit
 
 
-def _users_by_address(addresses: set[str]) -> dict[str, User]:
+def users_by_address(addresses: set[str]) -> dict[str, User]:
     """{lowercase address: user} for the addresses that belong to someone. Users' addresses are
     stored checksummed (accounts.models), so an exact match on that form uses their index."""
     found = {}
@@ -81,7 +81,7 @@ def notify_many(notices: list[Notice]) -> int:
     """`notify` for each of `notices`, in a few queries whatever their number (a backfill
     hands the chain handlers thousands of sales at once). Returns how many were new."""
     addresses = {n.recipient.lower() for n in notices if isinstance(n.recipient, str)}
-    users = _users_by_address(addresses) if addresses else {}
+    users = users_by_address(addresses) if addresses else {}
     resolved = []
     for notice in notices:
         who = notice.recipient

@@ -13,8 +13,15 @@ class Purchase(models.Model):
 
     log = models.OneToOneField("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
     buyer = models.CharField(max_length=42)
+    # No index of its own: purchase_listing (listing, block_time) starts with it. The indexer
+    # writes a row per sale, and every index is one more write (issue 20).
     listing = models.ForeignKey(
-        Listing, null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+        Listing,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="purchases",
+        db_index=False,
     )
     tier = models.ForeignKey(
         "listings.Tier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -54,14 +61,23 @@ class Payout(models.Model):
         CREDITED = "credited", "Credited"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    log = models.ForeignKey("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    # Neither foreign key has an index of its own: payout_unique (log, position) and
+    # payout_listing (listing, kind) start with them. Four rows a sale: each index costs.
+    log = models.ForeignKey(
+        "chain.ChainLog", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     position = models.PositiveSmallIntegerField(default=0, help_text="Payee's index in a sale.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
     currency = models.CharField(max_length=42)
     amount = WeiField()
     listing = models.ForeignKey(
-        Listing, null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
+        Listing,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payouts",
+        db_index=False,
     )
     onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
     to_address = models.CharField(max_length=42, blank=True, help_text="Where a withdrawal went.")
@@ -86,7 +102,10 @@ class LicenseTransfer(models.Model):
     """One token id moved by an ERC-1155 TransferSingle/TransferBatch (a mint comes from the
     zero address): the one source of licence balances."""
 
-    log = models.ForeignKey("chain.ChainLog", on_delete=models.CASCADE, related_name="+")
+    # license_transfer_unique (log, position) serves look-ups by log.
+    log = models.ForeignKey(
+        "chain.ChainLog", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     position = models.PositiveIntegerField(default=0, help_text="Index within a batch.")
     token_id = WeiField()
     from_address = models.CharField(max_length=42)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from chain.typed_data import ZERO_ADDRESS
 from listings.money import wei_to_eth
 from notifications.models import Notification
-from notifications.services import Notice, notify_many
+from notifications.services import Notice, notify_many, users_by_address
 
 Kind = Notification.Kind
 
@@ -82,16 +82,20 @@ def credits_notify(credits) -> None:
 def fee_credits_notify(fees) -> None:
     """The platform fee of each sale, credited to the fee recipient: `fees` is (sale log,
     recipient, amount, listing). Contracts v2 emit no event for it (payments.onchain.payouts
-    derives it); keyed by the sale's log, as the fee's own `Credited` log was before."""
+    derives it); keyed by the sale's log, as the fee's own `Credited` log was before. The
+    recipient is looked up first: it is one address for every sale, and usually nobody's
+    account, so most batches build no notice at all."""
+    users = users_by_address({recipient for _, recipient, _, _ in fees}) if fees else {}
     notify_many(
         [
             _payout_notice(
-                recipient=recipient,
+                recipient=users[recipient.lower()],
                 amount=amount,
                 currency=sale.args["currency"],
                 listing=listing,
                 key=log_key("fee-credit", sale),
             )  # fmt: skip
             for sale, recipient, amount, listing in fees
+            if recipient.lower() in users
         ]
     )

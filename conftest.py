@@ -118,7 +118,7 @@ def _celery_inline():
 
 @pytest.fixture
 def celery_worker(transactional_db):
-    """A real Celery worker (in a thread) on the configured broker: SQLite through SQLAlchemy by
+    """A real Celery worker (in a thread) on the configured broker: the embedded SQLite one by
     default, Redis in CI. Tasks go through the broker instead of running inline."""
     from celery.contrib.testing.worker import start_worker
 

@@ -130,7 +130,7 @@ with the whole file's sha256. RSS sampled every 50 ms from /proc; the peak is th
 
 {flat}: receiving the file adds {growth / 1024:.1f} MiB to the server (target: flat, under 100 MB).
 Celery broker: {broker}; the peak comes at `finish`, whose scan task is the process's first
-message: it loads the broker's client (kombu and, for the embedded broker, SQLAlchemy).
+message: it loads the broker's client (kombu's messaging; for Redis, redis-py too).
 The idle figure is what a request path needs: web3, eth_account, eth_abi, eth-utils (with
 pydantic), SIWE and the Markdown renderer load on their first use, not at start-up
 (`marketplace/tests/test_lean_imports.py`); the rest is Django, DRF (which imports requests and
@@ -177,7 +177,7 @@ def main() -> None:
         result=result,
         broker=args.broker.split("://")[0] + " (`--broker`)"
         if args.broker
-        else "the embedded SQLite one of `make run` (`sqla+sqlite`)",
+        else "the embedded SQLite one of `make run` (`sqlite:///`, marketplace/broker.py)",
     )
     print(text)
     if not args.no_doc:

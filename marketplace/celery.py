@@ -1,6 +1,10 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# `make run`'s embedded broker (marketplace/broker.py), loaded on the first connection.
+TRANSPORT_ALIASES.setdefault("sqlite", "marketplace.broker:Transport")
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 

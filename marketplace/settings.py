@@ -426,16 +426,16 @@ COMPUTE_EGRESS_MIN_OUTPUT_BYTES = env.int("COMPUTE_EGRESS_MIN_OUTPUT_BYTES", def
 COMPUTE_EGRESS_MATCH_BYTES = env.int("COMPUTE_EGRESS_MATCH_BYTES", default=4096)
 
 # --- Celery ---------------------------------------------------------------------------------
-# The embedded default is kombu's SQLAlchemy transport on a SQLite file under var/: it needs no
-# server, and a message is a row written in one transaction, so a consumer never reads half of
-# one (kombu's filesystem transport could, and the JSONDecodeError killed the worker).
+# The embedded default is a SQLite file under var/ (marketplace/broker.py): it needs no server,
+# and a message is a row written in one transaction, so a consumer never reads half of one
+# (kombu's filesystem transport could, and the JSONDecodeError killed the worker).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or (
-    f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+    f"sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
-if CELERY_BROKER_URL.startswith(("sqla+sqlite", "sqlalchemy+sqlite")):
+if CELERY_BROKER_URL.startswith("sqlite:"):
     # Writers take turns on a SQLite file: wait for the lock (SQLite's default is 5 s) rather
     # than fail a publish while several processes publish and consume at once.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 60}}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"timeout": 60}
 elif CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dirs = {name: VAR_DIR / "celery" / name for name in ("queue", "processed", "control")}
     for _path in _celery_dirs.values():

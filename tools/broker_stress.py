@@ -156,7 +156,7 @@ def _pending(workdir: Path) -> int:
     if not path.exists():
         return 0
     with sqlite3.connect(path, timeout=60) as db:
-        return db.execute("SELECT count(*) FROM kombu_message WHERE visible = 1").fetchone()[0]
+        return db.execute("SELECT count(*) FROM broker_message").fetchone()[0]
 
 
 def _report(out: Path, workdir: Path, sent: int, died: list, elapsed: float) -> dict:

@@ -53,7 +53,7 @@ def broker_down(broker_at):
 @pytest.fixture
 def broker_up(broker_at, tmp_path):
     """A real broker of our own (the embedded default's kind), read back with kombu."""
-    broker_at(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}", {"connect_args": {"timeout": 60}})
+    broker_at(f"sqlite:///{tmp_path / 'broker.sqlite3'}", {"timeout": 60})
 
     def messages(queue: str) -> list[tuple[str, list]]:
         found = []

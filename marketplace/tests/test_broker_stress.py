@@ -20,7 +20,7 @@ def _stress_tool():
     return module
 
 
-def test_the_embedded_default_broker_is_sqlite_through_sqlalchemy(tmp_path):
+def test_the_embedded_default_broker_is_a_sqlite_file(tmp_path):
     # The suite may run on Redis (CI); `make run` with no CELERY_BROKER_URL gets this one.
     code = "from django.conf import settings; print(settings.CELERY_BROKER_URL)"
     env = {"DJANGO_SETTINGS_MODULE": "marketplace.settings", "VAR_DIR": str(tmp_path)}
@@ -28,7 +28,7 @@ def test_the_embedded_default_broker_is_sqlite_through_sqlalchemy(tmp_path):
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert out.stdout.strip() == f"sqla+sqlite:///{tmp_path / 'celery-broker.sqlite3'}"
+    assert out.stdout.strip() == f"sqlite:///{tmp_path / 'celery-broker.sqlite3'}"
 
 
 def test_producers_and_worker_processes_lose_duplicate_and_corrupt_nothing(tmp_path):
@@ -43,19 +43,79 @@ def test_producers_and_worker_processes_lose_duplicate_and_corrupt_nothing(tmp_p
     assert report["worker_errors"] == [], report
 
 
-def test_runstack_sweeps_delivered_messages_from_the_embedded_broker(tmp_path):
+def test_a_delivered_message_leaves_the_file_and_the_rest_wait_in_order(tmp_path):
+    # Taking a message deletes its row: the file does not grow by every task ever sent.
     from kombu import Connection
 
-    from marketplace.management.commands.runstack import broker_sweep
-
-    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    url = f"sqlite:///{tmp_path / 'broker.sqlite3'}"
     with Connection(url) as connection:
-        queue = connection.SimpleQueue("sweep")
+        queue = connection.SimpleQueue("order")
         for n in range(3):
             queue.put({"n": n})
-        delivered = queue.get(timeout=5)
-        delivered.ack()
-        assert broker_sweep(url) == 1  # the delivered one only
-        assert sorted(queue.get(timeout=5).payload["n"] for _ in range(2)) == [1, 2]
+        first = queue.get(timeout=5)
+        first.ack()
+        assert first.payload == {"n": 0}
+        assert _rows(tmp_path / "broker.sqlite3") == 2
+        assert [queue.get(timeout=5).payload["n"] for _ in range(2)] == [1, 2]
+        assert _rows(tmp_path / "broker.sqlite3") == 0
         queue.close()
-    assert broker_sweep("redis://127.0.0.1:6379/0") == 0
+
+
+def test_a_message_taken_but_not_acknowledged_comes_back_when_the_consumer_stops(tmp_path):
+    from kombu import Connection
+
+    url = f"sqlite:///{tmp_path / 'broker.sqlite3'}"
+    with Connection(url) as connection:
+        queue = connection.SimpleQueue("restore")
+        queue.put({"n": 1})
+        taken = queue.get(timeout=5)
+        assert taken.payload == {"n": 1}
+        queue.close()  # stops without acknowledging: kombu puts it back
+    with Connection(url) as connection:
+        queue = connection.SimpleQueue("restore")
+        again = queue.get(timeout=5)
+        again.ack()
+        assert again.payload == {"n": 1}
+        queue.close()
+
+
+def test_two_consumers_never_take_the_same_message(tmp_path):
+    # Each consumer takes in its own IMMEDIATE transaction: 200 messages, two connections
+    # polling at once in threads, each message received exactly once.
+    import threading
+
+    from kombu import Connection
+
+    url = f"sqlite:///{tmp_path / 'broker.sqlite3'}"
+    with Connection(url) as connection:
+        queue = connection.SimpleQueue("race")
+        for n in range(200):
+            queue.put({"n": n})
+        queue.close()
+    received: list[int] = []
+
+    def consume():
+        with Connection(url) as connection:
+            queue = connection.SimpleQueue("race")
+            while True:
+                try:
+                    message = queue.get(timeout=1)
+                except queue.Empty:
+                    break
+                received.append(message.payload["n"])
+                message.ack()
+            queue.close()
+
+    threads = [threading.Thread(target=consume) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(received) == list(range(200))
+
+
+def _rows(path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM broker_message").fetchone()[0]

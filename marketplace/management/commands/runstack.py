@@ -12,7 +12,6 @@ chain down with it. anvil is restarted the same way, from its state file."""
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +27,6 @@ STOP_GRACE_SECONDS = 10
 FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 STABLE_SECONDS = 60.0  # up this long: the next exit is a fresh failure, backoff starts over
-BROKER_SWEEP_SECONDS = 600.0
 
 
 class Child:
@@ -158,11 +156,7 @@ class Command(BaseCommand):
 
     def _supervise(self, children: list[Child], anvil: Anvil | None) -> None:
         anvil_backoff, anvil_retry_at = FIRST_BACKOFF_SECONDS, 0.0
-        swept_at = time.monotonic()
         while True:
-            if time.monotonic() - swept_at >= BROKER_SWEEP_SECONDS:
-                swept_at = time.monotonic()
-                broker_sweep(settings.CELERY_BROKER_URL)
             for child in children:
                 child.check()
             if anvil and anvil.process.poll() is not None and time.monotonic() >= anvil_retry_at:
@@ -179,21 +173,6 @@ class Command(BaseCommand):
     def _log(self, message: str) -> None:
         self.stderr.write(f"[runstack] {message}")
         self.stderr.flush()
-
-
-def broker_sweep(url: str) -> int:
-    """Delete the messages the embedded broker has delivered: kombu's SQLAlchemy transport only
-    marks them invisible, so its file would grow by every task ever sent (tens of MB a day).
-    Unacknowledged messages are not among them (kombu keeps those in the worker and puts them
-    back as new rows). Returns how many rows went; 0 for any other broker."""
-    prefix = "sqla+sqlite:///"
-    if not url.startswith(prefix):
-        return 0
-    try:
-        with sqlite3.connect(url[len(prefix) :], timeout=30) as db:
-            return db.execute("DELETE FROM kombu_message WHERE visible = 0").rowcount
-    except sqlite3.Error:
-        return 0  # not created yet, or busy beyond the timeout: next time
 
 
 def _interrupt(signum, frame):

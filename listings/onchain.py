@@ -6,9 +6,10 @@ tier prices change only by transactions its owner sends (setSplits, setTierPrice
 signed variants), and the indexer calls these services so the site shows what the contract
 will charge and pay. Labels and tier names are ours alone and are kept.
 
-Also the platform fee as the site shows it: read from the contract and cached, refreshed by
-the indexer when a `PlatformFeeUpdated` event arrives (payments.onchain.changes), with the deploy
-setting as the fallback when the chain is unreachable."""
+Also the platform fee as the site shows it: the row the indexer writes when a
+`PlatformFeeUpdated` event arrives (payments.onchain.changes), cached, with the deploy setting
+until the indexer has seen the deployment. Never read from the contract on a page: that chain
+call loaded web3 (~30 MiB) into the web process (issue 20)."""
 
 import logging
 from decimal import Decimal
@@ -17,17 +18,17 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from chain import client
 from core.eth import to_checksum_address
 from listings import page_cache
-from listings.models import Listing, SplitRecipient, Tier
+from listings.models import Listing, PlatformFee, SplitRecipient, Tier
 from listings.prices import price_summary
 
 logger = logging.getLogger(__name__)
 
 ZERO = "0x0000000000000000000000000000000000000000"
 FEE_CACHE_KEY = "listings:platform_fee_bps"
-FEE_CACHE_SECONDS = 300
+FEE_CACHE_SECONDS = 60  # a primary-key read when it runs out; other processes follow within it
+FEE_UNINDEXED_CACHE_SECONDS = 30  # the setting, until the indexer has seen the deployment
 
 
 @transaction.atomic
@@ -73,23 +74,32 @@ def tier_apply_onchain_price(*, listing: Listing, position: int, price: int, cur
 
 
 def platform_fee_bps() -> int:
-    """The platform fee in basis points as the contract charges it now (cached)."""
+    """The platform fee in basis points as the contract charges it, as the indexer last saw it
+    (cached); the deploy setting until the indexer has seen the deployment."""
     cached = cache.get(FEE_CACHE_KEY)
     if cached is not None:
         return int(cached)
-    try:
-        bps = int(client.get_contract("Marketplace").functions.feeBps().call())
-    except (client.DeploymentMissing, *client.RPC_ERRORS) as exc:
-        logger.warning("platform fee unreadable from the chain (%s); using the setting", exc)
+    bps = PlatformFee.objects.filter(pk=PlatformFee.ROW).values_list("bps", flat=True).first()
+    if bps is None:
+        cache.set(FEE_CACHE_KEY, settings.CHAIN_PLATFORM_FEE_BPS, FEE_UNINDEXED_CACHE_SECONDS)
         return settings.CHAIN_PLATFORM_FEE_BPS
     cache.set(FEE_CACHE_KEY, bps, FEE_CACHE_SECONDS)
     return bps
 
 
-def platform_fee_remember(*, bps: int) -> None:
-    """What the indexer saw set on-chain, so pages show it without waiting for the cache."""
-    cache.set(FEE_CACHE_KEY, int(bps), FEE_CACHE_SECONDS)
-    page_cache.forget(site=True)  # every listing page shows the fee
+def platform_fee_set(*, bps: int | None) -> None:
+    """What the indexer saw set on-chain (None: no fee event left, after a reorg), in the
+    indexer's transaction; once it commits, pages show it without waiting for the cache."""
+    if bps is None:
+        PlatformFee.objects.filter(pk=PlatformFee.ROW).delete()
+    else:
+        PlatformFee.objects.update_or_create(pk=PlatformFee.ROW, defaults={"bps": int(bps)})
+
+    def show() -> None:
+        cache.delete(FEE_CACHE_KEY)
+        page_cache.forget(site=True)  # every listing page shows the fee
+
+    transaction.on_commit(show)
 
 
 def listing_chain_facts_set(*, facts: dict[int, dict]) -> list[int]:

@@ -8,7 +8,7 @@ from listings.models.listing import (
     ListingStatusChange,
     ListingTag,
 )
-from listings.models.sale import SplitRecipient, Tier
+from listings.models.sale import PlatformFee, SplitRecipient, Tier
 from listings.models.trust import OwnershipTransfer, Report
 from listings.models.versions import Version, VersionFile
 
@@ -20,6 +20,7 @@ __all__ = [
     "ListingStatusChange",
     "ListingLike",
     "Tier",
+    "PlatformFee",
     "SplitRecipient",
     "Version",
     "VersionFile",

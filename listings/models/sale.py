@@ -62,3 +62,17 @@ class SplitRecipient(models.Model):
             models.UniqueConstraint(fields=["listing", "address"], name="split_unique_address"),
             models.CheckConstraint(condition=Q(bps__gt=0, bps__lte=10_000), name="split_bps_range"),
         ]
+
+
+class PlatformFee(models.Model):
+    """The platform fee as the chain last said it: one row (pk 1), written when the indexer
+    records a `PlatformFeeUpdated` (listings.onchain.platform_fee_set). Pages read the fee here,
+    so showing a listing never calls the chain (which loaded web3 into the web process)."""
+
+    ROW = 1
+
+    bps = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.bps} bps"

@@ -7,8 +7,6 @@ sale is paid by the split live at its block, by the contract: history never rewr
 
 from datetime import UTC, datetime
 
-from django.db import transaction
-
 from chain.indexer import insert_rows
 from listings import onchain
 from payments.models import PlatformFeeChange, SplitChange, SplitNotice, TierPriceChange
@@ -127,5 +125,4 @@ def changes_recompute(logs) -> None:
             )
     if any(log.event == "PlatformFeeUpdated" for log in logs):
         fee = _chain_order(PlatformFeeChange.objects.all()).first()
-        if fee is not None:
-            transaction.on_commit(lambda: onchain.platform_fee_remember(bps=fee.bps))
+        onchain.platform_fee_set(bps=fee and fee.bps)

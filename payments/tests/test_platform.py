@@ -13,7 +13,7 @@ from payments.dashboard import platform
 from payments.models import PlatformFeeChange
 from payments.tests.buying import deployer, send_step
 from payments.tests.dashboard_helpers import ETH, chain_sums, sell
-from payments.tests.indexing import index, wallets
+from payments.tests.indexing import index, mine, revert, snapshot, wallets
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chain]
 
@@ -95,6 +95,36 @@ def test_admin_sets_the_fee_and_the_site_shows_it_once_indexed(
     latest = PlatformFeeChange.objects.order_by("-block_number").first()
     assert (latest.bps, latest.tx_hash) == (120, receipt.transactionHash.to_0x_hex())
     assert onchain.platform_fee_bps() == 120
+
+
+def test_pages_show_the_indexed_fee_without_calling_the_chain_and_a_reorg_takes_it_back(
+    admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        index()  # the deployment's fee
+    deployed = onchain.platform_fee_bps()
+    fork = snapshot()
+    reply = client_for(admin_user).post(
+        "/api/v1/platform/fee/prepare", {"bps": 120}, content_type="application/json"
+    )
+    assert send_step(reply.json()["transaction"], deployer()).status == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        index()
+
+    def chain_call(*args, **kwargs):
+        raise AssertionError("a page read the fee from the chain")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(client, "get_contract", chain_call)
+        patched.setattr(client, "get_web3", chain_call)
+        cache.delete(onchain.FEE_CACHE_KEY)  # cold: another process, or the cache ran out
+        assert onchain.platform_fee_bps() == 120
+    # The fee change's block is replaced: the page's fee goes back with the ledger.
+    revert(fork)
+    mine(3)
+    with django_capture_on_commit_callbacks(execute=True):
+        index()
+    assert onchain.platform_fee_bps() == deployed
 
 
 def test_platform_revenue_is_the_fees_credited_exactly(admin_user):

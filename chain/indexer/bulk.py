@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from functools import partial
 
-from django.db import connections, models, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 
 # Values of these fields go to the driver as they are.
 PLAIN_FIELDS = (models.CharField, models.IntegerField, models.BooleanField, models.ForeignKey)
@@ -150,8 +150,9 @@ def insert_rows(
 
 def _copy(connection, table: str, names: list[str], params: list, *, ignore_conflicts: bool):
     """COPY the rows in. COPY cannot skip a row that breaks a unique constraint, so with
-    `ignore_conflicts` the rows go to a staging table first and on with one INSERT ... SELECT
-    ... ON CONFLICT DO NOTHING, in their order (ids follow the rows, as with single INSERTs)."""
+    `ignore_conflicts`, when a row is there already, the rows go to a staging table first and
+    on with one INSERT ... SELECT ... ON CONFLICT DO NOTHING, in their order (ids follow the
+    rows, as with single INSERTs)."""
     quote = connection.ops.quote_name
     columns = ", ".join(map(quote, names))
     # All or nothing whatever the caller's transaction (in autocommit, COPY and INSERT apart).
@@ -159,6 +160,15 @@ def _copy(connection, table: str, names: list[str], params: list, *, ignore_conf
         if not ignore_conflicts:
             _copy_into(cur, f"{quote(table)} ({columns})", params)
             return
+        # Usually every row is new (a batch indexed for the first time): straight in, in a
+        # savepoint. Only when one is there already (a replay) through the staging table,
+        # which writes every row twice.
+        try:
+            with transaction.atomic(using=connection.alias):
+                _copy_into(cur, f"{quote(table)} ({columns})", params)
+            return
+        except IntegrityError:
+            pass
         # Created once per connection (a temporary table lives as long as its session), emptied
         # after each use: creating one per batch costs more than the COPY itself.
         staging = quote(f"bulk_{table}_{zlib.crc32(columns.encode()):08x}")

@@ -58,8 +58,9 @@ FRESH_QUERIES = {
     # The detail replies also read the listing's ownership history (one prefetch); the API's
     # model tree reads the listings built on it and trained on it (issue 17), as the page does.
     "api-detail": 9,
-    # The page also reads "more from this creator" and the lineage's fine-tunes (issue 17).
-    "page-detail": 10,
+    # The page also reads "more from this creator" and the lineage's fine-tunes (issue 17), and
+    # the platform fee's row when the fee's own cache is cold (never the chain: issue 20).
+    "page-detail": 11,
 }
 
 

@@ -22,9 +22,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 
-import puremagic
-from picklescan import scanner as picklescan
-
 from artifacts import formats
 from artifacts.storage import storage_for
 from artifacts.storage.base import StorageError
@@ -116,6 +113,8 @@ def _is_safetensors(head: bytes, size: int) -> bool:
 
 
 def _puremagic_type(head: bytes) -> tuple[str, str]:
+    import puremagic  # scans run in the worker: not loaded into the web process at start
+
     try:
         matches = puremagic.magic_string(head)
     except (puremagic.PureError, ValueError):
@@ -167,6 +166,8 @@ def _picklescan_findings(path: Path, kind: str, ours: list[dict]) -> list[dict]:
     suspicious and we did not already name. Its parse errors are left to our own reader."""
     if kind == "hdf5":
         return []
+    from picklescan import scanner as picklescan  # as puremagic: on the first scan
+
     named = {f.get("global") for f in ours}
     with path.open("rb") as f:
         try:

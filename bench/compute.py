@@ -6,7 +6,7 @@
    Python) run in the full bubblewrap sandbox (prlimit + namespaces + setpriv) and bare, best
    of N rounds each, alternating; printed as a ratio (target ≤ 1.05).
 2. Submit-to-running latency: a real `celery -A marketplace worker -Q compute.bench` process on
-   an idle host (SQLite and the filesystem broker in a temporary VAR_DIR, as `make run`), the
+   an idle host (SQLite and the embedded SQLite broker in a temporary VAR_DIR, as `make run`), the
    time from `job_submit` returning to the job's status being `running` (target < 2 s).
 
 Prints the figures and writes the `compute` section of docs/performance.md."""

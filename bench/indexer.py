@@ -3,7 +3,7 @@
     .venv/bin/python bench/indexer.py [--purchases 1000] [--per-block 10] [--samples 40]
 
 Starts its own anvil, deploys, and keeps everything else in a temporary directory (SQLite
-database, Celery's filesystem broker). Measures:
+database, the embedded SQLite Celery broker). Measures:
 - events/s through the whole indexer (fetch, decode, store, hand over, grant: `Indexer.run()`
   from an empty database over a range of purchases) as a ratio to a bare `eth_getLogs` of the
   same range plus decoding (the same decoder): the cost of everything the indexer does on top
@@ -429,7 +429,7 @@ Throughput: {result["events"]:,} events in {result["blocks"]:,} blocks; rates ar
 costs beyond reading it whatever the indexer's Python does (rows per table: {", ".join(f"{t} {n:,}" for t, n in sorted(floor["tables"].items()))}): the ratio
 no indexer storing these rows on this database can pass.
 Latency: {len(latencies)} purchases, one at a time at random moments, CONFIRMATIONS=0, with
-the product's Celery worker (`-c 2`) and beat on the filesystem broker running
+the product's Celery worker (`-c 2`) and beat on the embedded SQLite broker running
 `chain.tasks.index_chain` every {settings.INDEXER_INTERVAL_SECONDS:g} s; each run follows the
 chain that long, polling every {settings.INDEXER_POLL_SECONDS:g} s, so a purchase waits for a
 poll, not for a beat."""

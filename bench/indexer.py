@@ -44,7 +44,8 @@ def setup_django(tmp: Path) -> dict:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL")
+        or f"sqlite:///{tmp / 'bench.sqlite3'}",
         "VAR_DIR": str(tmp / "var"),
         "CHAIN_RPC_URL": f"http://127.0.0.1:{port}",
         "CHAIN_DEPLOYMENTS_DIR": str(tmp / "deployments"),
@@ -236,7 +237,9 @@ def _last_ids() -> dict[str, int]:
     last = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+            columns = [
+                c.name for c in connection.introspection.get_table_description(cursor, table)
+            ]
             if "id" in columns:
                 cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
                 last[table] = cursor.fetchone()[0]

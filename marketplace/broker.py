@@ -125,4 +125,3 @@ class Transport(virtual.Transport):
 
     def driver_version(self):
         return sqlite3.sqlite_version
-

@@ -87,13 +87,14 @@ class Terms:
         self._shares: dict = {}
         # Only the transactions where a payee refused need their logs: that is rare, and
         # loading every sale's log again cost a sixth of indexing a batch of sales.
+        # By chain and hash: the unique index's order (by hash alone it would scan the table).
         refusing = {
             tx_hash
-            for chain_id, tx_hash in select_in(
-                ChainLog, ["chain_id", "tx_hash"], "tx_hash", {log.tx_hash for log in sales},
-                event="Credited",
+            for chain_id in chain_ids
+            for (tx_hash,) in select_in(
+                ChainLog, ["tx_hash"], "tx_hash", {log.tx_hash for log in sales},
+                chain_id=chain_id, event="Credited",
             )
-            if chain_id in chain_ids
         }  # fmt: skip
         for hashes in chunks(refusing):
             for log in ChainLog.objects.filter(

@@ -63,6 +63,7 @@ class Channel(virtual.Channel):
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             db.execute("PRAGMA synchronous=NORMAL")  # safe against a process crash
             db.executescript(SCHEMA)
+            _adopt_sqlalchemy_messages(db)
             self._db, self._pid = db, os.getpid()
         return self._db
 
@@ -110,6 +111,29 @@ class Channel(virtual.Channel):
         self._db = None
 
 
+def _adopt_sqlalchemy_messages(db: sqlite3.Connection) -> None:
+    """Move the messages nobody took yet from a file kombu's SQLAlchemy transport wrote (the
+    same var/celery-broker.sqlite3) into this transport's table, in their order, once: its
+    tables go with them. Their payloads are the same JSON."""
+    if not db.execute(_OLD_TABLE).fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute(_OLD_TABLE).fetchone():  # not moved by another process meanwhile
+            db.execute(
+                "INSERT INTO broker_message (queue, payload) SELECT q.name, m.payload "
+                "FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id "
+                "WHERE m.visible ORDER BY m.id"
+            )
+            db.execute("DROP TABLE kombu_message")
+            db.execute("DROP TABLE IF EXISTS kombu_queue")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+_OLD_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kombu_message'"
 _FIRST = "SELECT id, payload FROM broker_message WHERE queue = ? ORDER BY id LIMIT 1"
 
 

@@ -119,3 +119,51 @@ def _rows(path) -> int:
 
     with sqlite3.connect(path) as db:
         return db.execute("SELECT COUNT(*) FROM broker_message").fetchone()[0]
+
+
+
+def test_messages_left_in_a_broker_file_of_the_sqlalchemy_transport_are_delivered(tmp_path):
+    # `make run` keeps var/celery-broker.sqlite3: the file kombu's SQLAlchemy transport wrote
+    # may still hold tasks nobody took yet (visible = 1). They must not be dropped silently.
+    import sqlite3
+
+    from kombu import Connection
+
+    path = tmp_path / "broker.sqlite3"
+    with Connection(f"sqlite:///{path}") as connection:  # payloads in kombu's shape (the same)
+        queue = connection.SimpleQueue("old")
+        for n in range(1, 4):
+            queue.put({"n": n})
+        queue.close()
+    with sqlite3.connect(path) as db:
+        payloads = [p for (p,) in db.execute("SELECT payload FROM broker_message ORDER BY id")]
+        db.executescript(
+            """
+            DROP TABLE broker_message;
+            CREATE TABLE kombu_queue (id INTEGER PRIMARY KEY, name VARCHAR(200) UNIQUE);
+            CREATE TABLE kombu_message (
+                id INTEGER PRIMARY KEY, visible BOOLEAN, timestamp DATETIME,
+                payload TEXT NOT NULL, version SMALLINT NOT NULL,
+                queue_id INTEGER REFERENCES kombu_queue (id)
+            );
+            INSERT INTO kombu_queue (id, name) VALUES (1, 'old');
+            """
+        )
+        for payload, visible in zip(payloads, (0, 1, 1), strict=True):  # 1: delivered already
+            db.execute(
+                "INSERT INTO kombu_message (visible, payload, version, queue_id) "
+                "VALUES (?, ?, 1, 1)",
+                (visible, payload),
+            )
+    with Connection(f"sqlite:///{path}") as connection:
+        queue = connection.SimpleQueue("old")
+        got = []
+        for _ in range(2):
+            message = queue.get(timeout=5)
+            got.append(message.payload["n"])
+            message.ack()
+        assert got == [2, 3]
+        assert queue.qsize() == 0
+        queue.close()
+    with sqlite3.connect(path) as db:  # moved once: the old tables are gone
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'kombu_message'").fetchone()

@@ -5,7 +5,7 @@ Why our own: kombu's SQLAlchemy transport did the same with SQLAlchemy underneat
 web process loaded with its first task (+19 MiB: the upload `finish` put the web process over
 its 100 MiB budget, issue 20), and it only marked delivered messages invisible, so the file
 grew until something swept it. Here a message is a row written in one transaction (a consumer
-never reads half of one), and taking it is one IMMEDIATE transaction that reads and deletes it,
+never reads half of one), and taking it is one IMMEDIATE transaction that reads and marks it,
 so two consumers never get the same message and nothing needs sweeping. Delivery is kombu's
 virtual transport's: a worker holds what it took until it acknowledges it and puts back what
 it had not acknowledged when it stops, as with every kombu transport of this kind.
@@ -15,6 +15,7 @@ For one machine. Production uses Redis or RabbitMQ (docs/deploy.md)."""
 import os
 import sqlite3
 import threading
+import time
 from queue import Empty
 
 from kombu.transport import virtual
@@ -26,7 +27,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS broker_message (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     queue TEXT NOT NULL,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    taken_at REAL  -- when a consumer took it (time.time()); NULL: waiting
 );
 CREATE INDEX IF NOT EXISTS broker_message_queue ON broker_message (queue, id);
 """
@@ -40,15 +42,39 @@ def path_of(url: str) -> str:
     return url[len(prefix) :]
 
 
+class QoS(virtual.QoS):
+    """An acknowledged (or dropped) message leaves the file; until then its row stays, taken."""
+
+    def ack(self, delivery_tag):
+        self.channel._done(delivery_tag)
+        super().ack(delivery_tag)
+
+    def reject(self, delivery_tag, requeue=False):
+        if not requeue:
+            self.channel._done(delivery_tag)
+        super().reject(delivery_tag, requeue=requeue)
+
+
 class Channel(virtual.Channel):
     """One connection per channel and process (a forked worker child opens its own), used by
-    one thread at a time."""
+    one thread at a time.
+
+    A message taken stays in the file, marked taken, until it is acknowledged: a consumer that
+    stops puts it back (kombu), and one killed outright (out of memory, SIGKILL) cannot, so a
+    message taken longer ago than `visibility_timeout` (transport option, seconds, 3600 as
+    Redis's) is delivered again, as with Redis."""
+
+    QoS = QoS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        self._taken: dict[str, int] = {}  # delivery tag -> row, of what this channel took
+        self._noack_queues: set[str] = set()  # consumed without acknowledgements
+        options = self.connection.client.transport_options
+        self.visibility_timeout = float(options.get("visibility_timeout", 3600))
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -63,6 +89,7 @@ class Channel(virtual.Channel):
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             db.execute("PRAGMA synchronous=NORMAL")  # safe against a process crash
             db.executescript(SCHEMA)
+            _upgrade(db)
             self._db, self._pid = db, os.getpid()
         return self._db
 
@@ -75,33 +102,80 @@ class Channel(virtual.Channel):
     def _get(self, queue):
         with self._lock:
             db = self.db
+            now = time.time()
             # Most polls find nothing: look without taking the write lock first.
-            if not db.execute(_FIRST, (queue,)).fetchone():
+            if not db.execute(_FIRST, (queue, now - self.visibility_timeout)).fetchone():
                 raise Empty()
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute(_FIRST, (queue,)).fetchone()
+                row = db.execute(_FIRST, (queue, now - self.visibility_timeout)).fetchone()
                 if row:
-                    db.execute("DELETE FROM broker_message WHERE id = ?", (row[0],))
+                    db.execute("UPDATE broker_message SET taken_at = ? WHERE id = ?", (now, row[0]))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         if row is None:
             raise Empty()  # another consumer took it between the look and the lock
-        return loads(row[1])
+        message = loads(row[1])
+        self._taken[message["properties"]["delivery_tag"]] = row[0]
+        if queue in self._noack_queues:
+            self._done(message["properties"]["delivery_tag"])
+        return message
+
+    def basic_consume(self, queue, no_ack, *args, **kwargs):
+        if no_ack:  # nothing will acknowledge what this consumer takes: taken is done
+            self._noack_queues.add(queue)
+        return super().basic_consume(queue, no_ack, *args, **kwargs)
+
+    def basic_cancel(self, consumer_tag):
+        queue = self._tag_to_queue.get(consumer_tag)
+        super().basic_cancel(consumer_tag)
+        if queue not in self._tag_to_queue.values():
+            self._noack_queues.discard(queue)
+
+    def basic_get(self, queue, no_ack=False, **kwargs):
+        message = super().basic_get(queue, no_ack=no_ack, **kwargs)
+        if message is not None and no_ack:
+            self._done(message.delivery_tag)
+        return message
+
+    def _done(self, delivery_tag):
+        row = self._taken.pop(delivery_tag, None)
+        if row is not None:
+            with self._lock:
+                self.db.execute("DELETE FROM broker_message WHERE id = ?", (row,))
+
+    def _restore(self, message):
+        """Put a message taken back where it was (kombu redelivers it first)."""
+        row = self._taken.pop(message.delivery_tag, None)
+        if row is not None:
+            payload = message.serializable()
+            payload["redelivered"] = True
+            with self._lock:
+                put_back = self.db.execute(
+                    "UPDATE broker_message SET taken_at = NULL, payload = ? WHERE id = ?",
+                    (dumps(payload), row),
+                ).rowcount
+            if put_back:
+                return
+        super()._restore(message)
 
     def _size(self, queue):
         with self._lock:
-            query = "SELECT COUNT(*) FROM broker_message WHERE queue = ?"
+            query = "SELECT COUNT(*) FROM broker_message WHERE queue = ? AND taken_at IS NULL"
             return self.db.execute(query, (queue,)).fetchone()[0]
 
     def _purge(self, queue):
+        """The messages waiting (those taken are the consumers' until acknowledged)."""
         with self._lock:
-            return self.db.execute("DELETE FROM broker_message WHERE queue = ?", (queue,)).rowcount
+            return self.db.execute(
+                "DELETE FROM broker_message WHERE queue = ? AND taken_at IS NULL", (queue,)
+            ).rowcount
 
     def _delete(self, queue, *args, **kwargs):
-        self._purge(queue)
+        with self._lock:
+            self.db.execute("DELETE FROM broker_message WHERE queue = ?", (queue,))
 
     def close(self):
         super().close()
@@ -110,7 +184,44 @@ class Channel(virtual.Channel):
         self._db = None
 
 
-_FIRST = "SELECT id, payload FROM broker_message WHERE queue = ? ORDER BY id LIMIT 1"
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Bring an older file up to date, once. A file of this transport before `taken_at` gets
+    the column. From a file kombu's SQLAlchemy transport wrote (the same
+    var/celery-broker.sqlite3) the messages nobody took yet move into this transport's table,
+    in their order, and its tables go with them (their payloads are the same JSON)."""
+    if not _outdated(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "taken_at" not in _columns(db):  # checked again under the lock: another process
+            db.execute("ALTER TABLE broker_message ADD COLUMN taken_at REAL")
+        if db.execute(_OLD_TABLE).fetchone():
+            db.execute(
+                "INSERT INTO broker_message (queue, payload) SELECT q.name, m.payload "
+                "FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id "
+                "WHERE m.visible ORDER BY m.id"
+            )
+            db.execute("DROP TABLE kombu_message")
+            db.execute("DROP TABLE IF EXISTS kombu_queue")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(broker_message)")}
+
+
+def _outdated(db: sqlite3.Connection) -> bool:
+    return "taken_at" not in _columns(db) or bool(db.execute(_OLD_TABLE).fetchone())
+
+
+_OLD_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kombu_message'"
+_FIRST = (
+    "SELECT id, payload FROM broker_message WHERE queue = ? AND (taken_at IS NULL OR taken_at < ?) "
+    "ORDER BY id LIMIT 1"
+)
 
 
 class Transport(virtual.Transport):

@@ -5,10 +5,10 @@ Why our own: kombu's SQLAlchemy transport did the same with SQLAlchemy underneat
 web process loaded with its first task (+19 MiB: the upload `finish` put the web process over
 its 100 MiB budget, issue 20), and it only marked delivered messages invisible, so the file
 grew until something swept it. Here a message is a row written in one transaction (a consumer
-never reads half of one), and taking it is one IMMEDIATE transaction that reads and marks it,
-so two consumers never get the same message and nothing needs sweeping. Delivery is kombu's
-virtual transport's: a worker holds what it took until it acknowledges it and puts back what
-it had not acknowledged when it stops, as with every kombu transport of this kind.
+never reads half of one); taking it marks it taken in one IMMEDIATE transaction, so two
+consumers never get the same message; acknowledging it deletes it, so nothing needs sweeping.
+A worker that stops puts back what it had not acknowledged (kombu's virtual transport), and
+what a killed worker held is delivered again after `visibility_timeout` (see Channel).
 
 For one machine. Production uses Redis or RabbitMQ (docs/deploy.md)."""
 
@@ -185,17 +185,14 @@ class Channel(virtual.Channel):
 
 
 def _upgrade(db: sqlite3.Connection) -> None:
-    """Bring an older file up to date, once. A file of this transport before `taken_at` gets
-    the column. From a file kombu's SQLAlchemy transport wrote (the same
-    var/celery-broker.sqlite3) the messages nobody took yet move into this transport's table,
-    in their order, and its tables go with them (their payloads are the same JSON)."""
-    if not _outdated(db):
+    """Take over a file kombu's SQLAlchemy transport wrote (the same var/celery-broker.sqlite3,
+    before this transport): the messages nobody took yet move into this transport's table, in
+    their order, and its tables go (their payloads are the same JSON). Once, by one process."""
+    if not db.execute(_OLD_TABLE).fetchone():
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        if "taken_at" not in _columns(db):  # checked again under the lock: another process
-            db.execute("ALTER TABLE broker_message ADD COLUMN taken_at REAL")
-        if db.execute(_OLD_TABLE).fetchone():
+        if db.execute(_OLD_TABLE).fetchone():  # again under the lock: another process may have
             db.execute(
                 "INSERT INTO broker_message (queue, payload) SELECT q.name, m.payload "
                 "FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id "
@@ -207,14 +204,6 @@ def _upgrade(db: sqlite3.Connection) -> None:
     except BaseException:
         db.execute("ROLLBACK")
         raise
-
-
-def _columns(db: sqlite3.Connection) -> set[str]:
-    return {row[1] for row in db.execute("PRAGMA table_info(broker_message)")}
-
-
-def _outdated(db: sqlite3.Connection) -> bool:
-    return "taken_at" not in _columns(db) or bool(db.execute(_OLD_TABLE).fetchone())
 
 
 _OLD_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kombu_message'"

@@ -125,7 +125,6 @@ def _rows(path) -> int:
         return db.execute("SELECT COUNT(*) FROM broker_message").fetchone()[0]
 
 
-
 def test_messages_left_in_a_broker_file_of_the_sqlalchemy_transport_are_delivered(tmp_path):
     # `make run` keeps var/celery-broker.sqlite3: the file kombu's SQLAlchemy transport wrote
     # may still hold tasks nobody took yet (visible = 1). They must not be dropped silently.

@@ -12,7 +12,9 @@ database, the embedded SQLite Celery broker). Measures:
   row shows the new licence, which is what `entitlement_active` reads), CONFIRMATIONS=0, with
   the product's own Celery worker and beat running the index task (`chain.tasks.index_chain`)
   as `make run` starts them. Target p95 < 2 s.
-Prints the figures and writes the `indexer` section of docs/performance.md."""
+Prints the figures and writes the `indexer` section of docs/performance.md. With
+BENCH_DATABASE_URL (an empty PostgreSQL database of its own) it measures there instead; its
+floor's bare writes are still `executemany`, which is not PostgreSQL's fastest path (COPY)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ Also the platform fee as the site shows it: the row the indexer writes when a
 until the indexer has seen the deployment. Never read from the contract on a page: that chain
 call loaded web3 (~30 MiB) into the web process (issue 20)."""
 
-import logging
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,8 +21,6 @@ from core.eth import to_checksum_address
 from listings import page_cache
 from listings.models import Listing, PlatformFee, SplitRecipient, Tier
 from listings.prices import price_summary
-
-logger = logging.getLogger(__name__)
 
 ZERO = "0x0000000000000000000000000000000000000000"
 FEE_CACHE_KEY = "listings:platform_fee_bps"

@@ -154,13 +154,15 @@ class Buyers:
         return time.monotonic()
 
 
-def raw_read(first: int, last: int) -> tuple[int, float]:
-    """A bare eth_getLogs of the range, decoded: the floor the indexer is compared with."""
+def raw_read(first: int, last: int, *, words: bool = False) -> tuple[int, float]:
+    """A bare eth_getLogs of the range, decoded with eth_abi: the floor the indexer is compared
+    with (issue 20's baseline, as when it was filed). `words=True` decodes as the indexer does
+    (word by word where it can): a stricter floor, printed beside it."""
     from chain.indexer import RpcSource, deployment_target
     from chain.indexer.decode import Decoder
 
     target = deployment_target()
-    decoder = Decoder(target.addresses)
+    decoder = Decoder(target.addresses, words=words)
     started = time.monotonic()
     logs = RpcSource().logs(list(target.addresses), first, last)
     decoded = [log for log in map(decoder.decode, logs) if log is not None]

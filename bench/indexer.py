@@ -6,8 +6,9 @@ Starts its own anvil, deploys, and keeps everything else in a temporary director
 database, the embedded SQLite Celery broker). Measures:
 - events/s through the whole indexer (fetch, decode, store, hand over, grant: `Indexer.run()`
   from an empty database over a range of purchases) as a ratio to a bare `eth_getLogs` of the
-  same range plus decoding (the same decoder): the cost of everything the indexer does on top
-  of reading. Target >= 0.6 (issue 20; issue 5 set 0.5).
+  same range plus eth_abi decoding (the baseline issue 20 was filed against): the cost of
+  everything the indexer does on top of reading. Target >= 0.6 (issue 20; issue 5 set 0.5).
+  Also against a bare read that decodes as the indexer does (word by word): stricter.
 - latency from a mined purchase (its receipt) to a usable entitlement (the holder's entitlement
   row shows the new licence, which is what `entitlement_active` reads), CONFIRMATIONS=0, with
   the product's own Celery worker and beat running the index task (`chain.tasks.index_chain`)
@@ -19,6 +20,7 @@ floor's bare writes are still `executemany`, which is not PostgreSQL's fastest p
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import random
@@ -287,20 +289,36 @@ def write_floor(first: int, last: int) -> dict:
     }
 
 
+def collected(measure, *args, **kwargs):
+    """`measure(...)` after a full garbage collection: the indexer turns the collector off for
+    a batch, and the next measurement would otherwise pay for its garbage (a bare read now and
+    then took 180 ms instead of 105)."""
+    gc.collect()
+    return measure(*args, **kwargs)
+
+
 def throughput(first: int, last: int, rounds: int = 5) -> dict:
     """Rates from the best round of each; the ratio per round (its reads and its indexing run
     back to back, so a busy moment hits both), as the median and range over the rounds."""
     runs = [
-        (raw_read(first, last), web3_read(first, last), full_index(first)) for _ in range(rounds)
+        (
+            collected(raw_read, first, last),
+            collected(web3_read, first, last),
+            collected(full_index, first),
+            collected(raw_read, first, last, words=True),
+        )
+        for _ in range(rounds)
     ]
-    assert all(raw[0] == web3[0] == full[0] for raw, web3, full in runs), runs
+    assert all(raw[0] == web3[0] == full[0] == words[0] for raw, web3, full, words in runs), runs
     events = runs[0][0][0]
-    best = [min(seconds for *_, seconds in (run[i] for run in runs)) for i in range(3)]
-    ratios = sorted(raw[1] / full[1] for raw, _, full in runs)
+    best = [min(run[i][1] for run in runs) for i in range(4)]
+    ratios = sorted(raw[1] / full[1] for raw, _, full, _ in runs)
     floors = [write_floor(first, last) for _ in range(3)]
     floor = min(floors, key=lambda f: f["headers_s"] + f["writes_s"])
-    raw_median = statistics.median(raw[1] for raw, _, _ in runs)
+    raw_median = statistics.median(run[0][1] for run in runs)
     return {
+        "words_rate": events / best[3],
+        "ratio_words": statistics.median(words[1] / full[1] for _, _, full, words in runs),
         "floor": floor,
         "floor_ratio": raw_median / (raw_median + floor["headers_s"] + floor["writes_s"]),
         "events": events,
@@ -414,7 +432,8 @@ def render(result: dict, latencies: list[float], args) -> str:
     latency_ok = "met" if p95 < 2 else "missed"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = [
-        ("Bare `eth_getLogs` of the range + decoding (the indexer's decoder)", "raw_rate"),
+        ("Bare `eth_getLogs` of the range + eth_abi decoding (the baseline)", "raw_rate"),
+        ("Bare `eth_getLogs` + the indexer's own decoding (word by word)", "words_rate"),
         ("The usual web3.py way: `get_logs` + `process_log`", "web3_rate"),
         ("Whole indexer: fetch, decode, store, hand over, grant, advance", "full_rate"),
     ]
@@ -431,6 +450,8 @@ Measured on {stamp}; {machine()}; SQLite (WAL), DEBUG off, anvil on loopback.
 | Indexer / bare read, median of rounds (target ≥ 0.6) | **{result["ratio"]:.2f}** \
 ({ratio_ok}; rounds {low:.2f}–{high:.2f}) |
 {floor_row}
+| Indexer / the bare read with the indexer's own decoding (stricter) | \
+{result["ratio_words"]:.2f} |
 | Indexer / web3.py read | {result["ratio_web3"]:.2f} |
 | Purchase mined → usable entitlement, p50 | {p50 * 1000:,.0f} ms |
 | Purchase mined → usable entitlement, p95 (target < 2 s) | **{p95 * 1000:,.0f} ms** \

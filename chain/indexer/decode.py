@@ -64,6 +64,8 @@ def _events_of(contract: str) -> dict[str, EventAbi]:
         data = [(p["name"], t) for p, t in params if not p["indexed"]]
         in_words = [*indexed, *data]
         readers = [_word_reader(t) for _, t in in_words]
+        if len({name for name, _ in in_words}) < len(in_words):
+            readers = [None]  # repeated (unnamed) names: eth_abi's dict keeps the last one
         found[topic] = EventAbi(
             contract=contract,
             name=item["name"],
@@ -191,9 +193,6 @@ class Decoder:
         spec = self.events.get((address, topics[0].lower())) if topics else None
         if spec is None or len(topics) != len(spec.indexed) + 1:
             return None
-        args = None
-        if self.words and spec.word_readers is not None:
-            args = _args_by_words(spec, topics, log["data"])
         return RawLog(
             block_number=int(log["blockNumber"], 16),
             block_hash=log["blockHash"],
@@ -202,13 +201,22 @@ class Decoder:
             address=checksum(address),
             contract=spec.contract,
             event=spec.name,
-            args=_args_by_abi(spec, topics, log["data"]) if args is None else args,
+            args=self._args(spec, topics, log["data"]),  # last: a bad log fails as it did
         )
+
+    def _args(self, spec: EventAbi, topics: list[str], data: str) -> dict:
+        if self.words and spec.word_readers is not None:
+            args = _args_by_words(spec, topics, data)
+            if args is not None:
+                return args
+        return _args_by_abi(spec, topics, data)
 
 
 def _args_by_words(spec: EventAbi, topics: list[str], data: str) -> dict | None:
     """The arguments read word by word, or None when eth_abi must decode them (a data length
-    that is not one word per value, an irregular word)."""
+    that is not one word per value, an irregular word, anything but strings)."""
+    if not isinstance(data, str) or not all(isinstance(topic, str) for topic in topics):
+        return None
     words = [topic[2:] for topic in topics[1:]]
     words += [data[start : start + 64] for start in range(2, len(data), 64)]
     # Plain hex, a word per value: int() alone would also take signs, spaces and underscores.

@@ -122,3 +122,46 @@ def test_malformed_data_is_not_read_by_words(data):
     log = _log(address, topic, indexed, b"") | {"data": data}
     assert _outcome(FAST, log) == _outcome(REFERENCE, log)
     assert _args_by_words(spec, log["topics"], data) is None
+
+
+# From a review: logs no node sends, which must still fail (or not) as eth_abi's path does.
+
+
+def _spec_named(name):
+    return next(s for s in SPECS if s[2].name == name)
+
+
+@pytest.mark.parametrize("data", [None, b"0x", 0])
+def test_non_string_data_of_an_all_indexed_event(data):
+    address, topic, _ = _spec_named("Transfer")  # no data values: eth_abi never reads `data`
+    word = "0x" + "00" * 31 + "07"
+    log = _log(address, topic, [], b"") | {"topics": [topic, word, word, word], "data": data}
+    assert _outcome(FAST, log) == _outcome(REFERENCE, log)
+
+
+def test_non_string_data_with_a_bad_topic():
+    address, topic, _ = _spec_named("Purchased")
+    log = _log(address, topic, [b"\xff" * 32, b"\x00" * 32], b"") | {"data": None}
+    assert _outcome(FAST, log) == _outcome(REFERENCE, log)
+
+
+def test_a_pending_log_without_data_fails_on_its_block_number_first():
+    address, topic, _ = _spec_named("Transfer")
+    word = "0x" + "00" * 32
+    log = _log(address, topic, [], b"") | {"topics": [topic, word, word, word]}
+    log["blockNumber"] = None
+    del log["data"]
+    assert _outcome(FAST, log) == _outcome(REFERENCE, log)
+
+
+def test_unnamed_parameters_keep_eth_abis_last_value(monkeypatch):
+    import chain.indexer.decode as decode
+
+    inputs = [{"name": "", "type": "uint256", "indexed": False}] * 2
+    abi = [{"type": "event", "name": "Dup", "anonymous": False, "inputs": inputs}]
+    monkeypatch.setattr(decode, "load_artifact", lambda name: {"abi": abi})
+    addresses = {"0x" + "11" * 20: "Synth"}
+    fast, reference = Decoder(addresses), Decoder(addresses, words=False)
+    (address, topic), _ = next(iter(fast.events.items()))
+    log = _log(address, topic, [], encode(["uint256", "uint256"], [1, 2]))
+    assert fast.decode(log).args == reference.decode(log).args == {"": 2}

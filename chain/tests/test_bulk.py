@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from chain.indexer import insert_rows, update_rows
 from chain.indexer.store import LOG_FIELDS
 from chain.models import ChainLog
-from payments.models import Payout
+from payments.models import PayoutEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,8 +68,8 @@ def test_wei_amounts_and_foreign_keys_convert_through_their_fields():
         )
         for log, amount in zip(logs, amounts, strict=True)
     ]
-    insert_rows(Payout, fields, rows, ignore_conflicts=True)
-    saved = Payout.objects.order_by("id")
+    insert_rows(PayoutEntry, fields, rows, ignore_conflicts=True)
+    saved = PayoutEntry.objects.order_by("id")
     assert [int(p.amount) for p in saved] == amounts
     assert [p.log_id for p in saved] == [log.pk for log in logs]
     assert {int(p.onchain_listing_id) for p in saved} == {2**200}

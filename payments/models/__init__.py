@@ -13,6 +13,10 @@ from payments.models.ledger import (
     LicenseTransfer,
     ListingChainEvent,
     Payout,
+    PayoutEntry,
+    PayoutKind,
+    PayoutSchedule,
+    PayoutShare,
     Purchase,
 )
 from payments.models.offers import ListingOffer
@@ -27,6 +31,10 @@ __all__ = [
     "DownloadNonce",
     "Purchase",
     "Payout",
+    "PayoutEntry",
+    "PayoutKind",
+    "PayoutSchedule",
+    "PayoutShare",
     "LicenseTransfer",
     "LicenseExpiry",
     "ListingChainEvent",

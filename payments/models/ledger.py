@@ -7,6 +7,24 @@ from listings.models import Listing
 from payments.models.offers import ListingOffer
 
 
+class PayoutKind(models.TextChoices):
+    PAID = "paid", "Paid"
+    CREDITED = "credited", "Credited"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class PayoutSchedule(models.Model):
+    """Who got what from a sale, as one shared row: the sales of a listing under the same terms
+    at the same price are paid alike, so they point at the same schedule (Purchase.payouts)
+    instead of each writing a row per payee (issue 20: those rows were half of what indexing a
+    sale wrote). `key` names the lines (kind, account, amount in order): equal lines, one row."""
+
+    key = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"payout schedule {self.pk}"
+
+
 class Purchase(models.Model):
     """A licence sale (a `Purchased` event): money in, in the ledger. Recorded even for a
     listing we do not know (listing None): the money moved either way."""
@@ -35,6 +53,10 @@ class Purchase(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text="None = perpetual.")
     tx_hash = models.CharField(max_length=66)
     block_time = models.DateTimeField()
+    # Who got what (payments.onchain.payouts); None when the terms in force were unknown.
+    payouts = models.ForeignKey(
+        PayoutSchedule, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-block_time", "-id"]
@@ -47,27 +69,36 @@ class Purchase(models.Model):
         return f"{self.buyer} bought {self.quantity} × {self.token_id}"
 
 
-class Payout(models.Model):
-    """Money out of a sale or a withdrawal: `paid` (sent at once), `credited` (kept for the
-    recipient to withdraw: the platform fee, or a payment the recipient refused), `withdrawn`
-    (a credit taken out). Paid + credited of a sale always add up to its amount.
+class PayoutShare(models.Model):
+    """One payee's part of a sale under a schedule: `paid` (sent at once) or `credited` (kept for
+    it to withdraw: the platform fee, or a share its payee refused)."""
 
-    A sale's payouts hang off its `Purchased` log, one row per payee (`position`), derived from
-    the terms in force (payments.onchain.payouts); a refused payment's row hangs off its own
-    `Credited` log, a withdrawal's off its `Withdrawn` log (position 0)."""
+    schedule = models.ForeignKey(
+        PayoutSchedule, on_delete=models.CASCADE, related_name="shares", db_index=False
+    )
+    position = models.PositiveSmallIntegerField(help_text="Payee's index in a sale.")
+    kind = models.CharField(max_length=16, choices=PayoutKind.choices)
+    account = models.CharField(max_length=42)
+    amount = WeiField()
 
-    class Kind(models.TextChoices):
-        PAID = "paid", "Paid"
-        CREDITED = "credited", "Credited"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "position"], name="payout_share_unique"),
+        ]
+        indexes = [models.Index(fields=["account", "kind"], name="payout_share_account")]
 
-    # Neither foreign key has an index of its own: payout_unique (log, position) and
-    # payout_listing (listing, kind) start with them. Four rows a sale: each index costs.
+
+class PayoutEntry(models.Model):
+    """Money out that is not a sale's schedule: a payment its payee refused, credited by its own
+    `Credited` log, and a withdrawal (`Withdrawn`: a credit taken out)."""
+
+    # Neither foreign key has an index of its own: payout_entry_unique (log, position) and
+    # payout_entry_listing (listing, kind) start with them.
     log = models.ForeignKey(
         "chain.ChainLog", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    position = models.PositiveSmallIntegerField(default=0, help_text="Payee's index in a sale.")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=PayoutKind.choices)
     account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
     currency = models.CharField(max_length=42)
     amount = WeiField()
@@ -76,7 +107,7 @@ class Payout(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="payouts",
+        related_name="+",
         db_index=False,
     )
     onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
@@ -85,14 +116,57 @@ class Payout(models.Model):
     block_time = models.DateTimeField()
 
     class Meta:
-        ordering = ["-block_time", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["log", "position"], name="payout_unique"),
+            models.UniqueConstraint(fields=["log", "position"], name="payout_entry_unique"),
         ]
         indexes = [
-            models.Index(fields=["account", "currency", "kind"], name="payout_account"),
-            models.Index(fields=["listing", "kind"], name="payout_listing"),
+            models.Index(fields=["account", "currency", "kind"], name="payout_entry_account"),
+            models.Index(fields=["listing", "kind"], name="payout_entry_listing"),
         ]
+
+
+class Payout(models.Model):
+    """Money out of a sale or a withdrawal, one row per payee and sale, as every report reads
+    it: `paid` (sent at once), `credited` (kept for the recipient to withdraw: the platform fee,
+    or a payment the recipient refused), `withdrawn` (a credit taken out). Paid + credited of a
+    sale always add up to its amount.
+
+    A database view (migration 0014), not a table: each purchase's schedule lines
+    (PayoutShare, hanging off the sale's `Purchased` log) and the PayoutEntry rows (a refused
+    payment off its `Credited` log, a withdrawal off its `Withdrawn` log). Read-only; the
+    indexer writes the tables under it. A migration that alters payments_purchase,
+    payments_payoutshare or payments_payoutentry drops the view first and makes it again
+    (payments.migrations.0014 has its SQL): SQLite rebuilds an altered table under a new name."""
+
+    Kind = PayoutKind
+
+    # DO_NOTHING: the rows under the view go with their log, purchase or listing by the
+    # tables' own keys; Django must not try to delete from a view.
+    log = models.ForeignKey(
+        "chain.ChainLog", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Payee's index in a sale.")
+    kind = models.CharField(max_length=16, choices=PayoutKind.choices)
+    account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
+    currency = models.CharField(max_length=42)
+    amount = WeiField()
+    listing = models.ForeignKey(
+        Listing,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="payouts",
+        db_constraint=False,
+    )
+    onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
+    to_address = models.CharField(max_length=42, blank=True, help_text="Where a withdrawal went.")
+    tx_hash = models.CharField(max_length=66)
+    block_time = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "payments_payout"
+        ordering = ["-block_time", "-id"]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} to {self.account}"

@@ -11,7 +11,7 @@ the orphaned logs, which rolls that state back.
 Sources of truth: ERC-1155 TransferSingle/TransferBatch for licence balances (a purchase's mint
 is its TransferSingle from the zero address, so Purchased adds no balance); Purchased and
 ExpiryUpdated for expiries; Purchased (with the terms in force: payments.onchain.payouts),
-Credited (a payee that refused its payment) and Withdrawn for the ledger."""
+Credited (a payee that refused its payment) and Withdrawn for the ledger (the Payout view)."""
 
 import logging
 
@@ -23,11 +23,12 @@ from payments.models import (
     LicenseTransfer,
     ListingChainEvent,
     ListingOffer,
-    Payout,
+    PayoutEntry,
+    PayoutKind,
     Purchase,
 )
 from payments.onchain import changes, notices
-from payments.onchain.payouts import listing_id_of, payouts_derive
+from payments.onchain.payouts import Schedules, listing_id_of
 from payments.onchain.recompute import (
     Resolver,
     entitlements_recompute,
@@ -39,8 +40,10 @@ logger = logging.getLogger(__name__)
 
 
 def purchases_record(logs) -> None:
-    resolver = Resolver()
-    rows, sales = [], []
+    """A Purchase per sale, pointing at its payouts (payments.onchain.payouts: the terms this
+    batch changed are recorded by then, see `register`)."""
+    resolver, schedules = Resolver(), Schedules(logs)
+    rows, sales, fees = [], [], []
     for log in logs:
         a = log.args
         listing_id, tier_id = listing_id_of(log), int(a["tokenId"]) & 0xFF
@@ -52,21 +55,25 @@ def purchases_record(logs) -> None:
                 log.tx_hash,
             )
         tier = resolver.tier(listing, tier_id)
+        schedule, lines = schedules.of(log)
         rows.append(
             (log.pk, a["buyer"], listing and listing.pk, tier and tier.pk, listing_id,
              a["tokenId"], tier_id, a["quantity"], a["currency"], a["amount"],
-             expiry(a["expiresAt"]), log.tx_hash, log.block_time)
+             expiry(a["expiresAt"]), log.tx_hash, log.block_time, schedule)
         )  # fmt: skip
         sales.append((log, listing, tier))
+        fees += [(log, who, amount, listing) for kind, who, amount in lines if kind == CREDITED]
     insert_rows(Purchase, PURCHASE_FIELDS, rows, ignore_conflicts=True)
     notices.sales_notify(sales)
+    notices.fee_credits_notify(fees)  # as the fee's own Credited log did before contracts v2
 
 
+CREDITED = PayoutKind.CREDITED.value
 PURCHASE_FIELDS = (
     "log", "buyer", "listing", "tier", "onchain_listing_id", "token_id", "tier_index",
-    "quantity", "currency", "amount", "expires_at", "tx_hash", "block_time",
+    "quantity", "currency", "amount", "expires_at", "tx_hash", "block_time", "payouts",
 )  # fmt: skip
-PAYOUT_FIELDS = (
+ENTRY_FIELDS = (
     "log", "position", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
     "to_address", "tx_hash", "block_time",
 )  # fmt: skip
@@ -80,17 +87,17 @@ def payouts_record(logs) -> None:
     for log in logs:
         a = log.args
         if log.event == "Withdrawn":  # a credit taken out: no listing, a destination
-            who, kind, listing_id, to = a["account"], Payout.Kind.WITHDRAWN, None, a["to"]
+            who, kind, listing_id, to = a["account"], PayoutKind.WITHDRAWN, None, a["to"]
         else:
-            who, kind, listing_id, to = a["recipient"], Payout.Kind.CREDITED, a["listingId"], ""
+            who, kind, listing_id, to = a["recipient"], PayoutKind.CREDITED, a["listingId"], ""
         listing = resolver.listing(listing_id) if listing_id is not None else None
         rows.append(
             (log.pk, 0, kind, who, a["currency"], a["amount"], listing and listing.pk, listing_id,
              to, log.tx_hash, log.block_time)
         )  # fmt: skip
-        if kind == Payout.Kind.CREDITED:
+        if kind == PayoutKind.CREDITED:
             credits.append((log, listing))
-    insert_rows(Payout, PAYOUT_FIELDS, rows, ignore_conflicts=True)
+    insert_rows(PayoutEntry, ENTRY_FIELDS, rows, ignore_conflicts=True)
     notices.credits_notify(credits)
 
 
@@ -188,7 +195,6 @@ def recompute(logs) -> None:
     listings = {resolver.listing(_listing_id(log)) for log in logs if log.event in LISTING_EVENTS}
     listings_recompute(listing_ids=[listing.pk for listing in listings if listing])
     changes.changes_recompute(logs)
-    payouts_derive(logs)
 
 
 def _listing_id(log) -> int:
@@ -196,19 +202,21 @@ def _listing_id(log) -> int:
 
 
 def register() -> None:
+    # Handlers run in this order for a batch: the term changes (fee, split, tiers) before the
+    # sales, whose payouts follow the terms in force, this batch's included.
     registry.register(
         "payments",
         handlers={
-            ("Marketplace", "Purchased"): purchases_record,
-            ("Marketplace", "Credited"): payouts_record,
-            ("Marketplace", "Withdrawn"): payouts_record,
-            ("Marketplace", "ListingRegistered"): listing_events_record,
-            ("Marketplace", "ListingPaused"): listing_events_record,
-            ("Marketplace", "ListingUnpaused"): listing_events_record,
+            ("Marketplace", "PlatformFeeUpdated"): changes.fees_record,
             ("Marketplace", "SplitUpdated"): changes.splits_record,
             ("Marketplace", "SplitsScheduled"): changes.split_notices_record,
             ("Marketplace", "TierUpdated"): changes.tiers_record,
-            ("Marketplace", "PlatformFeeUpdated"): changes.fees_record,
+            ("Marketplace", "ListingRegistered"): listing_events_record,
+            ("Marketplace", "ListingPaused"): listing_events_record,
+            ("Marketplace", "ListingUnpaused"): listing_events_record,
+            ("Marketplace", "Purchased"): purchases_record,
+            ("Marketplace", "Credited"): payouts_record,
+            ("Marketplace", "Withdrawn"): payouts_record,
             ("LicenseToken", "TransferSingle"): transfers_record,
             ("LicenseToken", "TransferBatch"): transfers_record,
             ("LicenseToken", "ExpiryUpdated"): expiries_record,

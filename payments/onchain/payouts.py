@@ -10,11 +10,16 @@ other handlers keep: the latest `PlatformFeeUpdated` (PlatformFeeChange), `Split
 before the sale. A payee that refused its payment gets a `Credited` log after the sale's
 `Purchased` (recorded by handlers.payouts_record): that part is credited, not paid.
 
-This runs from `recompute` (after every handler of the batch ran: a registration's split and
-its first sale share one transaction; OwnershipTransfer rows come from the listings app, whose
-handlers and recompute run before ours, as payments.onchain.changes also relies on), one Payout
-row per payee and sale, unique on (log, position), deleted with the Purchased log by a reorg."""
+The payouts of a sale are a PayoutSchedule its Purchase row points at, shared by every sale
+paid alike (a listing's sales under the same terms at the same price): a sale writes no row of
+its own for them (issue 20). handlers.purchases_record asks for the batch's schedules before
+it writes the purchases, after the batch's term changes were recorded (payments registers
+those handlers first: a registration's split and its first sale share one transaction;
+OwnershipTransfer rows come from the listings app, whose handlers run before ours). A reorg
+deletes the purchase with its log, and its payouts with it; schedules stay, for the next sale
+paid alike."""
 
+import hashlib
 import logging
 from bisect import bisect_left
 from collections import defaultdict
@@ -22,17 +27,12 @@ from collections import defaultdict
 from chain.indexer import insert_rows, select_in
 from chain.models import ChainLog
 from listings.models import OwnershipTransfer
-from payments.models import Payout, PlatformFeeChange, SplitChange
-from payments.onchain import notices
-from payments.onchain.recompute import CHUNK, Resolver
+from payments.models import PayoutKind, PayoutSchedule, PayoutShare, PlatformFeeChange, SplitChange
+from payments.onchain.recompute import CHUNK
 
 logger = logging.getLogger(__name__)
 
 BPS = 10_000
-FIELDS = (
-    "log", "position", "kind", "account", "currency", "amount", "listing", "onchain_listing_id",
-    "to_address", "tx_hash", "block_time",
-)  # fmt: skip
 
 
 def chunks(values) -> list[list]:
@@ -157,9 +157,9 @@ def _shares(amount: int, fee_terms: tuple[str, int], split: list[dict], owner: s
     return ((fee_terms[0], fee) if fee else None), shares
 
 
-def _payouts(found, refused: dict[str, int]) -> list[tuple[str, str, int]]:
+def _payouts(found, refused: dict[str, int]) -> tuple[tuple[str, str, int], ...]:
     """(kind, account, amount) of each payout, in the order the contract pays them: the fee
-    (credited), then one row per payee that took its share (a refused part is credited by its
+    (credited), then one line per payee that took its share (a refused part is credited by its
     own `Credited` log)."""
     fee, shares = found
     paid: dict[str, int] = {}
@@ -167,47 +167,62 @@ def _payouts(found, refused: dict[str, int]) -> list[tuple[str, str, int]]:
         paid[payee] = paid.get(payee, 0) + share
     for payee, amount in refused.items():
         paid[payee] = paid.get(payee, 0) - amount
-    payouts = [(Payout.Kind.CREDITED, *fee)] if fee else []
-    return payouts + [(Payout.Kind.PAID, who, amount) for who, amount in paid.items() if amount > 0]
+    payouts = [(PayoutKind.CREDITED.value, *fee)] if fee else []
+    return tuple(
+        payouts
+        + [(PayoutKind.PAID.value, who, amount) for who, amount in paid.items() if amount > 0]
+    )
 
 
-def _rows(sale, listing, terms: Terms, cache: dict) -> list[tuple]:
-    found = terms.shares(sale)
-    if found is None:
-        return []
-    refused = terms.refused(sale)
-    if refused:
-        payouts = _payouts(found, refused)
-    else:  # the usual case: the same payouts as every sale under the same terms
-        if id(found) not in cache:
-            cache[id(found)] = _payouts(found, {})
-        payouts = cache[id(found)]
-    currency, listing_id = sale.args["currency"], listing_id_of(sale)
-    return [
-        (sale.pk, position, kind, account, currency, amount, listing and listing.pk, listing_id,
-         "", sale.tx_hash, sale.block_time)
-        for position, (kind, account, amount) in enumerate(payouts)
-    ]  # fmt: skip
+def schedule_key(lines) -> str:
+    """The name of a schedule's lines (equal lines, equal key: one PayoutSchedule row)."""
+    text = ";".join(f"{kind}:{account}:{amount}" for kind, account, amount in lines)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def payouts_derive(logs) -> None:
-    """Record the derived payouts of the `Purchased` logs among `logs` that still exist (after a
-    reorg `recompute` gets orphaned logs, already deleted with their rows) and have none yet."""
-    sales = [log for log in logs if log.event == "Purchased"]
-    if not sales:
-        return
-    pks = {log.pk for log in sales}
-    live = {pk for (pk,) in select_in(ChainLog, ["id"], "id", pks)}
-    done = {pk for (pk,) in select_in(Payout, ["log"], "log", pks)}
-    sales = [log for log in sales if log.pk in live and log.pk not in done]
-    if not sales:
-        return
-    terms, resolver, cache = Terms(sales), Resolver(), {}
-    rows, fees = [], []
-    for sale in sales:
-        listing = resolver.listing(listing_id_of(sale))
-        found = _rows(sale, listing, terms, cache)
-        rows += found
-        fees += [(sale, row[3], row[5], listing) for row in found if row[2] == Payout.Kind.CREDITED]
-    insert_rows(Payout, FIELDS, rows, ignore_conflicts=True)
-    notices.fee_credits_notify(fees)  # as the fee's own Credited log did
+class Schedules:
+    """The payouts of a batch's sales: `of(sale)` gives (schedule id or None, lines)."""
+
+    def __init__(self, sales: list):
+        self._terms = Terms(sales) if sales else None
+        self._lines: dict = {}  # log pk -> lines, or None when the terms are unknown
+        common: dict = {}  # the usual case: the same lines as every sale under the same terms
+        for sale in sales:
+            found = self._terms.shares(sale)
+            if found is None:
+                self._lines[sale.pk] = None
+                continue
+            refused = self._terms.refused(sale)
+            if refused:
+                self._lines[sale.pk] = _payouts(found, refused)
+            else:
+                if id(found) not in common:
+                    common[id(found)] = _payouts(found, {})
+                self._lines[sale.pk] = common[id(found)]
+        self._ids = _schedule_ids({lines for lines in self._lines.values() if lines})
+
+    def of(self, sale) -> tuple[int | None, tuple]:
+        lines = self._lines.get(sale.pk)
+        return (self._ids[lines], lines) if lines else (None, ())
+
+
+def _schedule_ids(all_lines: set[tuple]) -> dict[tuple, int]:
+    """{lines: PayoutSchedule id} for each of `all_lines`, the missing schedules written."""
+    keys = {schedule_key(lines): lines for lines in all_lines}
+    found = dict(select_in(PayoutSchedule, ["key", "id"], "key", keys))
+    missing = [key for key in keys if key not in found]
+    if missing:
+        insert_rows(PayoutSchedule, ["key"], [(key,) for key in missing], ignore_conflicts=True)
+        created = dict(select_in(PayoutSchedule, ["key", "id"], "key", missing))
+        insert_rows(
+            PayoutShare,
+            ["schedule", "position", "kind", "account", "amount"],
+            [
+                (created[key], position, *line)
+                for key in missing
+                for position, line in enumerate(keys[key])
+            ],
+            ignore_conflicts=True,
+        )
+        found |= created
+    return {lines: found[key] for key, lines in keys.items()}

@@ -197,17 +197,20 @@ def web3_read(first: int, last: int) -> tuple[int, float]:
 
 def full_index(first: int) -> tuple[int, float]:
     """The whole indexer over [first, head], from nothing indexed there (entitlements granted,
-    ledger written, cursor advanced)."""
+    ledger written, the creator told of each sale, cursor advanced)."""
     from django.db import transaction
 
     from chain.indexer import Indexer, rollback_to
     from chain.indexer.store import lock_cursor
     from chain.models import ChainLog
+    from notifications.models import Notification
 
     indexer = Indexer(confirmations=0)
     cursor = indexer.start_at(first)
     with transaction.atomic():  # undo a previous round (not timed): the reorg path
         rollback_to(lock_cursor(cursor.chain_id), cursor.block_number, cursor.block_hash)
+        # A reorg keeps what people were told; a first index tells the creator of each sale.
+        Notification.objects.all().delete()
     started = time.monotonic()
     indexer.run()
     elapsed = time.monotonic() - started

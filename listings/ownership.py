@@ -13,7 +13,7 @@ import logging
 from django.db import transaction
 
 from chain import registry, typed_data
-from chain.indexer import insert_rows
+from core.bulk import insert_rows
 from listings import page_cache
 from listings.models import Listing, OwnershipTransfer
 

@@ -16,8 +16,12 @@ class Notification(models.Model):
         MODERATION = "moderation", "Moderation"
         REPORT = "report", "Report on your listing"
 
+    # No index of its own: notification_once_per_fact and notification_unread start with it.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     title = models.CharField(max_length=200)

@@ -4,20 +4,16 @@
   `manage.py index_chain` drive it.
 - `indexer_status()`: {"chain_id", "cursor", "head", "lag"} for /healthz and the admin.
 - `Indexer(...).start_at(block)`: backfill from a block again, or `--reset` (operator actions).
-- `insert_rows(...)`, `update_rows(...)`, `select_in(...)`: fast many-row INSERT, UPDATE and
-  look-up by many keys for handlers and recomputes that work on a row per log or per holder.
 - `chain.registry`: how apps subscribe to events.
 
-Each name loads its module on first use: the apps import `insert_rows` when they register
-their handlers at start-up, and that must not bring the decoder (eth_abi) and the RPC client
+The many-row writes handlers use (`insert_rows`, `update_rows`, `select_in`) are core.bulk.
+Each name loads its module on first use: the apps import this package when they register their
+handlers at start-up, and that must not bring the decoder (eth_abi) and the RPC client
 (requests) into the web process (marketplace/tests/test_lean_imports.py)."""
 
 from importlib import import_module
 
 _EXPORTS = {
-    "insert_rows": "bulk",
-    "select_in": "bulk",
-    "update_rows": "bulk",
     "ChainMismatch": "core",
     "Indexer": "core",
     "ReorgTooDeep": "core",

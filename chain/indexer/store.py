@@ -8,10 +8,10 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from chain import registry
-from chain.indexer.bulk import insert_rows
 from chain.indexer.decode import RawLog
 from chain.indexer.source import Header
 from chain.models import BlockHash, ChainLog, IndexerCursor
+from core.bulk import insert_rows
 
 # ChainLog columns in model order after the id, so a saved row is rebuilt positionally (the
 # fast path of Model.__init__: a batch builds thousands).

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, transaction
 
-from chain.indexer import insert_rows, update_rows
 from chain.indexer.store import LOG_FIELDS
 from chain.models import ChainLog
+from core.bulk import insert_rows, update_rows
 from payments.models import PayoutEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)

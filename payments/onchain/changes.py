@@ -7,7 +7,7 @@ sale is paid by the split live at its block, by the contract: history never rewr
 
 from datetime import UTC, datetime
 
-from chain.indexer import insert_rows
+from core.bulk import insert_rows
 from listings import onchain
 from payments.models import PlatformFeeChange, SplitChange, SplitNotice, TierPriceChange
 from payments.onchain.recompute import Resolver

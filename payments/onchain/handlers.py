@@ -16,8 +16,8 @@ Credited (a payee that refused its payment) and Withdrawn for the ledger (the Pa
 import logging
 
 from chain import registry
-from chain.indexer import insert_rows
 from chain.typed_data import ZERO_ADDRESS
+from core.bulk import insert_rows
 from payments.models import (
     LicenseExpiry,
     LicenseTransfer,

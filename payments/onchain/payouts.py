@@ -24,8 +24,8 @@ import logging
 from bisect import bisect_left
 from collections import defaultdict
 
-from chain.indexer import insert_rows, select_in
 from chain.models import ChainLog
+from core.bulk import insert_rows, select_in
 from listings.models import OwnershipTransfer
 from payments.models import PayoutKind, PayoutSchedule, PayoutShare, PlatformFeeChange, SplitChange
 from payments.onchain.recompute import CHUNK

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from django.db.models import Count
 from django.utils import timezone
 
-from chain.indexer import update_rows
 from chain.typed_data import LISTING_LOCAL_BITS, ZERO_ADDRESS
+from core.bulk import update_rows
 from listings.models import Listing, Tier
 from listings.onchain import listing_chain_facts_set
 from payments.models import (

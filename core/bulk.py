@@ -1,4 +1,4 @@
-"""Many rows at once, for the indexer's batches (and apps' handlers).
+"""Many rows at once, for the indexer's batches, apps' chain handlers and notifications.
 
 Django's bulk_create assembles SQL text for every row and sends every value through its field,
 which is most of a batch's time when it holds thousands of logs. Here only the values that need

@@ -241,15 +241,15 @@ def _new_rows(before: dict[str, int]) -> dict[str, tuple[list[str], list[tuple]]
 
 
 def _last_ids() -> dict[str, int]:
-    from django.db import connection
+    """{table: its highest id} of every table with an integer id (a view or a uuid key aside)."""
+    from django.apps import apps
+    from django.db import connection, models
 
     last = {}
     with connection.cursor() as cursor:
-        for table in connection.introspection.table_names(cursor):
-            columns = [
-                c.name for c in connection.introspection.get_table_description(cursor, table)
-            ]
-            if "id" in columns:
+        for model in apps.get_models():
+            if model._meta.managed and isinstance(model._meta.pk, models.AutoField):
+                table = model._meta.db_table
                 cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
                 last[table] = cursor.fetchone()[0]
     return last

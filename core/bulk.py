@@ -126,7 +126,8 @@ def insert_rows(
     """INSERT `rows` (tuples of values in `fields` order; a ForeignKey takes the related id)
     into `model`'s table. No save() or signals, no defaults filled in: give every column that
     needs a value. `ignore_conflicts` skips rows that break a unique constraint (what makes a
-    handler idempotent). Returns how many rows were sent."""
+    handler idempotent). Returns how many rows were inserted (fewer than sent: some were
+    there already)."""
     connection = connections[router.db_for_write(model)]
     columns = [model._meta.get_field(name) for name in fields]
     params = _database_values(connection, columns, rows)
@@ -134,8 +135,7 @@ def insert_rows(
         return 0
     table, names = model._meta.db_table, [field.column for field in columns]
     if connection.vendor == "postgresql":
-        _copy(connection, table, names, params, ignore_conflicts=ignore_conflicts)
-        return len(params)
+        return _copy(connection, table, names, params, ignore_conflicts=ignore_conflicts)
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) "
@@ -145,10 +145,10 @@ def insert_rows(
         sql += " ON CONFLICT DO NOTHING"  # SQLite >= 3.24 and PostgreSQL alike
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-    return len(params)
+        return cursor.rowcount  # SQLite's changes: the rows a conflict skipped are not counted
 
 
-def _copy(connection, table: str, names: list[str], params: list, *, ignore_conflicts: bool):
+def _copy(connection, table: str, names: list[str], params: list, *, ignore_conflicts: bool) -> int:
     """COPY the rows in. COPY cannot skip a row that breaks a unique constraint, so with
     `ignore_conflicts`, when a row is there already, the rows go to a staging table first and
     on with one INSERT ... SELECT ... ON CONFLICT DO NOTHING, in their order (ids follow the
@@ -159,14 +159,14 @@ def _copy(connection, table: str, names: list[str], params: list, *, ignore_conf
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cur:
         if not ignore_conflicts:
             _copy_into(cur, f"{quote(table)} ({columns})", params)
-            return
+            return len(params)
         # Usually every row is new (a batch indexed for the first time): straight in, in a
         # savepoint. Only when one is there already (a replay) through the staging table,
         # which writes every row twice.
         try:
             with transaction.atomic(using=connection.alias):
                 _copy_into(cur, f"{quote(table)} ({columns})", params)
-            return
+            return len(params)
         except IntegrityError:
             pass
         # Created once per connection (a temporary table lives as long as its session), emptied
@@ -181,7 +181,9 @@ def _copy(connection, table: str, names: list[str], params: list, *, ignore_conf
             f"INSERT INTO {quote(table)} ({columns}) SELECT {columns} FROM {staging} "
             "ORDER BY bulk_position ON CONFLICT DO NOTHING"
         )
+        inserted = cur.rowcount
         cur.execute(f"DELETE FROM {staging}")
+        return inserted
 
 
 def _copy_into(cursor, target: str, rows: list) -> None:

@@ -38,7 +38,7 @@ def test_a_second_copy_is_skipped_when_asked_and_refused_otherwise():
     insert_rows(ChainLog, LOG_FIELDS, [log_row(1), log_row(2)])
     again = [log_row(2, {"changed": True}), log_row(4), log_row(1), log_row(3)]
     with transaction.atomic():  # as in the indexer's batch
-        insert_rows(ChainLog, LOG_FIELDS, again, ignore_conflicts=True)
+        assert insert_rows(ChainLog, LOG_FIELDS, again, ignore_conflicts=True) == 2  # inserted
         insert_rows(ChainLog, LOG_FIELDS, [log_row(5)], ignore_conflicts=True)  # same table
     assert stored() == [log_row(1), log_row(2), log_row(4), log_row(3), log_row(5)]
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -1,18 +1,40 @@
 """Reads of the money ledger (rows written by payments.handlers from chain events). Every total
 is exact to the wei on every database (core.db.wei_sum), never a float."""
 
+from django.db.models import Count
+
 from chain.typed_data import ZERO_ADDRESS
 from core.db import wei_sum
 from listings.models import Listing
-from payments.models import Payout, Purchase
+from payments.models import Payout, PayoutEntry, PayoutShare, Purchase
 
 
 def ledger_account_totals(*, account: str, currency: str = ZERO_ADDRESS) -> dict[str, int]:
     """What `account` received in `currency`: paid (sent at once), credited (kept for it),
     withdrawn (credit taken out), and outstanding (credited - withdrawn: what it can still
-    withdraw, which the contract's `credits(account, currency)` must equal)."""
-    rows = Payout.objects.filter(account=account, currency=currency)
-    totals = {kind: wei_sum(rows.filter(kind=kind), "amount") for kind in Payout.Kind.values}
+    withdraw, which the contract's `credits(account, currency)` must equal).
+
+    Sales by their schedules: each line's amount times the number of sales paid by it (one
+    row per distinct line, where the Payout view gives one per sale: the fee recipient's
+    credit over a million sales is a count, not a million rows); then refusals and
+    withdrawals."""
+    totals = dict.fromkeys(Payout.Kind.values, 0)
+    lines = PayoutShare.objects.filter(account=account).values_list("schedule", "kind", "amount")
+    lines = list(lines)
+    sales: dict[int, int] = {}  # schedule id -> sales in `currency` it paid
+    schedules = sorted({schedule for schedule, _, _ in lines})
+    for start in range(0, len(schedules), 500):
+        sales.update(
+            Purchase.objects.filter(currency=currency, payouts__in=schedules[start : start + 500])
+            .values_list("payouts")
+            .annotate(sales=Count("id"))
+            .order_by()
+        )
+    for schedule, kind, amount in lines:
+        totals[kind] += int(amount) * sales.get(schedule, 0)
+    entries = PayoutEntry.objects.filter(account=account, currency=currency)
+    for kind in Payout.Kind.values:
+        totals[kind] += wei_sum(entries.filter(kind=kind), "amount")
     return with_unattributed(totals, Payout.Kind.CREDITED, Payout.Kind.WITHDRAWN)
 
 

@@ -11,9 +11,9 @@ from django.db import migrations, models
 
 import core.db
 
-# A sale's lines come first (positive ids: the purchase's id * 16 + the payee's position; a
-# sale has at most 12 payees), entries after (their own ids, negative): unique, and in each
-# kind's order of writing.
+# Ids: a sale's line is the purchase's id * 16 + the payee's position (a sale has at most 12
+# payees); an entry is its own id - 2**62 (negative, and ascending as the entries were
+# written): unique, and each kind in its order of writing.
 VIEW = """
 CREATE VIEW payments_payout AS
 SELECT p.id * 16 + s.position AS id, p.log_id AS log_id, s.position AS position, s.kind AS kind,
@@ -22,8 +22,8 @@ SELECT p.id * 16 + s.position AS id, p.log_id AS log_id, s.position AS position,
        '' AS to_address, p.tx_hash AS tx_hash, p.block_time AS block_time
   FROM payments_purchase p JOIN payments_payoutshare s ON s.schedule_id = p.payouts_id
 UNION ALL
-SELECT -e.id, e.log_id, e.position, e.kind, e.account, e.currency, e.amount, e.listing_id,
-       e.onchain_listing_id, e.to_address, e.tx_hash, e.block_time
+SELECT e.id - 4611686018427387904, e.log_id, e.position, e.kind, e.account, e.currency,
+       e.amount, e.listing_id, e.onchain_listing_id, e.to_address, e.tx_hash, e.block_time
   FROM payments_payoutentry e
 """
 ENTRY = (
@@ -51,8 +51,9 @@ def forward(apps, schema_editor):
             lines[row["log_id"]].append(
                 (row["position"], row["kind"], row["account"], int(row["amount"]))
             )
-        else:
-            entries.append(PayoutEntry(**row))
+        else:  # new ids, in the old ones' order (explicit ids would leave PostgreSQL's
+            # sequence behind them: the next entry indexed would collide and be skipped)
+            entries.append(PayoutEntry(**{k: v for k, v in row.items() if k != "id"}))
     PayoutEntry.objects.bulk_create(entries, batch_size=500)
     by_schedule = defaultdict(list)
     for log_id, found in lines.items():
@@ -79,11 +80,14 @@ def backward(apps, schema_editor):
     PayoutEntry = apps.get_model("payments", "PayoutEntry")
     PayoutShare = apps.get_model("payments", "PayoutShare")
     Purchase = apps.get_model("payments", "Purchase")
-    rows = [Payout(**row) for row in PayoutEntry.objects.values(*ENTRY)]
+    # New ids (see forward): the entries first, in their order, then the sales' lines.
+    fields = [name for name in ENTRY if name != "id"]
+    rows = [Payout(**row) for row in PayoutEntry.objects.order_by("id").values(*fields)]
     shares = defaultdict(list)
     for share in PayoutShare.objects.order_by("position"):
         shares[share.schedule_id].append(share)
-    for p in Purchase.objects.filter(payouts__isnull=False).iterator(chunk_size=2000):
+    sales = Purchase.objects.filter(payouts__isnull=False).order_by("id")
+    for p in sales.iterator(chunk_size=2000):
         rows += [
             Payout(
                 log_id=p.log_id,
@@ -128,11 +132,16 @@ class Migration(migrations.Migration):
             name="payouts",
             field=models.ForeignKey(
                 blank=True,
+                db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="payments.payoutschedule",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="purchase",
+            index=models.Index(fields=["payouts", "currency"], name="purchase_payouts"),
         ),
         migrations.CreateModel(
             name="PayoutEntry",

@@ -54,8 +54,15 @@ class Purchase(models.Model):
     tx_hash = models.CharField(max_length=66)
     block_time = models.DateTimeField()
     # Who got what (payments.onchain.payouts); None when the terms in force were unknown.
+    # Indexed with the currency (purchase_payouts): a payee's totals count the sales of each
+    # schedule in one currency from the index alone.
     payouts = models.ForeignKey(
-        PayoutSchedule, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        PayoutSchedule,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -63,6 +70,7 @@ class Purchase(models.Model):
         indexes = [
             models.Index(fields=["buyer", "token_id"], name="purchase_buyer_token"),
             models.Index(fields=["listing", "block_time"], name="purchase_listing"),
+            models.Index(fields=["payouts", "currency"], name="purchase_payouts"),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ import logging
 
 from chain import registry
 from chain.typed_data import ZERO_ADDRESS
-from core.bulk import insert_rows
+from core.bulk import insert_rows, select_in, update_rows
 from payments.models import (
     LicenseExpiry,
     LicenseTransfer,
@@ -63,9 +63,23 @@ def purchases_record(logs) -> None:
         )  # fmt: skip
         sales.append((log, listing, tier))
         fees += [(log, who, amount, listing) for kind, who, amount in lines if kind == CREDITED]
-    insert_rows(Purchase, PURCHASE_FIELDS, rows, ignore_conflicts=True)
+    if insert_rows(Purchase, PURCHASE_FIELDS, rows, ignore_conflicts=True) < len(rows):
+        _payouts_fill(schedules, logs)  # some were indexed before: a replay or a backfill
     notices.sales_notify(sales)
     notices.fee_credits_notify(fees)  # as the fee's own Credited log did before contracts v2
+
+
+def _payouts_fill(schedules: Schedules, logs) -> None:
+    """Point the sales already stored without payouts at theirs: a sale indexed while the
+    terms in force were unknown (an indexer started after them) gets its payouts when a
+    backfill reads those terms."""
+    known = {log.pk: schedules.of(log)[0] for log in logs}
+    stored = select_in(Purchase, ["id", "log", "payouts"], "log", known)
+    update_rows(
+        Purchase,
+        ["payouts"],
+        [(pk, known[log]) for pk, log, payouts in stored if payouts is None and known[log]],
+    )
 
 
 CREDITED = PayoutKind.CREDITED.value

@@ -28,7 +28,8 @@ from summary import render_summary  # noqa: E402
 
 # Known benchmarks in a sensible order (cheap first; search seeds the 100k listings load uses).
 ORDER = [
-    "gas", "cid", "upload_memory", "search", "indexer", "download", "compute", "load", "pages",
+    "gas", "cid", "upload_memory", "search", "indexer", "ledger", "download", "compute", "load",
+    "pages",
 ]  # fmt: skip
 HELPERS = {"perfdoc", "server", "run_all", "machine", "summary"}
 

@@ -96,7 +96,24 @@ class PayoutShare(models.Model):
         indexes = [models.Index(fields=["account", "kind"], name="payout_share_account")]
 
 
-class PayoutEntry(models.Model):
+class PayoutColumns(models.Model):
+    """What a payout row says besides its log, position and listing: the columns PayoutEntry
+    stores and the Payout view shows."""
+
+    kind = models.CharField(max_length=16, choices=PayoutKind.choices)
+    account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
+    currency = models.CharField(max_length=42)
+    amount = WeiField()
+    onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
+    to_address = models.CharField(max_length=42, blank=True, help_text="Where a withdrawal went.")
+    tx_hash = models.CharField(max_length=66)
+    block_time = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class PayoutEntry(PayoutColumns):
     """Money out that is not a sale's schedule: a payment its payee refused, credited by its own
     `Credited` log, and a withdrawal (`Withdrawn`: a credit taken out)."""
 
@@ -106,10 +123,6 @@ class PayoutEntry(models.Model):
         "chain.ChainLog", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     position = models.PositiveSmallIntegerField(default=0)
-    kind = models.CharField(max_length=16, choices=PayoutKind.choices)
-    account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
-    currency = models.CharField(max_length=42)
-    amount = WeiField()
     listing = models.ForeignKey(
         Listing,
         null=True,
@@ -118,12 +131,8 @@ class PayoutEntry(models.Model):
         related_name="+",
         db_index=False,
     )
-    onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
-    to_address = models.CharField(max_length=42, blank=True, help_text="Where a withdrawal went.")
-    tx_hash = models.CharField(max_length=66)
-    block_time = models.DateTimeField()
 
-    class Meta:
+    class Meta(PayoutColumns.Meta):
         constraints = [
             models.UniqueConstraint(fields=["log", "position"], name="payout_entry_unique"),
         ]
@@ -133,7 +142,7 @@ class PayoutEntry(models.Model):
         ]
 
 
-class Payout(models.Model):
+class Payout(PayoutColumns):
     """Money out of a sale or a withdrawal, one row per payee and sale, as every report reads
     it: `paid` (sent at once), `credited` (kept for the recipient to withdraw: the platform fee,
     or a payment the recipient refused), `withdrawn` (a credit taken out). Paid + credited of a
@@ -144,7 +153,7 @@ class Payout(models.Model):
     payment off its `Credited` log, a withdrawal off its `Withdrawn` log). Read-only; the
     indexer writes the tables under it. A migration that alters payments_purchase,
     payments_payoutshare or payments_payoutentry drops the view first and makes it again
-    (payments.migrations.0014 has its SQL): SQLite rebuilds an altered table under a new name."""
+    (payments.payout_view.around_payout_view)."""
 
     Kind = PayoutKind
 
@@ -154,10 +163,6 @@ class Payout(models.Model):
         "chain.ChainLog", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Payee's index in a sale.")
-    kind = models.CharField(max_length=16, choices=PayoutKind.choices)
-    account = models.CharField(max_length=42, help_text="Recipient, or who withdrew.")
-    currency = models.CharField(max_length=42)
-    amount = WeiField()
     listing = models.ForeignKey(
         Listing,
         null=True,
@@ -166,12 +171,8 @@ class Payout(models.Model):
         related_name="payouts",
         db_constraint=False,
     )
-    onchain_listing_id = WeiField(null=True, blank=True, help_text="None for withdrawals.")
-    to_address = models.CharField(max_length=42, blank=True, help_text="Where a withdrawal went.")
-    tx_hash = models.CharField(max_length=66)
-    block_time = models.DateTimeField()
 
-    class Meta:
+    class Meta(PayoutColumns.Meta):
         managed = False
         db_table = "payments_payout"
         ordering = ["-block_time", "-id"]

@@ -89,7 +89,8 @@ class _Irregular(Exception):
 
 def _word_reader(abi_type: str) -> Callable[[str], object] | None:
     """A function from one 64-digit hex word to the value `to_json` gives for `abi_type`, or
-    None for a type that is not one word (or an indexed dynamic value's hash: kept as hex)."""
+    None for a type that is not one word (arrays, strings, bytes, tuples): an event with one
+    of those goes through eth_abi whole."""
     if abi_type == "address":
         return _address
     if abi_type == "bool":

@@ -55,19 +55,20 @@ def forward(apps, schema_editor):
             # sequence behind them: the next entry indexed would collide and be skipped)
             entries.append(PayoutEntry(**{k: v for k, v in row.items() if k != "id"}))
     PayoutEntry.objects.bulk_create(entries, batch_size=500)
-    by_schedule = defaultdict(list)
+    by_schedule, made = defaultdict(list), {}  # made: key -> schedule id (a query per schedule)
     for log_id, found in lines.items():
         payouts = tuple((kind, account, amount) for _, kind, account, amount in sorted(found))
         key = schedule_key(payouts)
-        schedule, created = PayoutSchedule.objects.get_or_create(key=key)
-        if created:
+        if key not in made:
+            schedule = PayoutSchedule.objects.create(key=key)
             PayoutShare.objects.bulk_create(
                 PayoutShare(
                     schedule=schedule, position=position, kind=kind, account=account, amount=amount
                 )
                 for position, (kind, account, amount) in enumerate(payouts)
             )
-        by_schedule[schedule.pk].append(log_id)
+            made[key] = schedule.pk
+        by_schedule[made[key]].append(log_id)
     for schedule_id, log_ids in by_schedule.items():
         for start in range(0, len(log_ids), 500):
             Purchase.objects.filter(log_id__in=log_ids[start : start + 500]).update(
